@@ -1,0 +1,37 @@
+// Configuration: every setting is an ABSL_FLAG with a safe default; an environment variable
+// <PREFIX>_<FLAG NAME IN UPPER CASE> overrides it (Helm sets env). Called once from a service's
+// Load<Service>Config(), never below main.
+#pragma once
+
+#include "absl/strings/string_view.h"
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace switchboard {
+
+using EnvLookup = std::function<std::optional<std::string>(absl::string_view name)>;
+
+// Reads the process environment.
+EnvLookup ProcessEnv();
+
+// The environment variable that overrides `flag_name`: ("identity", "pg_dsn") -> IDENTITY_PG_DSN.
+std::string EnvNameForFlag(absl::string_view prefix, absl::string_view flag_name);
+
+// For every registered absl flag, applies <PREFIX>_<FLAG> from `env` when set. Returns
+// InvalidArgument naming the variable and the flag when a value does not parse.
+[[nodiscard]] absl::Status ApplyEnvOverrides(absl::string_view prefix, const EnvLookup& env);
+
+// Validation helpers for Load*Config(); each error names `key`.
+[[nodiscard]] absl::Status RequireNonEmpty(absl::string_view key, absl::string_view value);
+// "host:port" with a port in 0..65535 (0 = pick a free port).
+[[nodiscard]] absl::Status RequireHostPort(absl::string_view key, absl::string_view value);
+[[nodiscard]] absl::Status RequirePositive(absl::string_view key, absl::Duration value);
+[[nodiscard]] absl::Status RequireInRange(absl::string_view key, int64_t value, int64_t lo, int64_t hi);
+
+}  // namespace switchboard

@@ -1,0 +1,122 @@
+// Embedded HTTP/1.1 server on Boost.Beast for webhooks, admin endpoints and media playback.
+//
+// One `Server` owns an io_context run by `ServerOptions::threads` threads. Each connection is
+// handled on its own strand, strictly one request at a time (read, handle, write, read next), so
+// pipelined requests are answered in order. Handlers therefore run on io threads: a handler that
+// blocks for long holds one io thread; keep handlers short or raise `threads`.
+//
+// Behaviour on the wire:
+//   - keep-alive per HTTP/1.1 rules (HTTP/1.0 only with "Connection: keep-alive");
+//   - a body larger than `body_limit` -> 413 and the connection is closed;
+//   - headers larger than 8 KiB -> 431 and close; a malformed request -> 400 and close;
+//   - no complete request within `read_timeout` (idle keep-alive, slow headers or body) -> the
+//     connection is closed without a response;
+//   - "Expect: 100-continue" is honoured (100 Continue before the body is read);
+//   - unknown path -> 404, known path with another method -> 405 with an Allow header, a handler
+//     that throws -> 500 (logged); all three with a JSON body
+//     {"error":{"code":"not_found|method_not_allowed|internal","message":"..."}}.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace switchboard::http {
+
+// An incoming request, fully read (body included) before the handler runs.
+struct Request {
+  std::string method;          // "GET", "POST", ... as sent (HTTP methods are case-sensitive)
+  std::string target;          // raw request target: path plus "?query", not decoded
+  std::string path;            // target before '?', not percent-decoded
+  std::string query;           // target after '?', without the '?', not decoded ("" if none)
+  std::vector<std::pair<std::string, std::string>> headers;  // in arrival order, as sent
+  std::string body;
+  std::string remote_address;  // peer IP address ("127.0.0.1", "::1")
+
+  // The first header named `name` (ASCII case-insensitive), or nullopt.
+  std::optional<std::string> Header(absl::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  // Extra headers. Content-Length, Connection and Server are set by the server; a handler's own
+  // values for those three are ignored.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  // `body` with Content-Type: application/json.
+  static Response Json(int status, std::string body);
+  // `body` with Content-Type: text/plain; charset=utf-8.
+  static Response Text(int status, std::string body);
+  // The error shape used across Switchboard HTTP APIs:
+  // {"error":{"code":"<code>","message":"<message>"}} (both JSON-escaped).
+  static Response JsonError(int status, absl::string_view code, absl::string_view message);
+};
+
+// Handlers may be called concurrently from several io threads (different connections), so they
+// must be thread-safe. Exceptions are caught by the server and turned into 500.
+using Handler = std::function<Response(const Request&)>;
+
+// Maps (method, exact path) to a handler. Build it fully before `Server::Start`; it is read-only
+// (and so thread-safe) afterwards.
+class Router {
+ public:
+  // Registers `handler` for `method` on exactly `path` (no patterns, no trailing-slash folding;
+  // matched against the undecoded path). A later Add for the same pair replaces the earlier one.
+  void Add(std::string method, std::string path, Handler handler);
+
+  // Dispatches: 404 for an unknown path, 405 (with Allow) for a known path and another method,
+  // 500 if the handler throws. Never throws. Public so handlers can be tested without sockets.
+  Response Dispatch(const Request& request) const;
+
+ private:
+  // path -> method -> handler; std::map keeps the Allow header sorted and deterministic.
+  std::map<std::string, std::map<std::string, Handler>> routes_;
+};
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";  // IPv4 or IPv6 literal; "0.0.0.0" for all interfaces
+  int port = 0;                        // 0 picks a free port; read it back with port()
+  int threads = 2;                     // io threads, >= 1
+  size_t body_limit = 1 << 20;         // bytes; larger bodies get 413
+  absl::Duration read_timeout = absl::Seconds(15);  // per request, and keep-alive idle time
+};
+
+// A running server. Thread-safe: Stop() and port() may be called from any thread.
+class Server {
+ public:
+  // Binds, listens and starts the io threads. Returns kInvalidArgument for a bad address, port,
+  // thread count or timeout (naming the field) and kUnavailable when the address cannot be bound
+  // (in use, not local).
+  static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options, Router router);
+
+  // Stops (as Stop()) if still running.
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // The bound TCP port (useful with port 0).
+  int port() const;
+
+  // Graceful stop: closes the listener, closes idle keep-alive connections, lets requests that
+  // are in flight finish (their responses carry "Connection: close"), then joins the io threads.
+  // Connections still busy after `read_timeout` + 1 s are cut. Idempotent and safe to call from
+  // several threads; blocks until done. Must not be called from a handler (it would deadlock).
+  void Stop();
+
+  class Impl;  // implementation detail, defined in server.cc
+
+ private:
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace switchboard::http

@@ -1,0 +1,204 @@
+#include "libs/db/pg_pool.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "libs/common/log.h"
+#include "libs/common/status_macros.h"
+#include "libs/db/pg_errors.h"
+
+namespace switchboard::db {
+namespace {
+
+bool ValidIdentifier(absl::string_view s) {
+  if (s.empty() || s.size() > 63) return false;
+  if (!(absl::ascii_islower(s[0]) || s[0] == '_')) return false;
+  for (char c : s) {
+    if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_')) return false;
+  }
+  return true;
+}
+
+// Opens and prepares one connection: search_path (and role) are session settings, so a
+// connection must never be silently re-opened by libpqxx without them.
+absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect(const PoolOptions& options,
+                                                          const std::string& target,
+                                                          bool create_schema) {
+  std::unique_ptr<pqxx::connection> conn;
+  absl::Status status = RunCatching("", [&]() -> absl::Status {
+    conn = std::make_unique<pqxx::connection>(options.dsn);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    conn->inhibit_reactivation(true);
+#pragma GCC diagnostic pop
+    pqxx::nontransaction tx(*conn);
+    if (!options.role.empty()) tx.exec("SET ROLE " + tx.quote_name(options.role));
+    if (create_schema) {
+      tx.exec("CREATE SCHEMA IF NOT EXISTS " + tx.quote_name(options.schema));
+    }
+    tx.exec("SET search_path TO " + tx.quote_name(options.schema));
+    return absl::OkStatus();
+  });
+  if (!status.ok()) {
+    if (status.code() == absl::StatusCode::kUnavailable) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot connect to Postgres at ", target, ": ", status.message()));
+    }
+    return Annotate(status, absl::StrCat("prepare connection to ", target, " schema '",
+                                         options.schema, "'"));
+  }
+  return conn;
+}
+
+}  // namespace
+
+std::string RedactDsn(absl::string_view dsn) {
+  std::string host = "localhost", port = "5432", dbname;
+  if (absl::StartsWith(dsn, "postgresql://") || absl::StartsWith(dsn, "postgres://")) {
+    absl::string_view rest = dsn.substr(dsn.find("://") + 3);
+    rest = rest.substr(0, rest.find('?'));
+    size_t at = rest.rfind('@');
+    if (at != absl::string_view::npos) rest = rest.substr(at + 1);
+    size_t slash = rest.find('/');
+    absl::string_view hostport = rest.substr(0, slash);
+    if (slash != absl::string_view::npos) dbname = std::string(rest.substr(slash + 1));
+    size_t colon = hostport.rfind(':');
+    if (colon != absl::string_view::npos && !absl::EndsWith(hostport, "]")) {
+      port = std::string(hostport.substr(colon + 1));
+      hostport = hostport.substr(0, colon);
+    }
+    if (!hostport.empty()) host = std::string(hostport);
+  } else {
+    for (absl::string_view kv : absl::StrSplit(dsn, ' ', absl::SkipWhitespace())) {
+      size_t eq = kv.find('=');
+      if (eq == absl::string_view::npos) continue;
+      absl::string_view k = kv.substr(0, eq);
+      std::string v(kv.substr(eq + 1));
+      if (v.size() >= 2 && v.front() == '\'' && v.back() == '\'') v = v.substr(1, v.size() - 2);
+      if (k == "host" || k == "hostaddr") host = v;
+      if (k == "port") port = v;
+      if (k == "dbname") dbname = v;
+    }
+  }
+  return absl::StrCat(host, ":", port, "/", dbname);
+}
+
+std::string TenantPolicySql(absl::string_view table) {
+  return absl::StrCat("SELECT enable_tenant_isolation('", table, "');");
+}
+
+Pool::Pool(PoolOptions options, std::string redacted_target)
+    : options_(std::move(options)), redacted_target_(std::move(redacted_target)) {}
+
+Pool::~Pool() = default;
+
+absl::StatusOr<std::unique_ptr<Pool>> Pool::Create(PoolOptions options) {
+  if (options.dsn.empty()) return absl::InvalidArgumentError("PoolOptions.dsn is empty");
+  if (!ValidIdentifier(options.schema)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "PoolOptions.schema '", options.schema, "' must match [a-z_][a-z0-9_]{0,62}"));
+  }
+  if (options.max_size < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("PoolOptions.max_size must be >= 1, got ", options.max_size));
+  }
+  if (options.acquire_timeout < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("PoolOptions.acquire_timeout must be >= 0");
+  }
+  std::string target = RedactDsn(options.dsn);
+  ASSIGN_OR_RETURN(std::unique_ptr<pqxx::connection> first,
+                   Connect(options, target, /*create_schema=*/true));
+  std::unique_ptr<Pool> pool(new Pool(std::move(options), std::move(target)));
+  absl::MutexLock lock(&pool->mu_);
+  pool->idle_.push_back(std::move(first));
+  pool->open_ = 1;
+  return pool;
+}
+
+absl::StatusOr<std::unique_ptr<pqxx::connection>> Pool::OpenDedicatedConnection() {
+  return Connect(options_, redacted_target_, /*create_schema=*/false);
+}
+
+int Pool::OpenConnectionsForTest() const {
+  absl::MutexLock lock(&mu_);
+  return open_;
+}
+
+absl::StatusOr<std::unique_ptr<pqxx::connection>> Pool::Acquire() {
+  {
+    absl::MutexLock lock(&mu_);
+    auto available = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !idle_.empty() || open_ < options_.max_size;
+    };
+    if (!mu_.AwaitWithTimeout(absl::Condition(&available), options_.acquire_timeout)) {
+      return absl::UnavailableError(absl::StrCat("pool exhausted: all ", options_.max_size,
+                                                 " connections to ", redacted_target_,
+                                                 " busy for ",
+                                                 absl::FormatDuration(options_.acquire_timeout)));
+    }
+    while (!idle_.empty()) {
+      std::unique_ptr<pqxx::connection> conn = std::move(idle_.back());
+      idle_.pop_back();
+      if (conn->is_open()) return conn;
+      --open_;  // broken while idle: drop it and try the next one (or open a new one)
+    }
+    ++open_;  // reserve a slot; connect outside the lock
+  }
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> conn =
+      Connect(options_, redacted_target_, /*create_schema=*/false);
+  if (!conn.ok()) {
+    absl::MutexLock lock(&mu_);
+    --open_;
+  }
+  return conn;
+}
+
+void Pool::Release(std::unique_ptr<pqxx::connection> conn, bool broken) {
+  absl::MutexLock lock(&mu_);
+  if (broken || !conn->is_open()) {
+    --open_;
+    return;  // conn closes as it goes out of scope (under the lock: cheap, no I/O wait)
+  }
+  idle_.push_back(std::move(conn));
+}
+
+absl::Status Pool::Run(Scope scope, absl::string_view company_id, const TxFn& fn) {
+  ASSIGN_OR_RETURN(std::unique_ptr<pqxx::connection> conn, Acquire());
+  absl::Status status = RunCatching("", [&]() -> absl::Status {
+    pqxx::work tx(*conn);
+    switch (scope) {
+      case Scope::kTenant:
+        tx.exec_params("SELECT set_config('app.company_id', $1, true)", std::string(company_id));
+        break;
+      case Scope::kBypass:
+        tx.exec("SELECT set_config('app.tenant_bypass', 'on', true)");
+        break;
+      case Scope::kPlain:
+        break;
+    }
+    absl::Status s = fn(tx);
+    if (!s.ok()) {
+      tx.abort();
+      return s;
+    }
+    tx.commit();
+    return absl::OkStatus();
+  });
+  // A lost connection may still report open until libpq notices; drop it on kUnavailable too.
+  Release(std::move(conn), status.code() == absl::StatusCode::kUnavailable);
+  return status;
+}
+
+absl::Status Pool::InTenant(absl::string_view company_id, const TxFn& fn) {
+  if (company_id.empty()) return absl::InvalidArgumentError("company_id is empty");
+  return Run(Scope::kTenant, company_id, fn);
+}
+
+absl::Status Pool::Unscoped(const TxFn& fn) { return Run(Scope::kBypass, "", fn); }
+
+absl::Status Pool::Plain(const TxFn& fn) { return Run(Scope::kPlain, "", fn); }
+
+}  // namespace switchboard::db

@@ -1,0 +1,140 @@
+// A bounded, thread-safe pool of libpqxx connections bound to one Postgres schema, with tenant
+// scoping backed by row-level security (see README.md and TenantPolicySql()).
+//
+// Every connection runs `SET search_path TO <schema>` when opened, so SQL (and migrations) are
+// written without schema prefixes. Transactions are run through InTenant() (tenant-owned rows of
+// one company) or Unscoped() (cross-tenant work: login by email, outbox relay, migrations).
+// A transaction started any other way sees no tenant rows at all under the RLS policy.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace switchboard::db {
+
+struct PoolOptions {
+  // libpq connection string: "postgresql://user:pass@host:port/db" or "host=... dbname=...".
+  std::string dsn;
+  // Schema every connection works in (created if missing). Must match [a-z_][a-z0-9_]{0,62}.
+  std::string schema;
+  // Maximum number of open connections.
+  int max_size = 8;
+  // How long Acquire waits for a free connection before kUnavailable("pool exhausted").
+  absl::Duration acquire_timeout = absl::Seconds(2);
+  // Optional role to `SET ROLE` to on every connection (e.g. when the DSN user is a superuser,
+  // which bypasses row-level security). Empty = stay the login user.
+  std::string role;
+};
+
+// The function run inside a transaction. Return OK to commit, anything else to roll back.
+using TxFn = std::function<absl::Status(pqxx::work&)>;
+
+// Thread-safe. Connections are opened lazily up to max_size (one eagerly by Create() to validate
+// the settings) and reused; a connection found broken is discarded and re-opened on demand.
+// The Pool must outlive every transaction running on it.
+class Pool {
+ public:
+  // Connects once to validate `options` and creates the schema if missing.
+  // Errors: kInvalidArgument (empty dsn, bad schema name, max_size < 1), kUnavailable (server
+  // unreachable; the message names the host, never the password), other codes from
+  // StatusFromPqxx().
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Pool>> Create(PoolOptions options);
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  // Runs `fn` in one transaction scoped to `company_id` (`app.company_id` set local to the
+  // transaction, so the RLS policy shows only that company's rows and refuses writes of others).
+  // Commits when fn returns OK, rolls back otherwise and returns fn's status. Exceptions from fn
+  // or commit are mapped by StatusFromPqxx(). kInvalidArgument if company_id is empty;
+  // kUnavailable if no connection frees up within acquire_timeout.
+  [[nodiscard]] absl::Status InTenant(absl::string_view company_id, const TxFn& fn);
+
+  // Same, but with `app.tenant_bypass = on`: the policy admits every tenant's rows. For
+  // cross-tenant work only (login by email, relays, consumers of platform events).
+  [[nodiscard]] absl::Status Unscoped(const TxFn& fn);
+
+  // A transaction with no tenant settings at all: under the RLS policy it sees no tenant rows and
+  // cannot write any. Useful for tables without RLS and for tests proving isolation.
+  [[nodiscard]] absl::Status Plain(const TxFn& fn);
+
+  // StatusOr flavours: `fn` returns StatusOr<T>; commit on OK.
+  template <typename T>
+  [[nodiscard]] absl::StatusOr<T> InTenantOr(
+      absl::string_view company_id, const std::function<absl::StatusOr<T>(pqxx::work&)>& fn) {
+    std::optional<T> out;
+    absl::Status s = InTenant(company_id, [&](pqxx::work& tx) -> absl::Status {
+      absl::StatusOr<T> r = fn(tx);
+      if (!r.ok()) return r.status();
+      out.emplace(std::move(*r));
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    return std::move(*out);
+  }
+  template <typename T>
+  [[nodiscard]] absl::StatusOr<T> UnscopedOr(
+      const std::function<absl::StatusOr<T>(pqxx::work&)>& fn) {
+    std::optional<T> out;
+    absl::Status s = Unscoped([&](pqxx::work& tx) -> absl::Status {
+      absl::StatusOr<T> r = fn(tx);
+      if (!r.ok()) return r.status();
+      out.emplace(std::move(*r));
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    return std::move(*out);
+  }
+
+  // Opens a new connection outside the pool (search_path and role set as for pooled ones), e.g.
+  // for LISTEN. The caller owns it; use it through RunCatching().
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<pqxx::connection>> OpenDedicatedConnection();
+
+  const PoolOptions& options() const { return options_; }
+  const std::string& schema() const { return options_.schema; }
+  // "host:port/dbname" of the DSN, without user or password; for messages and logs.
+  const std::string& redacted_target() const { return redacted_target_; }
+
+  // Number of connections currently open (idle + in use). For tests and metrics.
+  int OpenConnectionsForTest() const;
+
+ private:
+  explicit Pool(PoolOptions options, std::string redacted_target);
+
+  enum class Scope { kTenant, kBypass, kPlain };
+  absl::Status Run(Scope scope, absl::string_view company_id, const TxFn& fn);
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> Acquire();
+  void Release(std::unique_ptr<pqxx::connection> conn, bool broken);
+
+  const PoolOptions options_;
+  const std::string redacted_target_;
+  mutable absl::Mutex mu_;
+  std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
+  int open_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// SQL enabling tenant isolation on `table` (which must have a `company_id` column):
+// `SELECT enable_tenant_isolation('<table>');`. Migrate() defines that function in every schema
+// it migrates: ENABLE + FORCE row level security and a `tenant_isolation` policy admitting rows
+// whose company_id matches `app.company_id` (InTenant) or any row under `app.tenant_bypass`
+// (Unscoped). FORCE is required because services connect as the table owner. Superusers and
+// BYPASSRLS roles always skip RLS: connect as (or SET ROLE to) an ordinary role.
+std::string TenantPolicySql(absl::string_view table);
+
+// "host:port/dbname" for a libpq DSN (URI or key=value), without user or password.
+std::string RedactDsn(absl::string_view dsn);
+
+}  // namespace switchboard::db

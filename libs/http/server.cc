@@ -72,23 +72,31 @@ void Router::Add(std::string method, std::string path, Handler handler) {
   routes_[std::move(path)][std::move(method)] = std::move(handler);
 }
 
+void Router::SetFallback(Handler handler) { fallback_ = std::move(handler); }
+
 Response Router::Dispatch(const Request& request) const {
+  const Handler* handler = nullptr;
   auto path_it = routes_.find(request.path);
   if (path_it == routes_.end()) {
-    return Response::JsonError(404, "not_found", absl::StrCat("no route for ", request.path));
-  }
-  auto method_it = path_it->second.find(request.method);
-  if (method_it == path_it->second.end()) {
-    std::vector<absl::string_view> allowed;
-    for (const auto& [method, handler] : path_it->second) allowed.push_back(method);
-    Response r = Response::JsonError(
-        405, "method_not_allowed",
-        absl::StrCat("method ", request.method, " not allowed on ", request.path));
-    r.headers.emplace_back("Allow", absl::StrJoin(allowed, ", "));
-    return r;
+    if (!fallback_) {
+      return Response::JsonError(404, "not_found", absl::StrCat("no route for ", request.path));
+    }
+    handler = &fallback_;
+  } else {
+    auto method_it = path_it->second.find(request.method);
+    if (method_it == path_it->second.end()) {
+      std::vector<absl::string_view> allowed;
+      for (const auto& [method, unused] : path_it->second) allowed.push_back(method);
+      Response r = Response::JsonError(
+          405, "method_not_allowed",
+          absl::StrCat("method ", request.method, " not allowed on ", request.path));
+      r.headers.emplace_back("Allow", absl::StrJoin(allowed, ", "));
+      return r;
+    }
+    handler = &method_it->second;
   }
   try {
-    return method_it->second(request);
+    return (*handler)(request);
   } catch (const std::exception& e) {
     log::Error("http handler threw",
                {{"method", request.method}, {"path", request.path}, {"error", e.what()}});
@@ -190,7 +198,10 @@ class Session : public std::enable_shared_from_this<Session> {
       : server_(server), stream_(std::move(socket)), idle_timer_(stream_.get_executor()) {
     beast::error_code ec;
     tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
-    if (!ec) remote_address_ = peer.address().to_string();
+    if (!ec) {
+      remote_address_ = peer.address().to_string();
+      remote_port_ = peer.port();
+    }
   }
 
   ~Session() { server_.SessionEnded(this); }
@@ -305,6 +316,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request.body = std::move(message.body());
     request.remote_address = remote_address_;
+    request.remote_port = remote_port_;
 
     Response response = server_.router().Dispatch(request);
     Write(std::move(response), message.version(), message.keep_alive());
@@ -403,6 +415,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::array<char, 4096> scratch_;
   size_t drained_ = 0;
   std::string remote_address_;
+  int remote_port_ = 0;
   State state_ = State::kIdle;
   bool stop_requested_ = false;
 };

@@ -40,6 +40,7 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;  // in arrival order, as sent
   std::string body;
   std::string remote_address;  // peer IP address ("127.0.0.1", "::1")
+  int remote_port = 0;         // peer TCP port (one value per client connection)
 
   // The first header named `name` (ASCII case-insensitive), or nullopt.
   std::optional<std::string> Header(absl::string_view name) const;
@@ -73,6 +74,10 @@ class Router {
   // matched against the undecoded path). A later Add for the same pair replaces the earlier one.
   void Add(std::string method, std::string path, Handler handler);
 
+  // Optional catch-all for paths without an exact route (servers with ids in their paths, such
+  // as the carrier emulator, route those themselves). Without it such paths get the 404 below.
+  void SetFallback(Handler handler);
+
   // Dispatches: 404 for an unknown path, 405 (with Allow) for a known path and another method,
   // 500 if the handler throws. Never throws. Public so handlers can be tested without sockets.
   Response Dispatch(const Request& request) const;
@@ -80,6 +85,7 @@ class Router {
  private:
   // path -> method -> handler; std::map keeps the Allow header sorted and deterministic.
   std::map<std::string, std::map<std::string, Handler>> routes_;
+  Handler fallback_;
 };
 
 struct ServerOptions {

@@ -307,3 +307,24 @@ TEST_CASE("Response::JsonError escapes its fields", "[http]") {
 
 }  // namespace
 }  // namespace switchboard::http
+
+namespace switchboard::http {
+namespace {
+
+TEST_CASE("Router fallback handles paths without an exact route", "[http][router]") {
+  Router router;
+  router.Add("GET", "/exact", [](const Request&) { return Response::Text(200, "exact"); });
+  router.SetFallback([](const Request& r) { return Response::Text(200, "fallback " + r.path); });
+  Request request;
+  request.method = "GET";
+  request.path = "/exact";
+  CHECK(router.Dispatch(request).body == "exact");
+  request.path = "/items/42";
+  CHECK(router.Dispatch(request).body == "fallback /items/42");
+  request.method = "POST";
+  request.path = "/exact";  // exact path, other method: still 405, the fallback is not consulted
+  CHECK(router.Dispatch(request).status == 405);
+}
+
+}  // namespace
+}  // namespace switchboard::http

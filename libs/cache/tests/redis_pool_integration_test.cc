@@ -228,6 +228,17 @@ TEST_CASE("A busy pool fails acquisition with kDeadlineExceeded",
     absl::StatusOr<Reply> r = redis->Command({"BLPOP", ns->prefix() + "wake", "2"});
     CHECK(r.ok());
   });
+  // Wait until the blocker really holds the connection (Redis lists it blocked in BLPOP), so the
+  // pings below cannot take the connection first and starve the blocker instead.
+  auto other = PoolFor(*ns);
+  const absl::Time blocked_by = absl::Now() + absl::Seconds(2);
+  bool blocked = false;
+  while (!blocked && absl::Now() < blocked_by) {
+    absl::StatusOr<Reply> clients = other->Command({"CLIENT", "LIST"});
+    REQUIRE(clients.ok());
+    blocked = clients->str.find("cmd=blpop") != std::string::npos;
+  }
+  REQUIRE(blocked);
   const absl::Time deadline = absl::Now() + absl::Seconds(2);
   absl::StatusCode seen = absl::StatusCode::kOk;
   while (absl::Now() < deadline) {
@@ -238,8 +249,7 @@ TEST_CASE("A busy pool fails acquisition with kDeadlineExceeded",
     }
   }
   CHECK(seen == absl::StatusCode::kDeadlineExceeded);
-  // Wake the blocker from a second pool so the test does not wait for BLPOP's timeout.
-  auto other = PoolFor(*ns);
+  // Wake the blocker from the second pool so the test does not wait for BLPOP's timeout.
   REQUIRE(other->Command({"RPUSH", ns->prefix() + "wake", "x"}).ok());
   blocker.join();
   CHECK(redis->Ping().ok());

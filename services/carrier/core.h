@@ -1,0 +1,202 @@
+// CarrierCore: the carrier service's domain logic behind the gRPC adapter and the webhook
+// listener. Per company it keeps the carrier account (credentials sealed with AES-256-GCM under
+// the key-encryption key, aad = company id; never returned, logged or put in a Status), builds
+// that company's providers (Twilio / Telnyx REST adapters; "emulator" = one of them pointed at
+// --emulator_url) wrapped in a FailoverProvider when a secondary exists, and runs the
+// CarrierProvider operations for the calling company, recording what later webhooks and calls
+// need (numbers -> company, placed calls -> provider).
+//
+// Every method takes the caller's company id (from the principal). Objects of other companies
+// are kNotFound. Errors: kInvalidArgument naming the field; kFailedPrecondition "no carrier
+// account" when the company has none; the provider's errors as provider.h documents; store
+// errors (kUnavailable when Postgres is down).
+//
+// Thread-safe. The store, HTTP client, clock and registry must outlive the core.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "libs/common/clock.h"
+#include "libs/http/client.h"
+#include "libs/metrics/registry.h"
+#include "services/carrier/failover.h"
+#include "services/carrier/model.h"
+#include "services/carrier/provider.h"
+#include "services/carrier/store.h"
+#include "services/carrier/telnyx_provider.h"
+#include "services/carrier/twilio_provider.h"
+
+namespace switchboard::carrier {
+
+// The carrier wire format a configured provider speaks.
+enum class Wire { kTwilio, kTelnyx };
+
+// One configured carrier. provider kEmulator speaks `wire` against CoreOptions.emulator_url.
+struct ProviderConfig {
+  Provider provider = Provider::kUnspecified;
+  Wire wire = Wire::kTwilio;
+  TwilioCredentials twilio;  // wire kTwilio
+  TelnyxCredentials telnyx;  // wire kTelnyx
+  // Twilio: the subaccount SID when set, else the account SID (the AccountSid of its webhooks);
+  // Telnyx: connection_id.
+  std::string AccountId() const;
+};
+
+struct AccountSettings {
+  ProviderConfig primary;
+  std::optional<ProviderConfig> secondary;
+};
+
+// The account without secrets (GetCarrierAccount).
+struct AccountSummary {
+  std::string company_id;
+  Provider primary_provider = Provider::kUnspecified;
+  std::string primary_account_id;
+  Provider secondary_provider = Provider::kUnspecified;
+  std::string secondary_account_id;
+};
+
+// Where call instructions come from. StaticInstructionSource reads the per-number static sets;
+// routing.HandleCallEvent replaces it in a later issue. kNotFound when there is none.
+class InstructionSource {
+ public:
+  virtual ~InstructionSource() = default;
+  virtual absl::StatusOr<CallInstructions> ForNumber(absl::string_view company_id,
+                                                     absl::string_view e164) = 0;
+  virtual absl::StatusOr<CallInstructions> ById(absl::string_view company_id,
+                                                absl::string_view instructions_id) = 0;
+};
+
+class StaticInstructionSource final : public InstructionSource {
+ public:
+  explicit StaticInstructionSource(CarrierStore& store) : store_(store) {}
+  absl::StatusOr<CallInstructions> ForNumber(absl::string_view company_id,
+                                             absl::string_view e164) override;
+  absl::StatusOr<CallInstructions> ById(absl::string_view company_id,
+                                        absl::string_view instructions_id) override;
+
+ private:
+  CarrierStore& store_;
+};
+
+struct CoreOptions {
+  std::string key_encryption_key;  // raw 32 bytes; secret
+  std::string public_base_url;     // our webhook listener as the carriers reach it, no '/' end
+  std::string twilio_api_base_url = "https://api.twilio.com";
+  std::string twilio_numbers_base_url = "https://numbers.twilio.com";
+  std::string telnyx_base_url = "https://api.telnyx.com";
+  std::string emulator_url;  // "" = kEmulator accounts are refused
+  absl::Duration http_timeout = absl::Seconds(10);
+  http::RetryPolicy retry;
+  FailoverOptions failover;
+  std::string topic = "carrier.v1";
+  std::string source = "carrier";
+  absl::Duration account_cache_ttl = absl::Seconds(30);
+};
+
+// A company's built providers. `telnyx` points at the Telnyx-wire provider (for Call Control
+// commands), `twilio_auth_tokens`/`telnyx_public_keys` are what webhook signatures are checked
+// with. Immutable once built; shared with in-flight requests.
+struct CompanyCarrier {
+  std::string company_id;
+  AccountSettings settings;
+  std::unique_ptr<CarrierProvider> primary;
+  std::unique_ptr<CarrierProvider> secondary;
+  std::unique_ptr<FailoverProvider> failover;
+  TelnyxProvider* telnyx = nullptr;
+  absl::Time loaded_at;
+
+  CarrierProvider& ForName(absl::string_view provider_name) const;
+};
+
+class CarrierCore {
+ public:
+  // kInvalidArgument when key_encryption_key is not 32 bytes or public_base_url is not http(s).
+  static absl::StatusOr<std::unique_ptr<CarrierCore>> Create(CarrierStore& store,
+                                                             http::HttpClient& client,
+                                                             const Clock& clock,
+                                                             metrics::Registry& registry,
+                                                             CoreOptions options);
+
+  absl::StatusOr<AccountSummary> SetCarrierAccount(absl::string_view company_id,
+                                                   const AccountSettings& settings);
+  absl::StatusOr<AccountSummary> GetCarrierAccount(absl::string_view company_id);
+  // The instructions are validated (kInvalidArgument "instructions.…"); e164 must not belong
+  // to another company (kNotFound).
+  absl::Status SetStaticInstructions(absl::string_view company_id, absl::string_view e164,
+                                     const CallInstructions& instructions);
+
+  absl::StatusOr<std::vector<AvailableNumber>> SearchNumbers(absl::string_view company_id,
+                                                             const NumberSearch& search);
+  // Empty webhook URLs default to this service's listener for the primary's wire format.
+  absl::StatusOr<std::pair<OrderedNumber, std::string>> OrderNumber(
+      absl::string_view company_id, absl::string_view e164, NumberWebhooks webhooks);
+  absl::Status UpdateNumberWebhooks(absl::string_view company_id, absl::string_view e164,
+                                    NumberWebhooks webhooks);
+  absl::Status ReleaseNumber(absl::string_view company_id, absl::string_view e164);
+  absl::StatusOr<PortOrder> CreatePortOrder(absl::string_view company_id,
+                                            const PortOrderRequest& request);
+  absl::StatusOr<PortOrder> GetPortOrder(absl::string_view company_id,
+                                         absl::string_view port_order_id);
+  // `from` owned by another company -> kNotFound. Empty URLs default to our listener; an empty
+  // idempotency key gets a fresh one (so a failover never sends twice).
+  absl::StatusOr<PlacedCall> PlaceCall(absl::string_view company_id, PlaceCallRequest request);
+  // The call must be known (placed here or received by our webhooks) for the company; it goes
+  // to the provider that placed it.
+  absl::Status ModifyCall(absl::string_view company_id, absl::string_view call_id,
+                          const CallModification& modification);
+  absl::StatusOr<std::string> StartRecording(absl::string_view company_id,
+                                             absl::string_view call_id);
+  absl::Status StopRecording(absl::string_view company_id, absl::string_view call_id,
+                             absl::string_view recording_id);
+  absl::StatusOr<SentMessage> SendMessage(absl::string_view company_id,
+                                          SendMessageRequest request);
+  absl::StatusOr<RecordingMedia> FetchRecording(absl::string_view company_id,
+                                                absl::string_view recording);
+
+  // The company's providers (cached for account_cache_ttl; rebuilt after SetCarrierAccount).
+  // kFailedPrecondition when the company has no account.
+  absl::StatusOr<std::shared_ptr<const CompanyCarrier>> CarrierFor(absl::string_view company_id);
+
+  const CoreOptions& options() const { return options_; }
+  // "<public_base_url>/webhooks/<twilio|telnyx>/<kind>".
+  std::string WebhookUrl(Wire wire, absl::string_view kind) const;
+
+ private:
+  CarrierCore(CarrierStore& store, http::HttpClient& client, const Clock& clock,
+              metrics::Registry& registry, CoreOptions options);
+
+  absl::StatusOr<std::unique_ptr<CarrierProvider>> BuildProvider(const ProviderConfig& config,
+                                                                 absl::string_view field);
+  absl::StatusOr<std::shared_ptr<const CompanyCarrier>> Build(absl::string_view company_id,
+                                                              AccountSettings settings);
+  void OnFailover(const std::string& company_id, const FailoverEvent& event);
+  absl::StatusOr<CallRow> KnownCall(absl::string_view company_id, absl::string_view call_id);
+  absl::Status CheckFromNumber(absl::string_view company_id, absl::string_view e164);
+
+  CarrierStore& store_;
+  http::HttpClient& client_;
+  const Clock& clock_;
+  metrics::Registry& registry_;
+  const CoreOptions options_;
+
+  absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<const CompanyCarrier>, std::less<>> cache_
+      ABSL_GUARDED_BY(mu_);
+};
+
+// Sealing of the credentials document (exposed for tests).
+absl::StatusOr<std::string> SealSettings(absl::string_view key32, absl::string_view company_id,
+                                         const AccountSettings& settings);
+absl::StatusOr<AccountSettings> OpenSettings(absl::string_view key32,
+                                             absl::string_view company_id,
+                                             const AccountRow& row);
+
+}  // namespace switchboard::carrier

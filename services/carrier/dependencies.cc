@@ -1,0 +1,105 @@
+#include "services/carrier/dependencies.h"
+
+#include <optional>
+
+#include "absl/strings/numbers.h"
+#include "libs/common/log.h"
+#include "libs/common/status_macros.h"
+#include "libs/events/topics.h"
+
+namespace switchboard::carrier {
+
+absl::StatusOr<std::unique_ptr<Dependencies>> Dependencies::Create(const CarrierConfig& config,
+                                                                   const Clock& clock,
+                                                                   metrics::Registry& registry) {
+  std::unique_ptr<Dependencies> d(new Dependencies());
+  ASSIGN_OR_RETURN(d->pool_, db::Pool::Create(db::PoolOptions{.dsn = config.pg_dsn,
+                                                              .schema = config.pg_schema,
+                                                              .max_size = config.pg_pool_size}));
+  RETURN_IF_ERROR(MigrateCarrier(*d->pool_));
+  ASSIGN_OR_RETURN(d->producer_,
+                   events::Producer::Create(events::ProducerOptions{
+                       .brokers = config.kafka_brokers, .client_id = "carrier"}));
+  RETURN_IF_ERROR(Annotate(events::EnsureTopics(config.kafka_brokers, {config.events_topic},
+                                                /*partitions=*/6, /*replication_factor=*/1,
+                                                absl::Seconds(15)),
+                           "kafka"));
+  d->store_ = std::make_unique<PgCarrierStore>(*d->pool_, config.events_topic);
+  ASSIGN_OR_RETURN(d->http_client_, http::CurlHttpClient::Create());
+  ASSIGN_OR_RETURN(d->core_,
+                   CarrierCore::Create(*d->store_, *d->http_client_, clock, registry,
+                                       CoreOptions{.key_encryption_key = config.key_encryption_key,
+                                                   .public_base_url = config.public_base_url,
+                                                   .twilio_api_base_url = config.twilio_api_base_url,
+                                                   .telnyx_base_url = config.telnyx_base_url,
+                                                   .emulator_url = config.emulator_url,
+                                                   .http_timeout = config.http_timeout,
+                                                   .topic = config.events_topic}));
+  d->instructions_ = std::make_unique<StaticInstructionSource>(*d->store_);
+  d->webhooks_ = std::make_unique<WebhookHandler>(
+      *d->core_, *d->store_, *d->instructions_, clock, registry,
+      WebhookOptions{.command_workers = config.command_workers});
+  http::Router router;
+  d->webhooks_->Register(router);
+  const size_t colon = config.webhook_address.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos ||
+      !absl::SimpleAtoi(config.webhook_address.substr(colon + 1), &port)) {
+    return absl::InvalidArgumentError("webhook_address: must be host:port");
+  }
+  std::string host = config.webhook_address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  ASSIGN_OR_RETURN(d->listener_,
+                   http::Server::Start(http::ServerOptions{.address = host,
+                                                           .port = port,
+                                                           .threads = config.webhook_threads,
+                                                           .body_limit = 1 << 20},
+                                       std::move(router)));
+  d->relay_ = std::make_unique<events::OutboxRelay>(*d->pool_, *d->producer_);
+  RETURN_IF_ERROR(Annotate(d->relay_->Start(), "outbox relay"));
+  return d;
+}
+
+Dependencies::~Dependencies() { Stop(); }
+
+void Dependencies::StartHealthWatcher(absl::Duration interval,
+                                      std::function<void(bool)> on_change) {
+  watcher_ = std::thread([this, interval, on_change = std::move(on_change)] {
+    std::optional<bool> last;
+    while (true) {
+      const bool healthy = store_->Ping().ok();
+      if (!last.has_value() || *last != healthy) {
+        if (!healthy) log::Warn("postgres unreachable: NOT_SERVING");
+        if (healthy && last.has_value()) log::Info("postgres reachable again: SERVING");
+        on_change(healthy);
+        last = healthy;
+      }
+      absl::MutexLock lock(&watcher_mu_);
+      if (watcher_mu_.AwaitWithTimeout(absl::Condition(&stop_watcher_), interval)) return;
+    }
+  });
+}
+
+void Dependencies::StopHealthWatcher() {
+  {
+    absl::MutexLock lock(&watcher_mu_);
+    stop_watcher_ = true;
+  }
+  if (watcher_.joinable()) watcher_.join();
+}
+
+void Dependencies::Stop() {
+  if (stopped_.exchange(true)) return;
+  StopHealthWatcher();
+  if (listener_ != nullptr) listener_->Stop();
+  if (webhooks_ != nullptr) webhooks_->Stop();
+  if (relay_ != nullptr) relay_->Stop();
+  if (producer_ != nullptr) {
+    absl::Status closed = producer_->Close(absl::Seconds(10));
+    if (!closed.ok()) log::Error("kafka producer close", {{"error", std::string(closed.message())}});
+  }
+}
+
+}  // namespace switchboard::carrier

@@ -1,0 +1,69 @@
+// Everything the carrier process wires together: the Postgres pool (migrated), the Kafka
+// producer and outbox relay, the store, the libcurl HTTP client, CarrierCore, the static
+// instruction source, the webhook handler and its HTTP listener, plus a Postgres health watcher.
+// Built by main (and by integration tests); owns all of it. Thread-safe after Create(); Stop()
+// is called once.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "libs/common/clock.h"
+#include "libs/db/pg_pool.h"
+#include "libs/events/outbox_relay.h"
+#include "libs/events/producer.h"
+#include "libs/http/client.h"
+#include "libs/http/server.h"
+#include "libs/metrics/registry.h"
+#include "services/carrier/config.h"
+#include "services/carrier/core.h"
+#include "services/carrier/pg_store.h"
+#include "services/carrier/webhooks.h"
+
+namespace switchboard::carrier {
+
+class Dependencies {
+ public:
+  // Connects to Postgres (kUnavailable naming the host), applies the outbox and carrier
+  // migrations, creates the Kafka producer and ensures the events topic (kUnavailable when
+  // Kafka is unreachable), starts the outbox relay and the webhook listener on
+  // config.webhook_address (kUnavailable when it cannot bind).
+  static absl::StatusOr<std::unique_ptr<Dependencies>> Create(const CarrierConfig& config,
+                                                              const Clock& clock,
+                                                              metrics::Registry& registry);
+  ~Dependencies();  // Stop()
+
+  CarrierCore& core() { return *core_; }
+  CarrierStore& store() { return *store_; }
+  int webhook_port() const { return listener_->port(); }
+
+  void StartHealthWatcher(absl::Duration interval, std::function<void(bool)> on_change);
+  void StopHealthWatcher();  // idempotent
+  // Stops the webhook listener (in-flight requests finish), the command workers, the relay,
+  // and flushes the producer. Idempotent.
+  void Stop();
+
+ private:
+  Dependencies() = default;
+
+  std::unique_ptr<db::Pool> pool_;
+  std::unique_ptr<events::Producer> producer_;
+  std::unique_ptr<PgCarrierStore> store_;
+  std::unique_ptr<http::CurlHttpClient> http_client_;
+  std::unique_ptr<CarrierCore> core_;
+  std::unique_ptr<StaticInstructionSource> instructions_;
+  std::unique_ptr<WebhookHandler> webhooks_;
+  std::unique_ptr<http::Server> listener_;
+  std::unique_ptr<events::OutboxRelay> relay_;
+
+  absl::Mutex watcher_mu_;
+  bool stop_watcher_ ABSL_GUARDED_BY(watcher_mu_) = false;
+  std::thread watcher_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace switchboard::carrier

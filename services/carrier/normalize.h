@@ -1,0 +1,73 @@
+// Normalisation of carrier webhooks into CarrierEvent (carriers.md §1-3). Pure functions,
+// thread-safe. Signatures are checked before (signature.h); these functions trust the input
+// only as far as its shape goes.
+//
+// Result codes (what the listener answers):
+//   OK               -> store the event (outbox), 200
+//   kInvalidArgument -> a required field is missing or malformed; message names the field; 400
+//   kNotFound        -> an event type / status this service does not turn into an event
+//                       (unknown or intentionally ignored, e.g. "ringing", call.bridged);
+//                       acknowledge 200 and count it (the carriers add new types)
+//
+// Dedupe keys (equal for redeliveries of one provider event):
+//   Twilio voice           twilio:voice:<CallSid>
+//          call status     twilio:status:<CallSid>:<CallStatus>[:<SequenceNumber>]
+//          gather action   twilio:gather:<CallSid>:<i>:<s>   (i, s = action URL query)
+//          dial action     twilio:dial:<CallSid>:<i>:<s>:<DialCallSid>
+//          record action   twilio:record:<CallSid>:<RecordingSid or RecordingUrl>
+//          recording stat. twilio:recording:<RecordingSid>:<RecordingStatus>
+//          SMS inbound     twilio:sms:<MessageSid>
+//          SMS status      twilio:sms-status:<MessageSid>:<MessageStatus>
+//   Telnyx                 telnyx:<data.id>
+#pragma once
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "services/carrier/model.h"
+
+namespace switchboard::carrier {
+
+enum class TwilioWebhookKind {
+  kVoice,            // /webhooks/twilio/voice: incoming call (or outbound call answered)
+  kCallStatus,       // /webhooks/twilio/status: StatusCallback
+  kGatherAction,     // /webhooks/twilio/gather: <Gather action>
+  kDialAction,       // /webhooks/twilio/dial: <Dial action>
+  kRecordAction,     // /webhooks/twilio/record: <Record action>
+  kRecordingStatus,  // /webhooks/twilio/recording: recordingStatusCallback
+  kMessagingInbound, // /webhooks/twilio/sms
+  kMessagingStatus,  // /webhooks/twilio/sms-status
+};
+
+struct TwilioWebhook {
+  TwilioWebhookKind kind = TwilioWebhookKind::kVoice;
+  FormParams params;  // POST form fields (or GET query parameters)
+  FormParams query;   // query parameters of the action URL (i, s), may be empty
+  absl::Time received_at = absl::InfinitePast();  // used when the request carries no Timestamp
+};
+
+// Mapping: voice -> CallIncoming (Direction inbound) or CallAnswered (outbound-*);
+// call status in-progress -> CallAnswered, completed|busy|no-answer|failed|canceled ->
+// CallCompleted (queued|initiated|ringing -> kNotFound); gather -> DigitsGathered (no Digits =
+// timed out); dial -> DialResult (DialCallStatus completed|answered -> answered); record action
+// and recording status "completed" -> RecordingReady (other statuses -> kNotFound); SMS inbound
+// -> SmsReceived (MediaUrl0..NumMedia-1); SMS status -> SmsStatus (queued|accepted|scheduled ->
+// queued, sending|sent -> sent, delivered|read -> delivered, undelivered|partially_delivered ->
+// undelivered, failed|canceled -> failed).
+absl::StatusOr<CarrierEvent> NormalizeTwilio(const TwilioWebhook& webhook);
+
+// Telnyx webhook envelope {"data":{"event_type","id","occurred_at","payload"}}.
+// call.initiated (incoming) -> CallIncoming; call.answered -> CallAnswered; call.hangup ->
+// CallCompleted (hangup_cause normal_clearing|time_limit -> completed, user_busy -> busy,
+// timeout|no_answer -> no-answer, originator_cancel -> canceled, others -> failed) or, on a
+// dialled leg (client_state with "d"), DialResult (normal_clearing|time_limit -> answered,
+// timeout|no_answer -> no-answer, user_busy -> busy, originator_cancel -> canceled, others ->
+// failed); call.gather.ended -> DigitsGathered (status timeout -> timed out);
+// call.speak.ended / call.playback.ended -> PromptEnded; call.recording.saved ->
+// RecordingReady; message.received -> SmsReceived; message.sent / message.finalized ->
+// SmsStatus from to[0].status; number_order.complete -> NumberOrderStatus;
+// porting_order.status_changed -> PortStatus. call.initiated (outgoing), call.bridged and
+// other known types -> kNotFound; unknown types -> kNotFound "unknown event type".
+absl::StatusOr<CarrierEvent> NormalizeTelnyx(absl::string_view raw_body);
+
+}  // namespace switchboard::carrier

@@ -1,0 +1,93 @@
+// CarrierStore: what the carrier service persists (schema `carrier`, row-level security per
+// company; migrations/0001_create_carrier.sql). PgCarrierStore (pg_store.h) is the Postgres
+// implementation; tests use an in-memory fake with the same contract.
+//
+// Error codes: kNotFound when a looked-up row does not exist (or belongs to another company:
+// tenant-scoped reads never see other companies' rows); kAlreadyExists when a number is owned by
+// another company; kUnavailable when the database is unreachable; other db::StatusFromPqxx codes.
+// Methods named Find* are cross-tenant lookups used only by the webhook listener to resolve the
+// company a carrier webhook belongs to. Thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "services/carrier/model.h"
+#include "switchboard/events/v1/event.pb.h"
+
+namespace switchboard::carrier {
+
+struct AccountRow {
+  std::string company_id;
+  Provider primary_provider = Provider::kUnspecified;
+  std::string primary_account_id;  // Twilio AccountSid (subaccount when set) / Telnyx connection
+  Provider secondary_provider = Provider::kUnspecified;  // kUnspecified = none
+  std::string secondary_account_id;
+  std::string sealed_credentials;  // opaque to the store (AES-256-GCM, see carrier_core_service.h)
+};
+
+struct NumberRow {
+  std::string e164;
+  std::string company_id;
+  std::string provider;  // CarrierProvider::name() that ordered it
+  std::string provider_number_id;
+};
+
+struct CallRow {
+  std::string call_id;  // Twilio CallSid / Telnyx call_control_id
+  std::string company_id;
+  std::string provider;  // CarrierProvider::name() that placed it
+};
+
+struct InstructionsRow {
+  std::string company_id;
+  std::string e164;
+  std::string instructions_id;
+  std::string serialized;  // switchboard.carrier.v1.CallInstructions wire bytes
+};
+
+class CarrierStore {
+ public:
+  virtual ~CarrierStore() = default;
+
+  virtual absl::Status PutAccount(const AccountRow& account) = 0;  // insert or replace
+  virtual absl::StatusOr<AccountRow> GetAccount(absl::string_view company_id) = 0;
+  // Accounts whose primary or secondary account id is `account_id` (cross-tenant).
+  virtual absl::StatusOr<std::vector<AccountRow>> FindAccountsByProviderAccountId(
+      absl::string_view account_id) = 0;
+
+  // Insert or update; kAlreadyExists when another company owns the number.
+  virtual absl::Status PutNumber(const NumberRow& number) = 0;
+  virtual absl::StatusOr<NumberRow> GetNumber(absl::string_view company_id,
+                                              absl::string_view e164) = 0;
+  virtual absl::StatusOr<NumberRow> FindNumber(absl::string_view e164) = 0;  // cross-tenant
+  virtual absl::Status DeleteNumber(absl::string_view company_id, absl::string_view e164) = 0;
+
+  virtual absl::Status PutInstructions(const InstructionsRow& row) = 0;  // insert or replace
+  virtual absl::StatusOr<InstructionsRow> GetInstructionsForNumber(absl::string_view company_id,
+                                                                   absl::string_view e164) = 0;
+  // The most recently stored set with that id.
+  virtual absl::StatusOr<InstructionsRow> GetInstructionsById(absl::string_view company_id,
+                                                              absl::string_view id) = 0;
+
+  virtual absl::Status PutCall(const CallRow& call) = 0;  // insert; same id again is a no-op
+  virtual absl::StatusOr<CallRow> GetCall(absl::string_view company_id,
+                                          absl::string_view call_id) = 0;
+  virtual absl::StatusOr<CallRow> FindCall(absl::string_view call_id) = 0;  // cross-tenant
+
+  // ONE transaction: records `dedupe_key` for the company and appends `event` to the outbox.
+  // Returns true when recorded, false when the key was already there (nothing appended).
+  virtual absl::StatusOr<bool> RecordWebhook(absl::string_view company_id,
+                                             absl::string_view dedupe_key,
+                                             const events::v1::Event& event) = 0;
+  // Appends an event the service itself produces (failover) to the outbox.
+  virtual absl::Status AppendEvent(absl::string_view company_id,
+                                   const events::v1::Event& event) = 0;
+
+  virtual absl::Status Ping() = 0;
+};
+
+}  // namespace switchboard::carrier

@@ -1,0 +1,334 @@
+// The carrier service against real PostgreSQL and Kafka (libs/testing): PgCarrierStore round
+// trips, signed webhooks through the HTTP listener (port 0) to TwiML / Call Control commands and
+// carrier.v1 events on a unique topic, de-duplication, and outbound SendMessage through the gRPC
+// service with failover (primary 503 -> secondary), never leaking credentials.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/match.h"
+#include "absl/time/clock.h"
+#include "libs/events/event.h"
+#include "libs/events/outbox_relay.h"
+#include "libs/grpc/principal.h"
+#include "libs/testing/testing.h"
+#include "services/carrier/carrier_service.h"
+#include "services/carrier/pg_store.h"
+#include "services/carrier/tests/service_test_support.h"
+#include "services/carrier/twiml.h"
+
+namespace switchboard::carrier {
+namespace {
+
+constexpr char kCompanyA[] = "0190c5d2-0000-7000-8000-0000000000a1";
+constexpr char kCompanyB[] = "0190c5d2-0000-7000-8000-0000000000b2";
+constexpr char kNumberA[] = "+15550004444";
+
+struct Stack {
+  std::unique_ptr<switchboard::testing::PgTestSchema> db;
+  std::unique_ptr<switchboard::testing::KafkaTestTopic> topic;
+  std::unique_ptr<events::Producer> producer;
+  std::unique_ptr<PgCarrierStore> store;
+  std::unique_ptr<testing::ServiceHarness> h;
+  std::unique_ptr<http::Server> listener;
+  std::unique_ptr<http::CurlHttpClient> client;
+  std::unique_ptr<CarrierService> service;
+  std::unique_ptr<switchboard::testing::GrpcTestServer> grpc_server;
+  std::unique_ptr<v1::Carrier::Stub> stub;
+  std::unique_ptr<events::OutboxRelay> relay;  // last: destroyed first
+
+  explicit Stack(const std::function<void(testing::ServiceHarness&)>& routes = nullptr) {
+    db = switchboard::testing::PgTestSchema::CreateOrFail();
+    REQUIRE(MigrateCarrier(db->pool()).ok());
+    topic = switchboard::testing::KafkaTestTopic::CreateOrFail();
+    auto p = topic->NewProducer();
+    REQUIRE(p.ok());
+    producer = std::move(*p);
+    store = std::make_unique<PgCarrierStore>(db->pool(), topic->name());
+    h = std::make_unique<testing::ServiceHarness>(*store);
+    if (routes) routes(*h);
+    h->Start();
+    http::Router router;
+    h->hooks().Register(router);
+    auto l = http::Server::Start({.port = 0}, std::move(router));
+    REQUIRE(l.ok());
+    listener = std::move(*l);
+    auto c = http::CurlHttpClient::Create();
+    REQUIRE(c.ok());
+    client = std::move(*c);
+    service = std::make_unique<CarrierService>(h->core());
+    grpc_server = switchboard::testing::GrpcTestServer::CreateOrFail({service.get()});
+    stub = v1::Carrier::NewStub(grpc_server->channel());
+    relay = std::make_unique<events::OutboxRelay>(
+        db->pool(), *producer, events::RelayOptions{.poll_interval = absl::Milliseconds(100)});
+    REQUIRE(relay->Start().ok());
+  }
+  ~Stack() {
+    relay->Stop();
+    listener->Stop();
+    h->hooks().Stop();
+  }
+
+  // Sends `r` over HTTP to the listener.
+  http::HttpResponse Post(const http::Request& r) {
+    http::HttpRequest out{.method = "POST",
+                          .url = "http://127.0.0.1:" + std::to_string(listener->port()) + r.target,
+                          .headers = r.headers,
+                          .body = r.body};
+    auto answer = client->Send(out);
+    REQUIRE(answer.ok());
+    return *answer;
+  }
+
+  // Reads until `expected` events or `timeout`; asking for one more than should exist proves
+  // there is no extra event within the timeout (the relay polls every 100 ms).
+  std::vector<events::v1::Event> Events(size_t expected,
+                                        absl::Duration timeout = absl::Seconds(20)) {
+    auto records = topic->ReadAll(topic->name(), timeout, expected);
+    REQUIRE(records.ok());
+    std::vector<events::v1::Event> out;
+    for (const auto& r : *records) {
+      events::v1::Event e;
+      REQUIRE(e.ParseFromString(r.value));
+      out.push_back(e);
+    }
+    return out;
+  }
+
+  void Configure(const std::string& company, bool with_secondary) {
+    AccountSettings s{.primary = h->TwilioConfig()};
+    if (with_secondary) s.secondary = h->TelnyxConfig();
+    REQUIRE(h->core().SetCarrierAccount(company, s).ok());
+  }
+};
+
+void WaitFor(const std::function<bool()>& done) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!done() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(20));
+  REQUIRE(done());
+}
+
+TEST_CASE("PgCarrierStore round trips and tenant isolation", "[carrier][integration]") {
+  Stack s;
+  CarrierStore& st = *s.store;
+  AccountRow a{.company_id = kCompanyA, .primary_provider = Provider::kTwilio,
+               .primary_account_id = "AC1", .secondary_provider = Provider::kTelnyx,
+               .secondary_account_id = "conn-9", .sealed_credentials = std::string("\x00\x01x", 3)};
+  REQUIRE(st.PutAccount(a).ok());
+  auto got = st.GetAccount(kCompanyA);
+  REQUIRE(got.ok());
+  CHECK(got->sealed_credentials == a.sealed_credentials);
+  CHECK(got->secondary_provider == Provider::kTelnyx);
+  CHECK(st.GetAccount(kCompanyB).status().code() == absl::StatusCode::kNotFound);
+  auto by_id = st.FindAccountsByProviderAccountId("conn-9");
+  REQUIRE(by_id.ok());
+  REQUIRE(by_id->size() == 1);
+  CHECK((*by_id)[0].company_id == kCompanyA);
+
+  REQUIRE(st.PutNumber({.e164 = kNumberA, .company_id = kCompanyA, .provider = "twilio",
+                        .provider_number_id = "PN1"}).ok());
+  CHECK(st.PutNumber({.e164 = kNumberA, .company_id = kCompanyB, .provider = "twilio",
+                      .provider_number_id = "PN2"}).code() == absl::StatusCode::kAlreadyExists);
+  CHECK(st.GetNumber(kCompanyB, kNumberA).status().code() == absl::StatusCode::kNotFound);
+  CHECK(st.FindNumber(kNumberA)->provider_number_id == "PN1");
+  CHECK(st.DeleteNumber(kCompanyB, kNumberA).code() == absl::StatusCode::kNotFound);
+
+  REQUIRE(st.PutInstructions({.company_id = kCompanyA, .e164 = kNumberA,
+                              .instructions_id = "set1", .serialized = "abc"}).ok());
+  CHECK(st.GetInstructionsForNumber(kCompanyA, kNumberA)->serialized == "abc");
+  CHECK(st.GetInstructionsById(kCompanyA, "set1")->e164 == kNumberA);
+  CHECK(st.GetInstructionsById(kCompanyB, "set1").status().code() ==
+        absl::StatusCode::kNotFound);
+
+  REQUIRE(st.PutCall({.call_id = "CA1", .company_id = kCompanyA, .provider = "telnyx"}).ok());
+  REQUIRE(st.PutCall({.call_id = "CA1", .company_id = kCompanyA, .provider = "telnyx"}).ok());
+  CHECK(st.GetCall(kCompanyA, "CA1")->provider == "telnyx");
+  CHECK(st.GetCall(kCompanyB, "CA1").status().code() == absl::StatusCode::kNotFound);
+  CHECK(st.FindCall("CA1")->company_id == kCompanyA);
+
+  events::v1::Event e = events::NewEvent("carrier.test", kCompanyA, "agg", "carrier",
+                                         SystemClock());
+  auto first = st.RecordWebhook(kCompanyA, "twilio:voice:CA1", e);
+  REQUIRE(first.ok());
+  CHECK(*first);
+  events::v1::Event e2 = events::NewEvent("carrier.test", kCompanyA, "agg", "carrier",
+                                          SystemClock());
+  auto second = st.RecordWebhook(kCompanyA, "twilio:voice:CA1", e2);
+  REQUIRE(second.ok());
+  CHECK_FALSE(*second);
+  auto published = s.Events(1);
+  REQUIRE(published.size() == 1);
+  CHECK(published[0].id() == e.id());
+  REQUIRE(st.DeleteNumber(kCompanyA, kNumberA).ok());
+}
+
+TEST_CASE("Signed Twilio voice webhook over HTTP: TwiML and one carrier.v1 event",
+          "[carrier][integration]") {
+  Stack s;
+  s.Configure(kCompanyA, false);
+  REQUIRE(s.store->PutNumber({.e164 = kNumberA, .company_id = kCompanyA, .provider = "twilio",
+                              .provider_number_id = "PN1"}).ok());
+  REQUIRE(s.h->core().SetStaticInstructions(kCompanyA, kNumberA, testing::GreetingInstructions())
+              .ok());
+  const FormParams params = testing::TwilioVoiceParams("CA200", kNumberA);
+
+  http::HttpResponse forged =
+      s.Post(s.h->TwilioRequest("/webhooks/twilio/voice", params, "wrong-token"));
+  CHECK(forged.status == 403);
+
+  http::HttpResponse r = s.Post(s.h->TwilioRequest("/webhooks/twilio/voice", params));
+  REQUIRE(r.status == 200);
+  CHECK(absl::StartsWith(r.Header("Content-Type").value_or(""), "text/xml"));
+  auto tree = ParseTwiml(r.body);
+  REQUIRE(tree.ok());
+  CHECK(tree->children.at(0).text == "Hello from Switchboard");
+  // The carrier retries: same answer, no second event.
+  CHECK(s.Post(s.h->TwilioRequest("/webhooks/twilio/voice", params)).body == r.body);
+
+  auto events = s.Events(2, absl::Seconds(5));  // asks for 2, must get exactly 1
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].type() == "carrier.call_incoming");
+  CHECK(events[0].company_id() == kCompanyA);
+  CHECK(events[0].carrier_event().ids().call_sid() == "CA200");
+  CHECK(events[0].carrier_event().dedupe_key() == "twilio:voice:CA200");
+}
+
+TEST_CASE("Signed Telnyx call.initiated: 200, answer command sent, event published",
+          "[carrier][integration]") {
+  Stack s([](testing::ServiceHarness& h) {
+    h.telnyx.On("POST", "/v2/calls/v3:T1/actions/answer", {{200, R"({"data":{"result":"ok"}})"}});
+  });
+  s.Configure(kCompanyA, true);
+  REQUIRE(s.store->PutNumber({.e164 = kNumberA, .company_id = kCompanyA, .provider = "telnyx",
+                              .provider_number_id = kNumberA}).ok());
+  REQUIRE(s.h->core().SetStaticInstructions(kCompanyA, kNumberA, testing::GreetingInstructions())
+              .ok());
+  const std::string body = testing::TelnyxEnvelope(
+      "call.initiated", "ev-t1",
+      R"({"call_control_id":"v3:T1","call_session_id":"sess-T1","connection_id":"conn-1",)"
+      R"("direction":"incoming","from":"+15550001111","to":")" + std::string(kNumberA) + R"("})");
+  CHECK(s.Post(s.h->TelnyxRequest("/webhooks/telnyx/call-control", body)).status == 200);
+  CHECK(s.Post(s.h->TelnyxRequest("/webhooks/telnyx/call-control", body)).status == 200);
+  WaitFor([&] { return s.h->telnyx.count() >= 2; });
+  const http::Request cmd = s.h->telnyx.last();
+  CHECK(cmd.path == "/v2/calls/v3:T1/actions/answer");
+  auto j = nlohmann::json::parse(cmd.body);
+  CHECK(j.contains("client_state"));
+  CHECK(j.contains("command_id"));
+  auto events = s.Events(2, absl::Seconds(5));
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].type() == "carrier.call_incoming");
+  CHECK(events[0].carrier_event().ids().call_control_id() == "v3:T1");
+  // The call is known now: ModifyCall goes to Telnyx.
+  CHECK(s.store->GetCall(kCompanyA, "v3:T1")->provider == "telnyx");
+}
+
+std::string CaptureStderr(const std::function<void()>& fn) {
+  char path[] = "/tmp/carrier_it_stderr_XXXXXX";
+  const int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  fflush(stderr);
+  const int saved = dup(2);
+  dup2(fd, 2);
+  fn();
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  close(fd);
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::remove(path);
+  return ss.str();
+}
+
+TEST_CASE("SendMessage through gRPC fails over once to the secondary, without leaking secrets",
+          "[carrier][integration]") {
+  Stack s([](testing::ServiceHarness& h) {
+    h.twilio.On("POST", testing::kTwilioAccountPath + "/Messages.json",
+                {{503, R"({"code":20503,"message":"Service Unavailable","status":503})"}});
+    h.telnyx.On("POST", "/v2/messages",
+                {{200, R"({"data":{"id":"msg-42","to":[{"status":"queued"}]}})"}});
+  });
+
+  auto call = [&](const auto& method, const auto& request, auto* response,
+                  const std::string& company) {
+    grpc::ClientContext ctx;
+    rpc::AttachPrincipal(ctx, rpc::Principal{.company_id = company, .role = "service"});
+    return ((*s.stub).*method)(&ctx, request, response);
+  };
+
+  v1::SetCarrierAccountRequest set;
+  set.mutable_primary()->set_provider(v1::TWILIO);
+  set.mutable_primary()->mutable_twilio()->set_account_sid(testing::kTwilioSid);
+  set.mutable_primary()->mutable_twilio()->set_auth_token(testing::kTwilioToken);
+  set.mutable_secondary()->set_provider(v1::TELNYX);
+  set.mutable_secondary()->mutable_telnyx()->set_api_key(testing::kTelnyxKey);
+  set.mutable_secondary()->mutable_telnyx()->set_public_key(
+      crypto::Base64Encode(s.h->telnyx_keys.public_key));
+  set.mutable_secondary()->mutable_telnyx()->set_connection_id("conn-1");
+
+  std::string logs = CaptureStderr([&] {
+    v1::CarrierAccount account;
+    grpc::Status st = call(&v1::Carrier::Stub::SetCarrierAccount, set, &account, kCompanyA);
+    REQUIRE(st.ok());
+    CHECK(account.primary_account_id() == testing::kTwilioSid);
+    CHECK_FALSE(absl::StrContains(account.DebugString(), testing::kTwilioToken));
+
+    v1::CarrierAccount other;
+    CHECK(call(&v1::Carrier::Stub::GetCarrierAccount, v1::GetCarrierAccountRequest(), &other,
+               kCompanyB).error_code() == grpc::StatusCode::NOT_FOUND);
+
+    v1::SendMessageRequest msg;
+    msg.set_from(kNumberA);
+    msg.set_to("+15559998888");
+    msg.set_body("Your technician is on the way");
+    msg.set_idempotency_key("req-1");
+    v1::SentMessage sent;
+    st = call(&v1::Carrier::Stub::SendMessage, msg, &sent, kCompanyA);
+    REQUIRE(st.ok());
+    CHECK(sent.message_id() == "msg-42");
+    CHECK(sent.provider() == "telnyx");
+    // Same request again: the idempotency key means no second send anywhere.
+    v1::SentMessage again;
+    REQUIRE(call(&v1::Carrier::Stub::SendMessage, msg, &again, kCompanyA).ok());
+    CHECK(again.message_id() == "msg-42");
+
+    v1::SendMessageRequest bad = msg;
+    bad.set_to("nope");
+    v1::SentMessage unused;
+    grpc::Status invalid = call(&v1::Carrier::Stub::SendMessage, bad, &unused, kCompanyA);
+    CHECK(invalid.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_FALSE(absl::StrContains(invalid.error_message(), testing::kTwilioToken));
+  });
+  CHECK(s.h->twilio.count() == 1);
+  CHECK(s.h->telnyx.count() == 1);
+  CHECK(absl::StrContains(logs, "carrier failover"));
+  CHECK_FALSE(absl::StrContains(logs, testing::kTwilioToken));
+  CHECK_FALSE(absl::StrContains(logs, testing::kTelnyxKey));
+  CHECK(absl::StrContains(s.h->registry.Exposition(), "carrier_failovers_total"));
+
+  auto events = s.Events(1);
+  REQUIRE(events.size() >= 1);
+  bool found = false;
+  for (const auto& e : events) {
+    if (e.carrier_event().has_provider_failover()) {
+      found = true;
+      CHECK(e.type() == "carrier.provider_failover");
+      CHECK(e.company_id() == kCompanyA);
+      CHECK(e.carrier_event().provider_failover().from_provider() == "twilio");
+      CHECK(e.carrier_event().provider_failover().to_provider() == "telnyx");
+      CHECK(e.carrier_event().provider_failover().operation() == "send_message");
+    }
+  }
+  CHECK(found);
+}
+
+}  // namespace
+}  // namespace switchboard::carrier

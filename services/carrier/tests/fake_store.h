@@ -1,0 +1,139 @@
+// In-memory CarrierStore with the same contract as PgCarrierStore (store.h), for unit tests.
+// `fail_writes` makes RecordWebhook fail with kUnavailable (a database outage).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "services/carrier/store.h"
+
+namespace switchboard::carrier::testing {
+
+class FakeStore final : public CarrierStore {
+ public:
+  bool fail_writes = false;
+
+  absl::Status PutAccount(const AccountRow& a) override {
+    absl::MutexLock l(&mu_);
+    accounts_[a.company_id] = a;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<AccountRow> GetAccount(absl::string_view company_id) override {
+    absl::MutexLock l(&mu_);
+    auto it = accounts_.find(std::string(company_id));
+    if (it == accounts_.end()) return absl::NotFoundError("carrier account not found");
+    return it->second;
+  }
+  absl::StatusOr<std::vector<AccountRow>> FindAccountsByProviderAccountId(
+      absl::string_view id) override {
+    absl::MutexLock l(&mu_);
+    std::vector<AccountRow> out;
+    for (const auto& [k, a] : accounts_) {
+      if (a.primary_account_id == id || (!id.empty() && a.secondary_account_id == id)) {
+        out.push_back(a);
+      }
+    }
+    return out;
+  }
+  absl::Status PutNumber(const NumberRow& n) override {
+    absl::MutexLock l(&mu_);
+    auto it = numbers_.find(n.e164);
+    if (it != numbers_.end() && it->second.company_id != n.company_id) {
+      return absl::AlreadyExistsError("e164: number belongs to another company");
+    }
+    numbers_[n.e164] = n;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<NumberRow> GetNumber(absl::string_view company_id,
+                                      absl::string_view e164) override {
+    absl::StatusOr<NumberRow> n = FindNumber(e164);
+    if (n.ok() && n->company_id != company_id) return absl::NotFoundError("number not found");
+    return n;
+  }
+  absl::StatusOr<NumberRow> FindNumber(absl::string_view e164) override {
+    absl::MutexLock l(&mu_);
+    auto it = numbers_.find(std::string(e164));
+    if (it == numbers_.end()) return absl::NotFoundError("number not found");
+    return it->second;
+  }
+  absl::Status DeleteNumber(absl::string_view company_id, absl::string_view e164) override {
+    absl::Status found = GetNumber(company_id, e164).status();
+    if (!found.ok()) return found;
+    absl::MutexLock l(&mu_);
+    numbers_.erase(std::string(e164));
+    return absl::OkStatus();
+  }
+  absl::Status PutInstructions(const InstructionsRow& row) override {
+    absl::MutexLock l(&mu_);
+    instructions_[row.company_id + "|" + row.e164] = row;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<InstructionsRow> GetInstructionsForNumber(absl::string_view company_id,
+                                                           absl::string_view e164) override {
+    absl::MutexLock l(&mu_);
+    auto it = instructions_.find(std::string(company_id) + "|" + std::string(e164));
+    if (it == instructions_.end()) return absl::NotFoundError("no static instructions");
+    return it->second;
+  }
+  absl::StatusOr<InstructionsRow> GetInstructionsById(absl::string_view company_id,
+                                                      absl::string_view id) override {
+    absl::MutexLock l(&mu_);
+    for (const auto& [k, row] : instructions_) {
+      if (row.company_id == company_id && row.instructions_id == id) return row;
+    }
+    return absl::NotFoundError("instructions not found");
+  }
+  absl::Status PutCall(const CallRow& c) override {
+    absl::MutexLock l(&mu_);
+    calls_.emplace(c.call_id, c);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<CallRow> GetCall(absl::string_view company_id,
+                                  absl::string_view call_id) override {
+    absl::StatusOr<CallRow> c = FindCall(call_id);
+    if (c.ok() && c->company_id != company_id) return absl::NotFoundError("call not found");
+    return c;
+  }
+  absl::StatusOr<CallRow> FindCall(absl::string_view call_id) override {
+    absl::MutexLock l(&mu_);
+    auto it = calls_.find(std::string(call_id));
+    if (it == calls_.end()) return absl::NotFoundError("call not found");
+    return it->second;
+  }
+  absl::StatusOr<bool> RecordWebhook(absl::string_view company_id, absl::string_view key,
+                                     const events::v1::Event& event) override {
+    absl::MutexLock l(&mu_);
+    if (fail_writes) return absl::UnavailableError("postgres down");
+    if (!dedupe_.emplace(std::string(key), std::string(company_id)).second) return false;
+    events_.push_back(event);
+    return true;
+  }
+  absl::Status AppendEvent(absl::string_view, const events::v1::Event& event) override {
+    absl::MutexLock l(&mu_);
+    events_.push_back(event);
+    return absl::OkStatus();
+  }
+  absl::Status Ping() override { return absl::OkStatus(); }
+
+  std::vector<events::v1::Event> events() {
+    absl::MutexLock l(&mu_);
+    return events_;
+  }
+  size_t call_count() {
+    absl::MutexLock l(&mu_);
+    return calls_.size();
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, AccountRow> accounts_;
+  std::map<std::string, NumberRow> numbers_;
+  std::map<std::string, InstructionsRow> instructions_;
+  std::map<std::string, CallRow> calls_;
+  std::map<std::string, std::string> dedupe_;
+  std::vector<events::v1::Event> events_;
+};
+
+}  // namespace switchboard::carrier::testing

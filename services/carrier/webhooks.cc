@@ -1,0 +1,486 @@
+#include "services/carrier/webhooks.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "libs/common/log.h"
+#include "libs/crypto/encoding.h"
+#include "libs/events/event.h"
+#include "libs/http/url.h"
+#include "nlohmann/json.hpp"
+#include "services/carrier/proto_convert.h"
+#include "services/carrier/signature.h"
+#include "services/carrier/twiml.h"
+
+namespace switchboard::carrier {
+namespace {
+
+using json = nlohmann::json;
+
+bool ValidUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    int n = 0;
+    if (c < 0x80) n = 0;
+    else if ((c & 0xE0) == 0xC0 && c >= 0xC2) n = 1;
+    else if ((c & 0xF0) == 0xE0) n = 2;
+    else if ((c & 0xF8) == 0xF0 && c <= 0xF4) n = 3;
+    else return false;
+    if (n > 0 && i + n >= s.size()) return false;
+    for (int k = 1; k <= n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+std::string Param(const FormParams& params, absl::string_view name) {
+  for (const auto& [k, v] : params) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+bool HasContentType(const http::Request& r, absl::string_view type) {
+  std::optional<std::string> ct = r.Header("Content-Type");
+  return ct.has_value() && absl::StartsWithIgnoreCase(*ct, type);
+}
+
+const char* KindName(const CarrierEventKind& kind) {
+  struct V {
+    const char* operator()(const CallIncoming&) const { return "call_incoming"; }
+    const char* operator()(const CallAnswered&) const { return "call_answered"; }
+    const char* operator()(const CallCompleted&) const { return "call_completed"; }
+    const char* operator()(const DigitsGathered&) const { return "digits_gathered"; }
+    const char* operator()(const DialResult&) const { return "dial_result"; }
+    const char* operator()(const RecordingReady&) const { return "recording_ready"; }
+    const char* operator()(const PromptEnded&) const { return "prompt_ended"; }
+    const char* operator()(const SmsReceived&) const { return "sms_received"; }
+    const char* operator()(const SmsStatus&) const { return "sms_status"; }
+    const char* operator()(const NumberOrderStatus&) const { return "number_order_status"; }
+    const char* operator()(const PortStatus&) const { return "port_status"; }
+  };
+  return std::visit(V{}, kind);
+}
+
+std::string AggregateId(const CarrierEvent& e) {
+  for (const std::string* id : {&e.ids.call_session_id, &e.ids.call_sid, &e.ids.message_id,
+                                &e.ids.order_id, &e.ids.port_order_id, &e.ids.call_control_id}) {
+    if (!id->empty()) return *id;
+  }
+  return e.dedupe_key;
+}
+
+// Telnyx numbers may be a string, {"phone_number": ...}, or an array of either.
+void CollectNumbers(const json& v, std::vector<std::string>* out) {
+  if (v.is_string()) {
+    out->push_back(v.get<std::string>());
+  } else if (v.is_object() && v.contains("phone_number") && v["phone_number"].is_string()) {
+    out->push_back(v["phone_number"].get<std::string>());
+  } else if (v.is_array()) {
+    for (const auto& x : v) CollectNumbers(x, out);
+  }
+}
+
+std::string JsonStr(const json& obj, const char* key) {
+  if (obj.is_object() && obj.contains(key) && obj[key].is_string()) {
+    return obj[key].get<std::string>();
+  }
+  return "";
+}
+
+const char* TwilioRouteName(TwilioWebhookKind k) {
+  switch (k) {
+    case TwilioWebhookKind::kVoice: return "voice";
+    case TwilioWebhookKind::kCallStatus: return "status";
+    case TwilioWebhookKind::kGatherAction: return "gather";
+    case TwilioWebhookKind::kDialAction: return "dial";
+    case TwilioWebhookKind::kRecordAction: return "record";
+    case TwilioWebhookKind::kRecordingStatus: return "recording";
+    case TwilioWebhookKind::kMessagingInbound: return "sms";
+    case TwilioWebhookKind::kMessagingStatus: return "sms-status";
+  }
+  return "unknown";
+}
+
+bool AnswersWithInstructions(TwilioWebhookKind k) {
+  return k == TwilioWebhookKind::kVoice || k == TwilioWebhookKind::kGatherAction ||
+         k == TwilioWebhookKind::kDialAction || k == TwilioWebhookKind::kRecordAction;
+}
+
+http::Response Xml(std::string body) {
+  http::Response r{.status = 200, .body = std::move(body)};
+  r.headers.emplace_back("Content-Type", "text/xml; charset=utf-8");
+  return r;
+}
+
+constexpr char kEmptyTwiml[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
+
+}  // namespace
+
+std::string CarrierEventType(const CarrierEvent& event) {
+  return absl::StrCat("carrier.", KindName(event.kind));
+}
+
+WebhookHandler::WebhookHandler(CarrierCore& core, CarrierStore& store,
+                               InstructionSource& instructions, const Clock& clock,
+                               metrics::Registry& registry, WebhookOptions options)
+    : core_(core), store_(store), instructions_(instructions), clock_(clock),
+      registry_(registry), options_(std::move(options)) {
+  for (int i = 0; i < std::max(1, options_.command_workers); ++i) {
+    workers_.emplace_back([this] { Worker(); });
+  }
+}
+
+WebhookHandler::~WebhookHandler() { Stop(); }
+
+void WebhookHandler::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ && workers_.empty()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : workers_) {
+    if (t.joinable()) t.join();
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  workers_.clear();
+}
+
+int64_t WebhookHandler::CommandsSentForTest() const { return commands_done_.load(); }
+
+void WebhookHandler::Register(http::Router& router) {
+  for (TwilioWebhookKind k :
+       {TwilioWebhookKind::kVoice, TwilioWebhookKind::kCallStatus,
+        TwilioWebhookKind::kGatherAction, TwilioWebhookKind::kDialAction,
+        TwilioWebhookKind::kRecordAction, TwilioWebhookKind::kRecordingStatus,
+        TwilioWebhookKind::kMessagingInbound, TwilioWebhookKind::kMessagingStatus}) {
+    router.Add("POST", absl::StrCat("/webhooks/twilio/", TwilioRouteName(k)),
+               [this, k](const http::Request& r) { return HandleTwilio(k, r); });
+  }
+  for (const char* route : {"call-control", "messaging", "numbers"}) {
+    router.Add("POST", absl::StrCat("/webhooks/telnyx/", route),
+               [this](const http::Request& r) { return HandleTelnyx(r); });
+  }
+}
+
+http::Response WebhookHandler::Reject(int status, absl::string_view code,
+                                      absl::string_view message, absl::string_view route) {
+  registry_
+      .GetCounter("carrier_webhooks_rejected_total", "Webhooks answered with 4xx/5xx",
+                  {{"route", std::string(route)}, {"status", std::to_string(status)}})
+      .Inc();
+  log::Warn("webhook rejected", {{"route", std::string(route)},
+                                 {"status", std::to_string(status)},
+                                 {"reason", std::string(message)}});
+  return http::Response::JsonError(status, code, message);
+}
+
+absl::StatusOr<std::string> WebhookHandler::ResolveCompany(
+    const std::string& call_id, const std::string& account_id,
+    const std::vector<std::string>& numbers) {
+  if (!call_id.empty()) {
+    absl::StatusOr<CallRow> call = store_.FindCall(call_id);
+    if (call.ok()) return call->company_id;
+    if (!absl::IsNotFound(call.status())) return call.status();
+  }
+  std::vector<AccountRow> accounts;
+  if (!account_id.empty()) {
+    absl::StatusOr<std::vector<AccountRow>> found =
+        store_.FindAccountsByProviderAccountId(account_id);
+    if (!found.ok()) return found.status();
+    accounts = std::move(*found);
+    if (accounts.size() == 1) return accounts[0].company_id;
+  }
+  for (const std::string& n : numbers) {
+    if (n.empty()) continue;
+    absl::StatusOr<NumberRow> number = store_.FindNumber(n);
+    if (number.ok()) return number->company_id;
+    if (!absl::IsNotFound(number.status())) return number.status();
+  }
+  if (!accounts.empty()) return accounts[0].company_id;
+  return absl::NotFoundError("no company for this webhook");
+}
+
+absl::StatusOr<bool> WebhookHandler::Record(const std::string& company_id, CarrierEvent& event) {
+  event.company_id = company_id;
+  events::v1::Event envelope = events::NewEvent(CarrierEventType(event), company_id,
+                                                AggregateId(event), core_.options().source,
+                                                clock_);
+  CarrierEventToProto(event, envelope.mutable_carrier_event());
+  absl::StatusOr<bool> fresh = store_.RecordWebhook(company_id, event.dedupe_key, envelope);
+  if (!fresh.ok()) return fresh.status();
+  if (std::holds_alternative<CallIncoming>(event.kind)) {
+    const std::string& call_id =
+        event.ids.call_control_id.empty() ? event.ids.call_sid : event.ids.call_control_id;
+    absl::Status put = store_.PutCall(CallRow{
+        .call_id = call_id, .company_id = company_id, .provider = ProviderName(event.provider)});
+    if (!put.ok()) return put;
+  }
+  registry_
+      .GetCounter("carrier_webhooks_accepted_total", "Webhooks stored as carrier.v1 events",
+                  {{"provider", ProviderName(event.provider)},
+                   {"duplicate", *fresh ? "false" : "true"}})
+      .Inc();
+  return fresh;
+}
+
+std::string WebhookHandler::TwimlFor(const std::string& company_id, TwilioWebhookKind kind,
+                                     const FormParams& params, const FormParams& query) {
+  TwimlOptions opts{.gather_action_url = core_.WebhookUrl(Wire::kTwilio, "gather"),
+                    .dial_action_url = core_.WebhookUrl(Wire::kTwilio, "dial"),
+                    .record_action_url = core_.WebhookUrl(Wire::kTwilio, "record"),
+                    .recording_status_callback_url =
+                        core_.WebhookUrl(Wire::kTwilio, "recording")};
+  absl::StatusOr<CallInstructions> instructions = absl::NotFoundError("none");
+  const std::string id = Param(query, "i");
+  int step = -1;
+  if (kind != TwilioWebhookKind::kVoice && absl::SimpleAtoi(Param(query, "s"), &step) &&
+      step >= 0 && !id.empty()) {
+    instructions = instructions_.ById(company_id, id);
+    opts.start_index = step + 1;
+  } else {
+    const bool outbound = absl::StartsWith(Param(params, "Direction"), "outbound");
+    instructions = instructions_.ForNumber(company_id,
+                                           Param(params, outbound ? "From" : "To"));
+  }
+  if (!instructions.ok()) {
+    if (!absl::IsNotFound(instructions.status())) {
+      log::Error("instructions lookup failed",
+                 {{"company_id", company_id},
+                  {"error", std::string(instructions.status().message())}});
+    }
+    return kEmptyTwiml;
+  }
+  return RenderTwiml(*instructions, opts);
+}
+
+http::Response WebhookHandler::HandleTwilio(TwilioWebhookKind kind, const http::Request& request) {
+  const std::string route = absl::StrCat("twilio/", TwilioRouteName(kind));
+  if (!HasContentType(request, "application/x-www-form-urlencoded")) {
+    return Reject(415, "unsupported_media_type",
+                  "Content-Type must be application/x-www-form-urlencoded", route);
+  }
+  FormParams params = http::ParseForm(request.body);
+  FormParams query = http::ParseQuery(request.query);
+  for (const auto& [k, v] : params) {
+    if (!ValidUtf8(k) || !ValidUtf8(v)) {
+      return Reject(400, "invalid_argument", "body: invalid UTF-8", route);
+    }
+  }
+  const std::string account_sid = Param(params, "AccountSid");
+  if (account_sid.empty()) {
+    return Reject(400, "invalid_argument", "AccountSid: required", route);
+  }
+  const bool outbound = absl::StartsWith(Param(params, "Direction"), "outbound");
+  std::vector<std::string> numbers = outbound
+      ? std::vector<std::string>{Param(params, "From"), Param(params, "To")}
+      : std::vector<std::string>{Param(params, "To"), Param(params, "From")};
+  absl::StatusOr<std::string> company =
+      ResolveCompany(Param(params, "CallSid"), account_sid, numbers);
+  if (!company.ok() && !absl::IsNotFound(company.status())) {
+    return Reject(503, "unavailable", "store unavailable; retry", route);
+  }
+  bool verified = false;
+  if (company.ok()) {
+    absl::StatusOr<std::shared_ptr<const CompanyCarrier>> carrier = core_.CarrierFor(*company);
+    if (!carrier.ok() && absl::IsUnavailable(carrier.status())) {
+      return Reject(503, "unavailable", "store unavailable; retry", route);
+    }
+    const std::string header = request.Header("X-Twilio-Signature").value_or("");
+    const std::string url = absl::StrCat(core_.options().public_base_url, request.target);
+    if (carrier.ok() && !header.empty()) {
+      for (const ProviderConfig* c : {&(*carrier)->settings.primary,
+                                      (*carrier)->settings.secondary.has_value()
+                                          ? &*(*carrier)->settings.secondary
+                                          : nullptr}) {
+        if (c == nullptr || c->wire != Wire::kTwilio) continue;
+        if (VerifyTwilioSignature(c->twilio.auth_token, url, params, header, request.body)) {
+          verified = true;
+          break;
+        }
+      }
+    }
+  }
+  if (!verified) return Reject(403, "forbidden", "missing or invalid X-Twilio-Signature", route);
+
+  absl::StatusOr<CarrierEvent> event = NormalizeTwilio(
+      TwilioWebhook{.kind = kind, .params = params, .query = query, .received_at = clock_.Now()});
+  if (absl::IsNotFound(event.status())) {
+    registry_.GetCounter("carrier_webhooks_ignored_total", "Webhooks of types not turned into events",
+                         {{"route", route}}).Inc();
+    return AnswersWithInstructions(kind) ? Xml(TwimlFor(*company, kind, params, query))
+                                         : Xml(kEmptyTwiml);
+  }
+  if (!event.ok()) return Reject(400, "invalid_argument", event.status().message(), route);
+  absl::StatusOr<bool> recorded = Record(*company, *event);
+  if (!recorded.ok()) {
+    log::Error("webhook not stored", {{"route", route},
+                                      {"error", std::string(recorded.status().message())}});
+    return http::Response::JsonError(503, "unavailable", "event not stored; retry");
+  }
+  if (AnswersWithInstructions(kind)) return Xml(TwimlFor(*company, kind, params, query));
+  return Xml(kEmptyTwiml);
+}
+
+http::Response WebhookHandler::HandleTelnyx(const http::Request& request) {
+  const std::string route = absl::StrCat("telnyx", request.path.substr(request.path.rfind('/')));
+  if (!HasContentType(request, "application/json")) {
+    return Reject(415, "unsupported_media_type", "Content-Type must be application/json", route);
+  }
+  if (!ValidUtf8(request.body)) return Reject(400, "invalid_argument", "body: invalid UTF-8", route);
+  json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("data") ||
+      !body["data"].is_object()) {
+    return Reject(400, "invalid_argument", "data: required JSON object", route);
+  }
+  const json& data = body["data"];
+  const json payload = data.contains("payload") ? data["payload"] : json::object();
+  std::vector<std::string> numbers;
+  const bool outgoing = JsonStr(payload, "direction") == "outgoing" ||
+                        JsonStr(payload, "direction") == "outbound";
+  if (payload.is_object()) {
+    for (const char* key : outgoing ? std::vector<const char*>{"from", "to", "phone_numbers"}
+                                    : std::vector<const char*>{"to", "from", "phone_numbers"}) {
+      if (payload.contains(key)) CollectNumbers(payload[key], &numbers);
+    }
+  }
+  absl::StatusOr<std::string> company = ResolveCompany(
+      JsonStr(payload, "call_control_id"), JsonStr(payload, "connection_id"), numbers);
+  if (!company.ok() && !absl::IsNotFound(company.status())) {
+    return Reject(503, "unavailable", "store unavailable; retry", route);
+  }
+  bool verified = false;
+  if (company.ok()) {
+    absl::StatusOr<std::shared_ptr<const CompanyCarrier>> carrier = core_.CarrierFor(*company);
+    if (!carrier.ok() && absl::IsUnavailable(carrier.status())) {
+      return Reject(503, "unavailable", "store unavailable; retry", route);
+    }
+    const std::string signature = request.Header("telnyx-signature-ed25519").value_or("");
+    const std::string timestamp = request.Header("telnyx-timestamp").value_or("");
+    if (carrier.ok()) {
+      for (const ProviderConfig* c : {&(*carrier)->settings.primary,
+                                      (*carrier)->settings.secondary.has_value()
+                                          ? &*(*carrier)->settings.secondary
+                                          : nullptr}) {
+        if (c == nullptr || c->wire != Wire::kTelnyx) continue;
+        if (VerifyTelnyxSignature(c->telnyx.public_key, signature, timestamp, request.body,
+                                  clock_.Now())
+                .ok()) {
+          verified = true;
+          break;
+        }
+      }
+    }
+  }
+  if (!verified) {
+    return Reject(403, "forbidden", "missing or invalid telnyx-signature-ed25519", route);
+  }
+  absl::StatusOr<CarrierEvent> event = NormalizeTelnyx(request.body);
+  if (absl::IsNotFound(event.status())) {
+    registry_.GetCounter("carrier_webhooks_ignored_total", "Webhooks of types not turned into events",
+                         {{"route", route}}).Inc();
+    return http::Response::Json(200, "{}");
+  }
+  if (!event.ok()) return Reject(400, "invalid_argument", event.status().message(), route);
+  absl::StatusOr<bool> recorded = Record(*company, *event);
+  if (!recorded.ok()) {
+    log::Error("webhook not stored", {{"route", route},
+                                      {"error", std::string(recorded.status().message())}});
+    return http::Response::JsonError(503, "unavailable", "event not stored; retry");
+  }
+  // Duplicates re-issue the same commands (same command_id): Telnyx drops the repeats.
+  PlanTelnyx(*company, *event);
+  return http::Response::Json(200, "{}");
+}
+
+void WebhookHandler::PlanTelnyx(const std::string& company_id, const CarrierEvent& event) {
+  if (event.ids.call_control_id.empty()) return;
+  absl::StatusOr<TelnyxPlanOutput> plan = absl::NotFoundError("no plan");
+  if (std::holds_alternative<CallIncoming>(event.kind)) {
+    absl::StatusOr<CallInstructions> instr = instructions_.ForNumber(company_id, event.to);
+    if (!instr.ok()) {
+      log::Warn("no instructions for incoming call; hanging up",
+                {{"company_id", company_id}, {"to", event.to}});
+      Enqueue(Job{company_id, TelnyxCommand{.call_control_id = event.ids.call_control_id,
+                                            .action = "hangup",
+                                            .body = json::object()}});
+      return;
+    }
+    plan = StartTelnyxPlan(*instr, event.ids.call_control_id, /*answer=*/true, options_.plan);
+  } else if (!event.client_state.empty()) {
+    absl::StatusOr<TelnyxPlanState> state =
+        DecodeClientState(crypto::Base64Encode(event.client_state));
+    if (!state.ok()) return;  // not our client_state
+    absl::StatusOr<CallInstructions> instr = instructions_.ById(company_id, state->instructions_id);
+    if (!instr.ok()) {
+      log::Warn("instructions of a running plan not found",
+                {{"company_id", company_id}, {"instructions_id", state->instructions_id}});
+      return;
+    }
+    plan = NextTelnyxCommands(*instr, *state, event, /*answer=*/true, options_.plan);
+  } else {
+    return;
+  }
+  if (!plan.ok()) {
+    log::Error("telnyx plan failed", {{"company_id", company_id},
+                                      {"error", std::string(plan.status().message())}});
+    return;
+  }
+  if (plan->redirect_url.has_value()) {
+    log::Warn("telnyx plan reached a Redirect; fetching remote instructions is not supported",
+              {{"company_id", company_id}});
+  }
+  for (TelnyxCommand& c : plan->commands) Enqueue(Job{company_id, std::move(c)});
+}
+
+void WebhookHandler::Enqueue(Job job) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_ && queue_.size() < options_.command_queue_limit) {
+      queue_.push_back(std::move(job));
+      cv_.notify_one();
+      return;
+    }
+  }
+  registry_.GetCounter("carrier_telnyx_commands_total", "Call Control commands by result",
+                       {{"result", "dropped"}}).Inc();
+  log::Error("telnyx command dropped (queue full or stopping)",
+             {{"company_id", job.company_id}, {"action", job.command.action}});
+}
+
+void WebhookHandler::Worker() {
+  while (true) {
+    Job job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    absl::Status sent = absl::FailedPreconditionError("company has no Telnyx provider");
+    absl::StatusOr<std::shared_ptr<const CompanyCarrier>> carrier = core_.CarrierFor(job.company_id);
+    if (!carrier.ok()) {
+      sent = carrier.status();
+    } else if ((*carrier)->telnyx != nullptr) {
+      sent = (*carrier)->telnyx->ExecuteCallCommand(job.command.call_control_id,
+                                                    job.command.action, job.command.body);
+    }
+    registry_.GetCounter("carrier_telnyx_commands_total", "Call Control commands by result",
+                         {{"result", sent.ok() ? "ok" : "error"}}).Inc();
+    if (!sent.ok()) {
+      log::Error("telnyx command failed", {{"company_id", job.company_id},
+                                           {"action", job.command.action},
+                                           {"error", std::string(sent.message())}});
+    }
+    commands_done_.fetch_add(1);
+  }
+}
+
+}  // namespace switchboard::carrier

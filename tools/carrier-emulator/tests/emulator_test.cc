@@ -1,0 +1,725 @@
+// In-process tests: the emulator on 127.0.0.1:0, plus a libs/http Server on port 0 acting as
+// the service's webhook receiver (fixed TwiML; Call Control commands sent back with the
+// HttpClient).
+#include "tools/carrier-emulator/emulator.h"
+
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "libs/crypto/ed25519.h"
+#include "libs/crypto/encoding.h"
+#include "libs/http/client.h"
+#include "libs/http/url.h"
+#include "services/carrier/signature.h"
+#include "tools/carrier-emulator/signing.h"
+
+namespace switchboard::carrier_emulator {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kSid[] = "AC0123456789abcdef0123456789abcdef";
+constexpr char kToken[] = "test-auth-token";
+constexpr char kApiKey[] = "KEYtest";
+
+struct Received {
+  std::string path;
+  std::string query;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string Header(const std::string& name) const {
+    for (const auto& [k, v] : headers) {
+      if (absl::EqualsIgnoreCase(k, name)) return v;
+    }
+    return "";
+  }
+};
+
+// The webhook receiver: records every request; handlers answer per path.
+class Receiver {
+ public:
+  explicit Receiver(std::map<std::string, std::function<http::Response(const http::Request&)>>
+                        routes) {
+    http::Router router;
+    router.SetFallback([this, routes](const http::Request& r) {
+      {
+        absl::MutexLock lock(&mu_);
+        received_.push_back({r.path, r.query, r.headers, r.body});
+      }
+      auto it = routes.find(r.path);
+      if (it != routes.end()) return it->second(r);
+      if (absl::StrContains(r.path, "500")) return http::Response::Text(500, "down");
+      return http::Response::Text(200, "");
+    });
+    auto server = http::Server::Start({.threads = 4}, std::move(router));
+    REQUIRE(server.ok());
+    server_ = std::move(*server);
+  }
+  std::string url() const { return absl::StrCat("http://127.0.0.1:", server_->port()); }
+  std::vector<Received> received() {
+    absl::MutexLock lock(&mu_);
+    return received_;
+  }
+  // Polls (with a deadline) until `pred` holds for the received list.
+  bool WaitFor(const std::function<bool(const std::vector<Received>&)>& pred) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < deadline) {
+      if (pred(received())) return true;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return false;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<Received> received_;
+  std::unique_ptr<http::Server> server_;
+};
+
+struct Fixture {
+  std::unique_ptr<CarrierEmulator> emulator;
+  std::unique_ptr<http::HttpClient> client;
+  std::string base;
+
+  explicit Fixture(std::string webhook_base = "") {
+    auto client_or = http::CurlHttpClient::Create();
+    REQUIRE(client_or.ok());
+    auto emulator_client = http::CurlHttpClient::Create();
+    REQUIRE(emulator_client.ok());
+    EmulatorOptions options;
+    options.twilio_account_sid = kSid;
+    options.twilio_auth_token = kToken;
+    options.telnyx_api_key = kApiKey;
+    options.webhook_base_url = std::move(webhook_base);
+    options.failing_numbers = {"+15005550009"};
+    options.scenario_timeout = absl::Seconds(10);
+    auto created = CarrierEmulator::Create(options, std::move(*emulator_client));
+    REQUIRE(created.ok());
+    emulator = std::move(*created);
+    REQUIRE(emulator->Start({.threads = 4}).ok());
+    client = std::move(*client_or);
+    base = absl::StrCat("http://127.0.0.1:", emulator->port());
+  }
+
+  http::HttpResponse Send(std::string method, std::string path, std::string body = "",
+                          http::HeaderList headers = {}) {
+    http::HttpRequest request;
+    request.method = std::move(method);
+    request.url = base + path;
+    request.body = std::move(body);
+    request.headers = std::move(headers);
+    auto response = client->Send(request);
+    REQUIRE(response.ok());
+    return *response;
+  }
+  http::HttpResponse Twilio(std::string method, std::string path, http::Params form = {}) {
+    http::HeaderList headers = {http::BasicAuthHeader(kSid, kToken)};
+    std::string body;
+    if (method == "POST") {
+      headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+      body = EncodeForm(form);
+    } else if (!form.empty()) {
+      path += "?" + EncodeForm(form);
+    }
+    return Send(std::move(method), absl::StrCat("/2010-04-01/Accounts/", kSid, path),
+                std::move(body), std::move(headers));
+  }
+  http::HttpResponse Telnyx(std::string method, std::string path, const json& body = nullptr) {
+    http::HeaderList headers = {http::BearerAuthHeader(kApiKey)};
+    std::string text;
+    if (!body.is_null()) {
+      headers.emplace_back("Content-Type", "application/json");
+      text = body.dump();
+    }
+    return Send(std::move(method), "/v2" + path, std::move(text), std::move(headers));
+  }
+  void AddNumber(const std::string& carrier, const std::string& number, const std::string& voice,
+                 const std::string& status_callback = "") {
+    auto r = Send("POST", "/emulator/numbers",
+                  json{{"carrier", carrier}, {"phone_number", number}, {"voice_url", voice},
+                       {"status_callback", status_callback}}.dump());
+    REQUIRE(r.status == 201);
+  }
+};
+
+json Parse(const std::string& s) { return json::parse(s); }
+
+std::string FormValue(const std::string& body, const std::string& name) {
+  for (const auto& [k, v] : http::ParseForm(body)) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+// The signature a receiver at `receiver_url` must see on a Twilio form webhook.
+bool TwilioSignatureValid(const std::string& receiver_url, const Received& r) {
+  // Verified with the service's own validator (services/carrier/signature.h).
+  const std::string url = receiver_url + r.path + (r.query.empty() ? "" : "?" + r.query);
+  return carrier::VerifyTwilioSignature(kToken, url, http::ParseForm(r.body),
+                                        r.Header("X-Twilio-Signature"));
+}
+
+bool TelnyxSignatureValid(const std::string& public_key_b64, const Received& r) {
+  // Verified with the service's own validator (services/carrier/signature.h).
+  return carrier::VerifyTelnyxSignature(public_key_b64, r.Header("telnyx-signature-ed25519"),
+                                        r.Header("telnyx-timestamp"), r.body, absl::Now())
+      .ok();
+}
+
+TEST_CASE("Twilio signing matches the twilio-python published vector", "[emulator]") {
+  // twilio-python tests/unit/test_request_validator.py
+  const http::Params params = {{"CallSid", "CA1234567890ABCDE"}, {"Caller", "+14158675309"},
+                               {"Digits", "1234"},             {"From", "+14158675309"},
+                               {"To", "+18005551212"}};
+  CHECK(TwilioWebhookSignature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", params) ==
+        "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
+}
+
+TEST_CASE("WAV recordings have a valid RIFF header", "[emulator]") {
+  const std::string wav = MakeWav(1.0);
+  REQUIRE(wav.size() == 44 + 16000);
+  CHECK(wav.compare(0, 4, "RIFF") == 0);
+  CHECK(wav.compare(8, 8, "WAVEfmt ") == 0);
+  CHECK(wav.compare(36, 4, "data") == 0);
+}
+
+TEST_CASE("Faults are validated", "[emulator]") {
+  CHECK_FALSE(ParseFaults(json{{"path_prefix", "/x"}, {"kind", "webhook"}, {"status", 503}}).ok());
+  CHECK_FALSE(ParseFaults(json{{"path_prefix", "/x"}, {"duplicate", true}}).ok());  // request kind
+  CHECK_FALSE(ParseFaults(json{{"path_prefix", "/x"}, {"kind", "other"}}).ok());
+  CHECK_FALSE(ParseFaults(json{{"status", 503}}).ok());                       // no path_prefix
+  CHECK_FALSE(ParseFaults(json{{"path_prefix", "/v2/"}, {"status", 200}}).ok());
+  CHECK_FALSE(ParseFaults(json{{"path_prefix", "/v2/"}, {"delay_ms", -1}}).ok());
+  auto ok = ParseFaults(json::array({{{"path_prefix", "/v2/"}, {"times", 2}}}));
+  REQUIRE(ok.ok());
+  CHECK((*ok)[0].status == 503);
+  CHECK((*ok)[0].times == 2);
+}
+
+TEST_CASE("Twilio REST: auth, numbers, calls, errors", "[emulator][twilio]") {
+  Receiver receiver({});
+  Fixture f;
+  const std::string prefix = absl::StrCat("/2010-04-01/Accounts/", kSid);
+
+  SECTION("wrong credentials get 401 with Twilio's error JSON") {
+    auto r = f.Send("GET", prefix + "/AvailablePhoneNumbers/US/Local.json", "",
+                    {http::BasicAuthHeader(kSid, "wrong")});
+    CHECK(r.status == 401);
+    json body = Parse(r.body);
+    CHECK(body["code"] == 20003);
+    CHECK(body["status"] == 401);
+    CHECK(body["more_info"] == "https://www.twilio.com/docs/errors/20003");
+    CHECK(f.Send("GET", prefix + "/Calls.json").status == 401);  // no Authorization at all
+  }
+  SECTION("search, buy, update, release") {
+    auto search = f.Twilio("GET", "/AvailablePhoneNumbers/US/Local.json",
+                           {{"AreaCode", "415"}, {"Contains", "0107"}});
+    REQUIRE(search.status == 200);
+    json found = Parse(search.body)["available_phone_numbers"];
+    REQUIRE(found.size() == 1);
+    CHECK(found[0]["phone_number"] == "+14155550107");
+    CHECK(f.Twilio("GET", "/AvailablePhoneNumbers/US/Local.json", {{"AreaCode", "4x5"}}).status ==
+          400);
+    auto toll_free = f.Twilio("GET", "/AvailablePhoneNumbers/US/TollFree.json",
+                              {{"PageSize", "3"}});
+    CHECK(Parse(toll_free.body)["available_phone_numbers"].size() == 3);
+
+    auto bought = f.Twilio("POST", "/IncomingPhoneNumbers.json",
+                           {{"PhoneNumber", "+14155550107"},
+                            {"VoiceUrl", receiver.url() + "/voice"},
+                            {"SmsUrl", receiver.url() + "/sms"}});
+    REQUIRE(bought.status == 201);
+    json number = Parse(bought.body);
+    const std::string sid = number["sid"];
+    CHECK(absl::StartsWith(sid, "PN"));
+    CHECK(number["voice_url"] == receiver.url() + "/voice");
+    auto again = f.Twilio("POST", "/IncomingPhoneNumbers.json", {{"PhoneNumber", "+14155550107"}});
+    CHECK(again.status == 400);
+    CHECK(Parse(again.body)["code"] == 21422);
+    // Owned numbers leave the pool.
+    CHECK(Parse(f.Twilio("GET", "/AvailablePhoneNumbers/US/Local.json",
+                         {{"AreaCode", "415"}, {"Contains", "0107"}}).body)
+              ["available_phone_numbers"].empty());
+
+    auto updated = f.Twilio("POST", "/IncomingPhoneNumbers/" + sid + ".json",
+                            {{"VoiceUrl", receiver.url() + "/voice2"}});
+    REQUIRE(updated.status == 200);
+    CHECK(Parse(updated.body)["voice_url"] == receiver.url() + "/voice2");
+    CHECK(f.Twilio("POST", "/IncomingPhoneNumbers/" + sid + ".json", {{"VoiceUrl", "ftp://x"}})
+              .status == 400);
+    CHECK(f.Twilio("DELETE", "/IncomingPhoneNumbers/" + sid + ".json").status == 204);
+    auto gone = f.Twilio("DELETE", "/IncomingPhoneNumbers/" + sid + ".json");
+    CHECK(gone.status == 404);
+    CHECK(Parse(gone.body)["code"] == 20404);
+  }
+  SECTION("calls: create, invalid To, redirect, hang up, recordings") {
+    auto bad = f.Twilio("POST", "/Calls.json",
+                        {{"To", "12"}, {"From", "+14155550100"}, {"Url", receiver.url()}});
+    CHECK(bad.status == 400);
+    CHECK(Parse(bad.body)["code"] == 21211);
+    auto created = f.Twilio("POST", "/Calls.json",
+                            {{"To", "+19175550100"}, {"From", "+14155550100"},
+                             {"Url", receiver.url() + "/outbound"},
+                             {"StatusCallback", receiver.url() + "/status"}});
+    REQUIRE(created.status == 201);
+    const std::string call = Parse(created.body)["sid"];
+    CHECK(absl::StartsWith(call, "CA"));
+    CHECK(call.size() == 34);
+    CHECK(f.Twilio("POST", "/Calls/" + call + ".json", {{"Url", receiver.url() + "/next"}})
+              .status == 200);
+    auto rec = f.Twilio("POST", "/Calls/" + call + "/Recordings.json");
+    REQUIRE(rec.status == 201);
+    const std::string rec_sid = Parse(rec.body)["sid"];
+    auto stopped = f.Twilio("POST", "/Calls/" + call + "/Recordings/" + rec_sid + ".json",
+                            {{"Status", "stopped"}});
+    REQUIRE(stopped.status == 200);
+    CHECK(Parse(stopped.body)["status"] == "stopped");
+    auto media = f.Twilio("GET", "/Recordings/" + rec_sid + ".wav");
+    CHECK(media.status == 200);
+    CHECK(media.body.compare(0, 4, "RIFF") == 0);
+    auto hung = f.Twilio("POST", "/Calls/" + call + ".json", {{"Status", "completed"}});
+    REQUIRE(hung.status == 200);
+    CHECK(Parse(hung.body)["status"] == "completed");
+    CHECK(f.Twilio("POST", "/Calls/" + call + ".json", {{"Status", "completed"}}).status == 400);
+    CHECK(f.Twilio("POST", "/Calls/CA0000.json", {{"Status", "completed"}}).status == 404);
+  }
+}
+
+TEST_CASE("Fault injection answers 503 for the configured requests only", "[emulator]") {
+  Fixture f;
+  auto added = f.Send("POST", "/emulator/faults",
+                      json{{"method", "POST"}, {"path_prefix", "/2010-04-01/"}, {"status", 503},
+                           {"times", 1}}.dump());
+  REQUIRE(added.status == 201);
+  const http::Params sms = {{"To", "+19175550100"}, {"From", "+14155550100"}, {"Body", "hi"}};
+  auto first = f.Twilio("POST", "/Messages.json", sms);
+  CHECK(first.status == 503);
+  CHECK(Parse(first.body)["status"] == 503);
+  CHECK(f.Twilio("POST", "/Messages.json", sms).status == 201);  // times: 1 used up
+
+  REQUIRE(f.Send("POST", "/emulator/faults",
+                 json{{"path_prefix", "/v2/messages"}, {"status", 500}, {"times", 0}}.dump())
+              .status == 201);
+  const json telnyx_sms = {{"to", "+19175550100"}, {"from", "+14155550100"}, {"text", "hi"}};
+  for (int i = 0; i < 3; ++i) {
+    auto r = f.Telnyx("POST", "/messages", telnyx_sms);
+    CHECK(r.status == 500);
+    CHECK(Parse(r.body)["errors"].size() == 1);
+  }
+  CHECK(f.Telnyx("GET", "/available_phone_numbers").status == 200);  // other prefix unaffected
+  CHECK(f.Send("DELETE", "/emulator/faults").status == 200);
+  CHECK(f.Telnyx("POST", "/messages", telnyx_sms).status == 200);
+  CHECK(f.Send("POST", "/emulator/faults", "{\"status\":503}").status == 400);
+  CHECK(f.Send("POST", "/emulator/faults", "not json").status == 400);
+}
+
+TEST_CASE("Webhook faults duplicate and reorder asynchronous webhooks", "[emulator]") {
+  Receiver receiver({});
+  Fixture f;
+  auto statuses = [&](const std::string& path) {
+    std::vector<std::string> out;
+    for (const auto& r : receiver.received()) {
+      if (r.path == path) out.push_back(FormValue(r.body, "MessageStatus"));
+    }
+    return out;
+  };
+  auto count_is = [&](const std::string& path, size_t n) {
+    return receiver.WaitFor([&](const std::vector<Received>& all) {
+      size_t c = 0;
+      for (const auto& r : all) c += r.path == path;
+      return c == n;
+    });
+  };
+  REQUIRE(f.Send("POST", "/emulator/faults",
+                 json::array({{{"kind", "webhook"}, {"path_prefix", "/dup"}, {"duplicate", true}},
+                              {{"kind", "webhook"}, {"path_prefix", "/reorder"},
+                               {"reorder", true}}}).dump())
+              .status == 201);
+  for (const char* path : {"/dup", "/reorder"}) {
+    REQUIRE(f.Twilio("POST", "/Messages.json",
+                     {{"To", "+19175550100"}, {"From", "+14155550100"}, {"Body", "x"},
+                      {"StatusCallback", receiver.url() + path}}).status == 201);
+  }
+  REQUIRE(count_is("/dup", 3));
+  CHECK(statuses("/dup") == std::vector<std::string>{"sent", "sent", "delivered"});
+  REQUIRE(count_is("/reorder", 2));
+  CHECK(statuses("/reorder") == std::vector<std::string>{"delivered", "sent"});
+}
+
+TEST_CASE("Telnyx REST: auth, numbers, porting, recordings 404", "[emulator][telnyx]") {
+  Fixture f;
+  auto unauth = f.Send("GET", "/v2/available_phone_numbers", "",
+                       {http::BearerAuthHeader("wrong")});
+  CHECK(unauth.status == 401);
+  CHECK(Parse(unauth.body)["errors"][0]["code"] == "10009");
+
+  auto search = f.Telnyx("GET",
+                         "/available_phone_numbers?filter%5Bnational_destination_code%5D=212"
+                         "&filter%5Blimit%5D=2&filter%5Bphone_number_type%5D=local");
+  REQUIRE(search.status == 200);
+  json found = Parse(search.body);
+  REQUIRE(found["data"].size() == 2);
+  CHECK(found["data"][0]["phone_number"] == "+12125550100");
+  CHECK(found["data"][0]["cost_information"]["monthly_cost"] == "1.15");
+  CHECK(found["meta"]["total_results"] == 2);
+
+  auto order = f.Telnyx("POST", "/number_orders",
+                        json{{"phone_numbers", json::array({{{"phone_number", "+12125550100"}}})},
+                             {"connection_id", "conn-1"}});
+  REQUIRE(order.status == 200);
+  json data = Parse(order.body)["data"];
+  CHECK(data["status"] == "success");
+  const std::string id = data["phone_numbers"][0]["id"];
+  auto dup = f.Telnyx("POST", "/number_orders",
+                      json{{"phone_numbers", json::array({{{"phone_number", "+12125550100"}}})}});
+  CHECK(dup.status == 422);
+  CHECK(f.Telnyx("POST", "/number_orders", json::object()).status == 422);
+
+  auto patched = f.Telnyx("PATCH", "/phone_numbers/" + id, json{{"connection_id", "conn-2"}});
+  REQUIRE(patched.status == 200);
+  CHECK(Parse(patched.body)["data"]["connection_id"] == "conn-2");
+  auto deleted = f.Telnyx("DELETE", "/phone_numbers/" + id);
+  CHECK(deleted.status == 200);
+  CHECK(f.Telnyx("DELETE", "/phone_numbers/" + id).status == 404);
+
+  auto port = f.Telnyx("POST", "/porting_orders",
+                       json{{"phone_numbers", json::array({"+13125550199"})}});
+  REQUIRE(port.status == 201);
+  const std::string port_id = Parse(port.body)["data"][0]["id"];
+  auto got = f.Telnyx("GET", "/porting_orders/" + port_id);
+  REQUIRE(got.status == 200);
+  CHECK(Parse(got.body)["data"]["status"]["value"] == "draft");
+  CHECK(f.Telnyx("POST", "/porting_orders", json{{"phone_numbers", json::array({"555"})}})
+            .status == 422);
+  CHECK(f.Telnyx("GET", "/recordings/nope").status == 404);
+  CHECK(f.Telnyx("POST", "/calls/v3:none/actions/answer", json::object()).status == 404);
+  auto bad_dial = f.Telnyx("POST", "/calls", json{{"connection_id", "c"}, {"to", "x"},
+                                                   {"from", "+14155550100"}});
+  CHECK(bad_dial.status == 422);
+  CHECK(Parse(bad_dial.body)["errors"][0]["source"]["pointer"] == "/to");
+}
+
+TEST_CASE("Messaging: status callbacks and signed inbound webhooks", "[emulator][messaging]") {
+  Receiver receiver({});
+  Fixture f(receiver.url());
+  const std::string public_key = Parse(f.Send("GET", "/emulator/info").body)["telnyx_public_key"];
+
+  auto sent = f.Twilio("POST", "/Messages.json",
+                       {{"To", "+19175550100"}, {"From", "+14155550100"}, {"Body", "hello"},
+                        {"StatusCallback", receiver.url() + "/sms-status"}});
+  REQUIRE(sent.status == 201);
+  CHECK(Parse(sent.body)["status"] == "queued");
+  auto failed = f.Twilio("POST", "/Messages.json",
+                         {{"To", "+15005550009"}, {"From", "+14155550100"}, {"Body", "x"},
+                          {"StatusCallback", receiver.url() + "/sms-status"}});
+  REQUIRE(failed.status == 201);
+  CHECK(f.Twilio("POST", "/Messages.json", {{"To", "abc"}, {"From", "+14155550100"},
+                                            {"Body", "x"}}).status == 400);
+  REQUIRE(receiver.WaitFor([](const std::vector<Received>& r) {
+    int n = 0;
+    for (const auto& x : r) n += x.path == "/sms-status";
+    return n == 4;
+  }));
+  std::vector<std::string> statuses;
+  for (const auto& r : receiver.received()) {
+    if (r.path != "/sms-status") continue;
+    CHECK(TwilioSignatureValid(receiver.url(), r));
+    statuses.push_back(FormValue(r.body, "To") + ":" + FormValue(r.body, "MessageStatus"));
+  }
+  CHECK(statuses == std::vector<std::string>{"+19175550100:sent", "+19175550100:delivered",
+                                             "+15005550009:sent", "+15005550009:failed"});
+
+  auto telnyx = f.Telnyx("POST", "/messages",
+                         json{{"to", "+19175550100"}, {"from", "+14155550100"}, {"text", "yo"},
+                              {"webhook_url", receiver.url() + "/telnyx-status"}});
+  REQUIRE(telnyx.status == 200);
+  REQUIRE(receiver.WaitFor([](const std::vector<Received>& r) {
+    int n = 0;
+    for (const auto& x : r) n += x.path == "/telnyx-status";
+    return n == 2;
+  }));
+  std::vector<std::string> events;
+  for (const auto& r : receiver.received()) {
+    if (r.path != "/telnyx-status") continue;
+    CHECK(TelnyxSignatureValid(public_key, r));
+    json e = Parse(r.body)["data"];
+    events.push_back(e["event_type"].get<std::string>() + ":" +
+                     e["payload"]["to"][0]["status"].get<std::string>());
+  }
+  CHECK(events == std::vector<std::string>{"message.sent:sent", "message.finalized:delivered"});
+
+  // Inbound: default webhook routes under the base URL.
+  auto inbound = f.Send("POST", "/emulator/messages/inbound",
+                        json{{"carrier", "twilio"}, {"from", "+19175550100"},
+                             {"to", "+14155550100"}, {"body", "STOP"}}.dump());
+  REQUIRE(inbound.status == 200);
+  CHECK(Parse(inbound.body)["webhook_status"] == 200);
+  auto inbound_tx = f.Send("POST", "/emulator/messages/inbound",
+                           json{{"carrier", "telnyx"}, {"from", "+19175550100"},
+                                {"to", "+14155550100"}, {"body", "hi"}}.dump());
+  REQUIRE(inbound_tx.status == 200);
+  bool saw_twilio = false, saw_telnyx = false;
+  for (const auto& r : receiver.received()) {
+    if (r.path == "/webhooks/twilio/sms") {
+      saw_twilio = true;
+      CHECK(TwilioSignatureValid(receiver.url(), r));
+      CHECK(FormValue(r.body, "Body") == "STOP");
+    }
+    if (r.path == "/webhooks/telnyx/messaging") {
+      saw_telnyx = true;
+      CHECK(TelnyxSignatureValid(public_key, r));
+      CHECK(Parse(r.body)["data"]["event_type"] == "message.received");
+    }
+  }
+  CHECK(saw_twilio);
+  CHECK(saw_telnyx);
+  CHECK(f.Send("POST", "/emulator/messages/inbound", "{}").status == 400);
+}
+
+http::Response Twiml(const std::string& body) {
+  http::Response r;
+  r.headers = {{"Content-Type", "application/xml"}};
+  r.body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>" + body + "</Response>";
+  return r;
+}
+
+TEST_CASE("Twilio scenario: greeting, gather 1, dial no-answer, record, hang up",
+          "[emulator][twilio][scenario]") {
+  Receiver receiver({
+      {"/voice",
+       [](const http::Request&) {
+         return Twiml(
+             "<Say voice=\"alice\">Welcome to Acme</Say>"
+             "<Gather numDigits=\"1\" action=\"/gather\" timeout=\"5\"><Say>Press 1 for sales"
+             "</Say></Gather><Hangup/>");
+       }},
+      {"/gather",
+       [](const http::Request& r) {
+         if (FormValue(r.body, "Digits") != "1") return Twiml("<Hangup/>");
+         return Twiml(
+             "<Dial timeout=\"20\" action=\"/dial?step=2\"><Number>+19175550100</Number></Dial>");
+       }},
+      {"/dial",
+       [](const http::Request& r) {
+         if (FormValue(r.body, "DialCallStatus") != "no-answer") return Twiml("<Hangup/>");
+         return Twiml(
+             "<Say>Please leave a message</Say><Record maxLength=\"30\" action=\"/recorded\" "
+             "recordingStatusCallback=\"/recording-status\"/>");
+       }},
+      {"/recorded", [](const http::Request&) { return Twiml("<Hangup/>"); }},
+  });
+  Fixture f;
+  f.AddNumber("twilio", "+14155550100", receiver.url() + "/voice", receiver.url() + "/status");
+  const json scenario = {
+      {"carrier", "twilio"},
+      {"from", "+13125550111"},
+      {"to", "+14155550100"},
+      {"caller", json::array({{{"on", "gather"}, {"press", "1"}},
+                              {{"on", "record"}, {"speak", "Hi it is Bob call me back"}}})},
+      {"callees", {{"+19175550100", "no-answer"}, {"default", "busy"}}}};
+  auto http_result = f.Send("POST", "/emulator/calls", scenario.dump());
+  REQUIRE(http_result.status == 200);
+  json result = Parse(http_result.body);
+  CHECK(result["carrier"] == "twilio");
+  CHECK(result["status"] == "completed");
+  std::vector<std::string> steps;
+  for (const auto& s : result["steps"]) {
+    steps.push_back(s["verb"].get<std::string>() + ":" + s["outcome"].get<std::string>());
+  }
+  CHECK(steps == std::vector<std::string>{"Say:spoken", "Gather:digits:1", "Dial:no-answer",
+                                          "Say:spoken", "Record:recorded", "Hangup:hung up"});
+  CHECK(result["steps"][2]["details"]["targets"][0] == "+19175550100");
+  CHECK(result["duration_s"].get<double>() >= 20);  // the dial timeout ran in simulated time
+
+  // Every webhook arrived signed over the exact URL, in order.
+  std::vector<std::string> paths;
+  for (const auto& r : receiver.received()) {
+    paths.push_back(r.path);
+    CHECK(TwilioSignatureValid(receiver.url(), r));
+    CHECK(FormValue(r.body, "CallSid") == result["call_id"]);
+  }
+  CHECK(paths == std::vector<std::string>{"/voice", "/gather", "/dial", "/recording-status",
+                                          "/recorded", "/status"});
+  const auto received = receiver.received();
+  CHECK(FormValue(received[0].body, "CallStatus") == "ringing");
+  CHECK(FormValue(received[2].body, "DialCallStatus") == "no-answer");
+  CHECK(received[2].query == "step=2");
+  CHECK(FormValue(received[5].body, "CallStatus") == "completed");
+  const std::string recording_url = FormValue(received[4].body, "RecordingUrl");
+  REQUIRE(absl::StartsWith(recording_url, f.base));
+  auto media = f.Send("GET", recording_url.substr(f.base.size()) + ".wav", "",
+                      {http::BasicAuthHeader(kSid, kToken)});
+  CHECK(media.status == 200);
+  CHECK(media.body.compare(0, 4, "RIFF") == 0);
+
+  SECTION("voicemail audio from a WAV file") {
+    const std::string path = "/tmp/carrier_emulator_test_" + std::to_string(::getpid()) + ".wav";
+    {
+      std::ofstream out(path, std::ios::binary);
+      out << MakeWav(2.0);
+    }
+    json with_audio = scenario;
+    with_audio["caller"][1] = {{"on", "record"}, {"audio", path}};
+    auto r = Parse(f.Send("POST", "/emulator/calls", with_audio.dump()).body);
+    std::remove(path.c_str());
+    CHECK(r["steps"][4]["details"]["audio"] == path);
+    CHECK(r["steps"][4]["details"]["duration"] == "2");
+  }
+  SECTION("no input: the Gather times out and the next verb runs") {
+    json silent = scenario;
+    silent["caller"] = json::array();
+    auto r = Parse(f.Send("POST", "/emulator/calls", silent.dump()).body);
+    std::vector<std::string> s;
+    for (const auto& step : r["steps"]) {
+      s.push_back(step["verb"].get<std::string>() + ":" + step["outcome"].get<std::string>());
+    }
+    CHECK(s == std::vector<std::string>{"Say:spoken", "Gather:timeout", "Hangup:hung up"});
+  }
+  SECTION("bad scenarios are 4xx naming the field") {
+    auto r = f.Send("POST", "/emulator/calls", json{{"carrier", "sprint"}}.dump());
+    CHECK(r.status == 400);
+    CHECK(absl::StrContains(r.body, "scenario.carrier"));
+    json unknown = scenario;
+    unknown["to"] = "+18885550100";
+    CHECK(f.Send("POST", "/emulator/calls", unknown.dump()).status == 404);
+  }
+}
+
+TEST_CASE("Telnyx scenario driven by Call Control commands", "[emulator][telnyx][scenario]") {
+  std::unique_ptr<Fixture> fixture;  // set before any call is placed
+  absl::Mutex errors_mu;
+  std::vector<std::string> errors;
+  std::string main_call;
+  auto command = [&](const std::string& call_id, const std::string& action, json body) {
+    http::HttpRequest request;
+    request.method = "POST";
+    request.url = absl::StrCat(fixture->base, "/v2/calls/", http::PercentEncode(call_id),
+                               "/actions/", action);
+    request.headers = {http::BearerAuthHeader(kApiKey), {"Content-Type", "application/json"}};
+    request.body = body.dump();
+    auto response = fixture->client->Send(request);
+    if (!response.ok() || response->status != 200) {
+      absl::MutexLock lock(&errors_mu);
+      errors.push_back(action + ": " + (response.ok() ? response->body
+                                                      : std::string(response.status().message())));
+    }
+  };
+  auto state = [](const std::string& s) { return crypto::Base64Encode(s); };
+  Receiver receiver({{"/cc", [&](const http::Request& r) {
+    json event = json::parse(r.body)["data"];
+    const std::string type = event["event_type"];
+    json p = event["payload"];
+    const std::string id = p["call_control_id"];
+    const std::string cs = p.value("client_state", "");
+    if (type == "call.initiated") {
+      main_call = id;
+      command(id, "answer", {{"client_state", state("answered")}, {"command_id", "c1"}});
+    } else if (type == "call.answered") {
+      command(id, "speak", {{"payload", "Welcome to Acme"}, {"voice", "female"},
+                            {"client_state", state("greeting")}});
+    } else if (type == "call.speak.ended" && cs == state("greeting")) {
+      command(id, "gather_using_speak",
+              {{"payload", "Press 1 for sales"}, {"voice", "female"}, {"maximum_digits", 1},
+               {"client_state", state("menu")}});
+    } else if (type == "call.gather.ended" && p["digits"] == "1") {
+      command(id, "transfer", {{"to", "+19175550100"}, {"timeout_secs", 20},
+                               {"client_state", state("transfer")}});
+    } else if (type == "call.hangup" && id != main_call) {
+      command(main_call, "speak", {{"payload", "Please leave a message"}, {"voice", "female"},
+                                   {"client_state", state("voicemail")}});
+    } else if (type == "call.speak.ended" && cs == state("voicemail")) {
+      command(id, "record_start", {{"format", "wav"}, {"channels", "single"},
+                                   {"client_state", state("recording")}});
+    }
+    return http::Response::Text(200, "");
+  }}});
+  fixture = std::make_unique<Fixture>();
+  Fixture& f = *fixture;
+  f.AddNumber("telnyx", "+14155550100", receiver.url() + "/cc");
+  const std::string public_key = Parse(f.Send("GET", "/emulator/info").body)["telnyx_public_key"];
+  const json scenario = {
+      {"carrier", "telnyx"},
+      {"from", "+13125550111"},
+      {"to", "+14155550100"},
+      {"caller", json::array({{{"on", "gather"}, {"press", "1"}},
+                              {{"on", "record"}, {"speak", "Hi it is Bob"}}})},
+      {"callees", {{"default", "no-answer"}}}};
+  auto http_result = f.Send("POST", "/emulator/calls", scenario.dump());
+  REQUIRE(http_result.status == 200);
+  json result = Parse(http_result.body);
+  {
+    absl::MutexLock lock(&errors_mu);
+    CHECK(errors.empty());
+  }
+  CHECK(result["carrier"] == "telnyx");
+  CHECK(result["status"] == "completed");
+  CHECK(result["call_id"] == main_call);
+  std::vector<std::string> steps;
+  for (const auto& s : result["steps"]) {
+    steps.push_back(s["verb"].get<std::string>() + ":" + s["outcome"].get<std::string>());
+  }
+  CHECK(steps == std::vector<std::string>{"answer:answered", "speak:spoken",
+                                          "gather_using_speak:digits:1", "transfer:no-answer",
+                                          "speak:spoken", "record_start:recording",
+                                          "hangup:caller hung up"});
+  std::vector<std::string> events;
+  std::string recording_id;
+  for (const auto& r : receiver.received()) {
+    CHECK(TelnyxSignatureValid(public_key, r));
+    json e = Parse(r.body)["data"];
+    events.push_back(e["event_type"]);
+    if (e["event_type"] == "call.recording.saved") {
+      recording_id = e["payload"]["recording_id"];
+      CHECK(e["payload"]["client_state"] == state("recording"));
+    }
+    if (e["event_type"] == "call.gather.ended") {
+      CHECK(e["payload"]["client_state"] == state("menu"));
+    }
+  }
+  CHECK(events == std::vector<std::string>{
+                      "call.initiated", "call.answered", "call.speak.started", "call.speak.ended",
+                      "call.gather.ended", "call.hangup", "call.speak.started", "call.speak.ended",
+                      "call.recording.saved", "call.hangup"});
+  REQUIRE(!recording_id.empty());
+  auto rec = f.Telnyx("GET", "/recordings/" + recording_id);
+  REQUIRE(rec.status == 200);
+  const std::string wav_url = Parse(rec.body)["data"]["download_urls"]["wav"];
+  auto media = f.Send("GET", wav_url.substr(f.base.size()));
+  CHECK(media.status == 200);
+  CHECK(media.body.compare(0, 4, "RIFF") == 0);
+  // Commands on the ended call are refused with Telnyx's error shape.
+  auto late = f.Telnyx("POST", "/calls/" + http::PercentEncode(main_call) + "/actions/hangup",
+                       json::object());
+  CHECK(late.status == 422);
+  CHECK(Parse(late.body)["errors"][0]["code"] == "90018");
+
+  // Wrong field types are 422 in Telnyx's shape, never a crash.
+  auto typed = f.Telnyx("POST", "/messages", json{{"to", 5}, {"from", "+14155550100"}});
+  CHECK(typed.status == 422);
+  CHECK(Parse(typed.body)["errors"][0]["code"] == "10015");
+  auto bad_scenario = scenario;
+  bad_scenario["callees"] = {{"+19175550100", {{"answer_after_s", "soon"}}}};
+  CHECK(f.Send("POST", "/emulator/calls", bad_scenario.dump()).status == 400);
+
+  // A webhook that fails ends the call at once as failed.
+  f.AddNumber("telnyx", "+14155550199", receiver.url() + "/nothing-here-500");
+  json unanswered = scenario;
+  unanswered["to"] = "+14155550199";
+  auto failed = f.Send("POST", "/emulator/calls", unanswered.dump());
+  REQUIRE(failed.status == 200);
+  CHECK(Parse(failed.body)["status"] == "failed");
+}
+
+}  // namespace
+}  // namespace switchboard::carrier_emulator

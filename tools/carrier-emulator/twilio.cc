@@ -1,0 +1,972 @@
+// Twilio: REST API 2010-04-01 subset and the TwiML call interpreter.
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "libs/common/log.h"
+#include "libs/crypto/encoding.h"
+#include "libs/crypto/hash.h"
+#include "libs/http/url.h"
+#include "pugixml.hpp"
+#include "tools/carrier-emulator/emulator.h"
+#include "tools/carrier-emulator/signing.h"
+
+namespace switchboard::carrier_emulator {
+
+using nlohmann::json;
+
+namespace {
+
+http::Response TwilioError(int status, int code, absl::string_view message) {
+  json body = {{"code", code},
+               {"message", std::string(message)},
+               {"more_info", absl::StrCat("https://www.twilio.com/docs/errors/", code)},
+               {"status", status}};
+  return http::Response::Json(status, body.dump());
+}
+
+std::string First(const http::Params& params, absl::string_view name) {
+  for (const auto& [k, v] : params) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+bool Has(const http::Params& params, absl::string_view name) {
+  for (const auto& [k, v] : params) {
+    if (k == name) return true;
+  }
+  return false;
+}
+
+bool IsE164(absl::string_view s) {
+  if (s.size() < 8 || s.size() > 16 || s[0] != '+' || s[1] < '1' || s[1] > '9') return false;
+  for (char c : s.substr(1)) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+bool IsHttpUrl(absl::string_view s) {
+  return absl::StartsWith(s, "http://") || absl::StartsWith(s, "https://");
+}
+
+std::string Rfc2822(absl::Time t) {
+  return absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", t, absl::UTCTimeZone());
+}
+
+// Resolves a TwiML action/redirect URL against the document URL (absolute or root-relative).
+std::string Resolve(const std::string& base, const std::string& ref) {
+  if (ref.empty()) return base;
+  if (IsHttpUrl(ref)) return ref;
+  const size_t scheme = base.find("://");
+  const size_t path_start = scheme == std::string::npos ? 0 : base.find('/', scheme + 3);
+  const std::string origin = path_start == std::string::npos ? base : base.substr(0, path_start);
+  if (!ref.empty() && ref[0] == '/') return origin + ref;
+  std::string dir = base.substr(0, base.find('?'));
+  dir = dir.substr(0, dir.rfind('/') + 1);
+  return dir + ref;
+}
+
+std::string Trim(std::string s) {
+  const char* ws = " \t\r\n";
+  s.erase(0, s.find_first_not_of(ws));
+  s.erase(s.find_last_not_of(ws) + 1);
+  return s;
+}
+
+double WordsSeconds(const std::string& text) {
+  int words = 1;
+  for (char c : text) words += c == ' ';
+  return 0.4 * words;
+}
+
+std::string FormatSeconds(double s) { return absl::StrCat(static_cast<int64_t>(std::llround(s))); }
+
+}  // namespace
+
+std::string CarrierEmulator::TwilioSignatureFor(const std::string& url,
+                                                const http::Params& params) const {
+  return TwilioWebhookSignature(options_.twilio_auth_token, url, params);
+}
+
+// ------------------------------------------------------------------------------------------
+// REST
+// ------------------------------------------------------------------------------------------
+
+http::Response CarrierEmulator::HandleTwilio(const http::Request& request) {
+  // Basic auth: AccountSid:AuthToken.
+  const std::optional<std::string> auth = request.Header("Authorization");
+  bool authorized = false;
+  if (auth && absl::StartsWith(*auth, "Basic ")) {
+    auto decoded = crypto::Base64Decode(auth->substr(6));
+    if (decoded.ok()) {
+      const std::string expected =
+          absl::StrCat(options_.twilio_account_sid, ":", options_.twilio_auth_token);
+      authorized = crypto::ConstantTimeEquals(*decoded, expected);
+    }
+  }
+  const std::string prefix = absl::StrCat("/2010-04-01/Accounts/", options_.twilio_account_sid);
+  if (authorized && absl::StartsWith(request.path, "/v1/Porting/PortIn")) {
+    return HandleTwilioPortIn(request);
+  }
+  if (!authorized || !absl::StartsWith(request.path, prefix + "/")) {
+    http::Response r = TwilioError(401, 20003, "Authenticate");
+    r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"Twilio API\"");
+    return r;
+  }
+  const std::string rest = request.path.substr(prefix.size());  // "/Calls.json", ...
+  const std::vector<std::string> parts = absl::StrSplit(rest.substr(1), '/');
+  const http::Params form = request.method == "GET" || request.method == "DELETE"
+                                ? http::ParseQuery(request.query)
+                                : http::ParseForm(request.body);
+  const std::string& sid = options_.twilio_account_sid;
+  const std::string base = PublicUrl();
+  const std::string now = Rfc2822(absl::Now());
+
+  auto number_json = [&](const Number& n) {
+    return json{{"sid", n.id},
+                {"account_sid", sid},
+                {"phone_number", n.phone_number},
+                {"friendly_name", n.friendly_name},
+                {"voice_url", n.voice_url},
+                {"voice_method", "POST"},
+                {"sms_url", n.sms_url},
+                {"sms_method", "POST"},
+                {"status_callback", n.status_callback},
+                {"status_callback_method", "POST"},
+                {"capabilities", {{"voice", true}, {"sms", true}, {"mms", true}, {"fax", false}}},
+                {"status", "in-use"},
+                {"date_created", n.date_created},
+                {"date_updated", now},
+                {"api_version", "2010-04-01"},
+                {"uri", absl::StrCat(prefix, "/IncomingPhoneNumbers/", n.id, ".json")}};
+  };
+  auto call_json = [&](const Call& c) {
+    return json{{"sid", c.id},
+                {"account_sid", sid},
+                {"to", c.to},
+                {"from", c.from},
+                {"status", c.status},
+                {"direction", c.direction},
+                {"api_version", "2010-04-01"},
+                {"date_created", now},
+                {"date_updated", now},
+                {"duration", c.ended ? FormatSeconds(c.sim_time) : ""},
+                {"uri", absl::StrCat(prefix, "/Calls/", c.id, ".json")}};
+  };
+  auto recording_json = [&](const Recording& r) {
+    return json{{"sid", r.id},
+                {"account_sid", sid},
+                {"call_sid", r.call_id},
+                {"status", r.status},
+                {"duration", FormatSeconds(r.duration_s)},
+                {"channels", 1},
+                {"source", r.source},
+                {"api_version", "2010-04-01"},
+                {"date_created", now},
+                {"media_url", absl::StrCat(base, prefix, "/Recordings/", r.id)},
+                {"uri", absl::StrCat(prefix, "/Recordings/", r.id, ".json")}};
+  };
+
+  // AvailablePhoneNumbers/{Country}/Local.json | TollFree.json
+  if (parts.size() == 3 && parts[0] == "AvailablePhoneNumbers" && request.method == "GET") {
+    const bool toll_free = parts[2] == "TollFree.json";
+    if (!toll_free && parts[2] != "Local.json") {
+      return TwilioError(404, 20404, "The requested resource was not found");
+    }
+    const std::string area = First(form, "AreaCode");
+    if (!area.empty() && (area.size() != 3 || area[0] < '2' || area[0] > '9' ||
+                          !std::all_of(area.begin(), area.end(), ::isdigit))) {
+      return TwilioError(400, 21452, "AreaCode: must be a 3-digit area code");
+    }
+    const std::string contains = First(form, "Contains");
+    if (!contains.empty() && (contains.size() < 2 || contains.size() > 16)) {
+      return TwilioError(400, 21453, "Contains: must be 2-16 characters");
+    }
+    int page_size = 50;
+    if (Has(form, "PageSize") &&
+        (!absl::SimpleAtoi(First(form, "PageSize"), &page_size) || page_size < 1 ||
+         page_size > 1000)) {
+      return TwilioError(400, 20001, "PageSize: must be 1..1000");
+    }
+    json list = json::array();
+    absl::MutexLock lock(&mu_);
+    for (const Number* n : AvailableNumbers(parts[1], toll_free, area, contains,
+                                            static_cast<size_t>(page_size))) {
+      list.push_back({{"friendly_name", n->friendly_name},
+                      {"phone_number", n->phone_number},
+                      {"lata", "132"},
+                      {"locality", "Emulated City"},
+                      {"rate_center", "EMULATED"},
+                      {"latitude", "40.7"},
+                      {"longitude", "-74.0"},
+                      {"region", "NY"},
+                      {"postal_code", "10001"},
+                      {"iso_country", parts[1]},
+                      {"address_requirements", "none"},
+                      {"beta", false},
+                      {"capabilities", {{"voice", true}, {"SMS", true}, {"MMS", true}}}});
+    }
+    return http::Response::Json(
+        200, json{{"available_phone_numbers", list},
+                  {"uri", request.target}}.dump());
+  }
+
+  // IncomingPhoneNumbers.json (POST: buy)
+  if (parts.size() == 1 && parts[0] == "IncomingPhoneNumbers.json" && request.method == "POST") {
+    std::string number = First(form, "PhoneNumber");
+    const std::string area = First(form, "AreaCode");
+    if (number.empty() && area.empty()) {
+      return TwilioError(400, 21421, "PhoneNumber or AreaCode is required");
+    }
+    for (const char* f : {"VoiceUrl", "SmsUrl", "StatusCallback"}) {
+      const std::string v = First(form, f);
+      if (!v.empty() && !IsHttpUrl(v)) {
+        return TwilioError(400, 21502, absl::StrCat(f, " is not a valid URL: ", v));
+      }
+    }
+    absl::MutexLock lock(&mu_);
+    if (number.empty()) {
+      auto available = AvailableNumbers("US", false, area, "", 1);
+      if (available.empty()) {
+        return TwilioError(400, 21422, "No phone numbers available in that area code");
+      }
+      number = available[0]->phone_number;
+    } else {
+      if (!IsE164(number)) {
+        return TwilioError(400, 21421, absl::StrCat("PhoneNumber is invalid: ", number));
+      }
+      const std::string national = number.substr(2);
+      const bool toll_free = absl::StartsWith(national, "8");
+      auto available = AvailableNumbers("US", toll_free, national.substr(0, 3), "", 1000);
+      bool found = false;
+      for (const Number* n : available) found = found || n->phone_number == number;
+      if (!found) {
+        return TwilioError(400, 21422, absl::StrCat("PhoneNumber ", number, " is not available"));
+      }
+    }
+    Number n;
+    {
+      // NewId takes mu_; build the id from the counter directly.
+      n.id = absl::StrFormat("PN%032x", next_id_++);
+    }
+    n.carrier = "twilio";
+    n.phone_number = number;
+    n.friendly_name = First(form, "FriendlyName").empty() ? number : First(form, "FriendlyName");
+    n.voice_url = First(form, "VoiceUrl");
+    n.sms_url = First(form, "SmsUrl");
+    n.status_callback = First(form, "StatusCallback");
+    n.date_created = now;
+    numbers_[n.id] = n;
+    return http::Response::Json(201, number_json(n).dump());
+  }
+
+  // IncomingPhoneNumbers/{Sid}.json (POST update, DELETE release, GET)
+  if (parts.size() == 2 && parts[0] == "IncomingPhoneNumbers" &&
+      absl::EndsWith(parts[1], ".json")) {
+    const std::string id = parts[1].substr(0, parts[1].size() - 5);
+    absl::MutexLock lock(&mu_);
+    auto it = numbers_.find(id);
+    if (it == numbers_.end() || it->second.carrier != "twilio") {
+      return TwilioError(404, 20404,
+                         absl::StrCat("The requested resource ", request.path, " was not found"));
+    }
+    if (request.method == "DELETE") {
+      numbers_.erase(it);
+      return http::Response{.status = 204};
+    }
+    if (request.method == "POST") {
+      for (const char* f : {"VoiceUrl", "SmsUrl", "StatusCallback"}) {
+        const std::string v = First(form, f);
+        if (!v.empty() && !IsHttpUrl(v)) {
+          return TwilioError(400, 21502, absl::StrCat(f, " is not a valid URL: ", v));
+        }
+      }
+      if (Has(form, "VoiceUrl")) it->second.voice_url = First(form, "VoiceUrl");
+      if (Has(form, "SmsUrl")) it->second.sms_url = First(form, "SmsUrl");
+      if (Has(form, "StatusCallback")) it->second.status_callback = First(form, "StatusCallback");
+      if (Has(form, "FriendlyName")) it->second.friendly_name = First(form, "FriendlyName");
+      return http::Response::Json(200, number_json(it->second).dump());
+    }
+    if (request.method == "GET") return http::Response::Json(200, number_json(it->second).dump());
+  }
+
+  // Calls.json (POST create)
+  if (parts.size() == 1 && parts[0] == "Calls.json" && request.method == "POST") {
+    const std::string to = First(form, "To");
+    const std::string from = First(form, "From");
+    if (to.empty()) return TwilioError(400, 21201, "No 'To' number is specified");
+    if (!IsE164(to) && !absl::StartsWith(to, "client:")) {
+      return TwilioError(400, 21211,
+                         absl::StrCat("The 'To' number ", to, " is not a valid phone number."));
+    }
+    if (from.empty()) return TwilioError(400, 21213, "No 'From' number is specified");
+    if (!IsE164(from)) {
+      return TwilioError(400, 21212, absl::StrCat("The 'From' number ", from,
+                                                  " is not a valid phone number."));
+    }
+    const std::string url = First(form, "Url");
+    if (url.empty() && First(form, "Twiml").empty() && First(form, "ApplicationSid").empty()) {
+      return TwilioError(400, 21205, "Url, Twiml or ApplicationSid is required");
+    }
+    if (!url.empty() && !IsHttpUrl(url)) {
+      return TwilioError(400, 21205, absl::StrCat("Url is not a valid URL: ", url));
+    }
+    Call c;
+    {
+      absl::MutexLock lock(&mu_);
+      c.id = absl::StrFormat("CA%032x", next_id_++);
+      c.carrier = "twilio";
+      c.from = from;
+      c.to = to;
+      c.direction = "outbound-api";
+      c.status = "queued";
+      c.webhook_url = url;
+      c.status_callback = First(form, "StatusCallback");
+      calls_[c.id] = c;
+    }
+    return http::Response::Json(201, call_json(c).dump());
+  }
+
+  // Calls/{Sid}.json (POST modify, GET)
+  if (parts.size() == 2 && parts[0] == "Calls" && absl::EndsWith(parts[1], ".json")) {
+    const std::string id = parts[1].substr(0, parts[1].size() - 5);
+    absl::MutexLock lock(&mu_);
+    auto it = calls_.find(id);
+    if (it == calls_.end() || it->second.carrier != "twilio") {
+      return TwilioError(404, 20404,
+                         absl::StrCat("The requested resource ", request.path, " was not found"));
+    }
+    Call& c = it->second;
+    if (request.method == "GET") return http::Response::Json(200, call_json(c).dump());
+    if (request.method != "POST") return TwilioError(405, 20004, "Method not allowed");
+    const std::string status = First(form, "Status");
+    if (!status.empty()) {
+      if (status != "completed" && status != "canceled") {
+        return TwilioError(400, 21218, absl::StrCat("Invalid Status: ", status));
+      }
+      if (c.ended) {
+        return TwilioError(400, 21220, "Call is not in-progress. Cannot redirect.");
+      }
+      c.status = status;
+      c.ended = true;
+      c.end_reason = "api";
+      c.steps.push_back({{"verb", "Modify"}, {"details", {{"Status", status}}},
+                         {"outcome", status}});
+      return http::Response::Json(200, call_json(c).dump());
+    }
+    const std::string url = First(form, "Url");
+    const std::string twiml = First(form, "Twiml");
+    if (url.empty() && twiml.empty()) {
+      return TwilioError(400, 20001, "One of Url, Twiml or Status is required");
+    }
+    if (!url.empty() && !IsHttpUrl(url)) {
+      return TwilioError(400, 21205, absl::StrCat("Url is not a valid URL: ", url));
+    }
+    if (c.ended) return TwilioError(400, 21220, "Call is not in-progress. Cannot redirect.");
+    c.webhook_url = url;
+    c.steps.push_back({{"verb", "Modify"},
+                       {"details", url.empty() ? json{{"Twiml", twiml}} : json{{"Url", url}}},
+                       {"outcome", "redirected"}});
+    return http::Response::Json(200, call_json(c).dump());
+  }
+
+  // Calls/{Sid}/Recordings.json (POST start)
+  if (parts.size() == 3 && parts[0] == "Calls" && parts[2] == "Recordings.json" &&
+      request.method == "POST") {
+    absl::MutexLock lock(&mu_);
+    auto it = calls_.find(parts[1]);
+    if (it == calls_.end() || it->second.carrier != "twilio") {
+      return TwilioError(404, 20404, "The requested resource was not found");
+    }
+    if (it->second.ended) {
+      return TwilioError(400, 21220, "Requested resource is not eligible for recording");
+    }
+    Recording r;
+    r.id = absl::StrFormat("RE%032x", next_id_++);
+    r.carrier = "twilio";
+    r.call_id = parts[1];
+    r.status = "in-progress";
+    r.source = "StartCallRecordingAPI";
+    it->second.active_recording = r.id;
+    recordings_[r.id] = r;
+    return http::Response::Json(201, recording_json(r).dump());
+  }
+
+  // Calls/{Sid}/Recordings/{Sid}.json (POST Status=stopped|paused|in-progress)
+  if (parts.size() == 4 && parts[0] == "Calls" && parts[2] == "Recordings" &&
+      absl::EndsWith(parts[3], ".json") && request.method == "POST") {
+    const std::string id = parts[3].substr(0, parts[3].size() - 5);
+    const std::string status = First(form, "Status");
+    if (status != "stopped" && status != "paused" && status != "in-progress") {
+      return TwilioError(400, 21218, "Status: must be stopped, paused or in-progress");
+    }
+    absl::MutexLock lock(&mu_);
+    // "Twilio.CURRENT" addresses the call's active recording (Twilio's alias).
+    auto call = calls_.find(parts[1]);
+    const std::string resolved =
+        id == "Twilio.CURRENT" && call != calls_.end() ? call->second.active_recording : id;
+    auto it = recordings_.find(resolved);
+    if (it == recordings_.end() || it->second.call_id != parts[1]) {
+      return TwilioError(404, 20404, "The requested resource was not found");
+    }
+    Recording& r = it->second;
+    if (status == "stopped") {
+      if (call != calls_.end() && call->second.active_recording == r.id) {
+        call->second.active_recording.clear();
+      }
+      r.status = "stopped";
+      r.duration_s = 5;
+      r.wav = MakeWav(r.duration_s);
+    } else {
+      r.status = status;
+    }
+    return http::Response::Json(200, recording_json(r).dump());
+  }
+
+  // Recordings/{Sid}.json | .wav | (no extension = wav)
+  if (parts.size() == 2 && parts[0] == "Recordings" && request.method == "GET") {
+    std::string id = parts[1];
+    std::string ext;
+    if (const size_t dot = id.find('.'); dot != std::string::npos) {
+      ext = id.substr(dot + 1);
+      id.resize(dot);
+    }
+    absl::MutexLock lock(&mu_);
+    auto it = recordings_.find(id);
+    if (it == recordings_.end() || it->second.carrier != "twilio") {
+      return TwilioError(404, 20404, "The requested resource was not found");
+    }
+    if (ext == "json") return http::Response::Json(200, recording_json(it->second).dump());
+    if (!ext.empty() && ext != "wav") {
+      return TwilioError(404, 20404, "Only .wav media is available in the emulator");
+    }
+    if (it->second.wav.empty()) {
+      return TwilioError(404, 20404, "The recording has no media yet");
+    }
+    http::Response r;
+    r.headers = {{"Content-Type", "audio/x-wav"}};
+    r.body = it->second.wav;
+    return r;
+  }
+
+  // Messages.json (POST send)
+  if (parts.size() == 1 && parts[0] == "Messages.json" && request.method == "POST") {
+    const std::string to = First(form, "To");
+    const std::string from = First(form, "From");
+    const std::string body = First(form, "Body");
+    if (to.empty()) return TwilioError(400, 21604, "A 'To' phone number is required.");
+    if (!IsE164(to)) {
+      return TwilioError(400, 21211, absl::StrCat("Invalid 'To' Phone Number: ", to));
+    }
+    if (from.empty() && First(form, "MessagingServiceSid").empty()) {
+      return TwilioError(400, 21603, "A 'From' phone number is required.");
+    }
+    if (!from.empty() && !IsE164(from)) {
+      return TwilioError(400, 21212, absl::StrCat("Invalid From Number: ", from));
+    }
+    if (body.empty() && !Has(form, "MediaUrl")) {
+      return TwilioError(400, 21602, "Message body is required.");
+    }
+    if (body.size() > 1600) {
+      return TwilioError(400, 21617, "The concatenated message body exceeds the 1600 character limit.");
+    }
+    Message m;
+    {
+      absl::MutexLock lock(&mu_);
+      m.id = absl::StrFormat("SM%032x", next_id_++);
+      m.carrier = "twilio";
+      m.from = from;
+      m.to = to;
+      m.body = body;
+      m.status = "queued";
+      m.status_callback = First(form, "StatusCallback");
+      messages_[m.id] = m;
+    }
+    json out = {{"sid", m.id},
+                {"account_sid", sid},
+                {"to", m.to},
+                {"from", m.from},
+                {"body", m.body},
+                {"status", "queued"},
+                {"direction", "outbound-api"},
+                {"num_segments", "1"},
+                {"num_media", "0"},
+                {"api_version", "2010-04-01"},
+                {"date_created", now},
+                {"date_updated", now},
+                {"date_sent", nullptr},
+                {"error_code", nullptr},
+                {"error_message", nullptr},
+                {"price", nullptr},
+                {"uri", absl::StrCat(prefix, "/Messages/", m.id, ".json")}};
+    const std::string id = m.id;
+    Enqueue([this, id] { SendTwilioMessageCallbacks(id); });
+    return http::Response::Json(201, out.dump());
+  }
+
+  return TwilioError(404, 20404,
+                     absl::StrCat("The requested resource ", request.path, " was not found"));
+}
+
+// Numbers v1 Port In API (numbers.twilio.com): POST /v1/Porting/PortIn (JSON, 201) and
+// GET /v1/Porting/PortIn/{KW...}. Orders stay "in-review".
+http::Response CarrierEmulator::HandleTwilioPortIn(const http::Request& request) {
+  const std::string base = PublicUrl();  // before mu_ is taken below
+  auto order_json = [&](const PortOrder& p) {
+    json numbers = json::array();
+    for (const std::string& n : p.numbers) {
+      numbers.push_back({{"phone_number", n}, {"port_in_phone_number_status", p.status}});
+    }
+    return json{{"port_in_request_sid", p.id},
+                {"account_sid", options_.twilio_account_sid},
+                {"port_in_request_status", p.status},
+                {"phone_numbers", numbers},
+                {"url", absl::StrCat(base, "/v1/Porting/PortIn/", p.id)}};
+  };
+  if (request.path == "/v1/Porting/PortIn" && request.method == "POST") {
+    const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded() || !body.is_object()) {
+      return TwilioError(400, 20001, "The request body is not a JSON object.");
+    }
+    auto list = body.find("phone_numbers");
+    if (list == body.end() || !list->is_array() || list->empty()) {
+      return TwilioError(400, 20001, "phone_numbers: at least one phone number is required");
+    }
+    PortOrder p;
+    for (const json& n : *list) {
+      const std::string number =
+          n.is_object() && n.contains("phone_number") && n["phone_number"].is_string()
+              ? n["phone_number"].get<std::string>()
+              : "";
+      if (!IsE164(number)) {
+        return TwilioError(400, 21421, "phone_numbers[].phone_number: must be an E.164 number");
+      }
+      p.numbers.push_back(number);
+    }
+    p.status = "in-review";
+    absl::MutexLock lock(&mu_);
+    p.id = absl::StrFormat("KW%032x", next_id_++);
+    port_orders_[p.id] = p;
+    return http::Response::Json(201, order_json(p).dump());
+  }
+  const std::string id_prefix = "/v1/Porting/PortIn/";
+  if (absl::StartsWith(request.path, id_prefix) && request.method == "GET") {
+    absl::MutexLock lock(&mu_);
+    auto it = port_orders_.find(request.path.substr(id_prefix.size()));
+    if (it == port_orders_.end() || !absl::StartsWith(it->first, "KW")) {
+      return TwilioError(404, 20404,
+                         absl::StrCat("The requested resource ", request.path, " was not found"));
+    }
+    return http::Response::Json(200, order_json(it->second).dump());
+  }
+  return TwilioError(404, 20404,
+                     absl::StrCat("The requested resource ", request.path, " was not found"));
+}
+
+void CarrierEmulator::SendTwilioMessageCallbacks(std::string message_id) {
+  Message m;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = messages_.find(message_id);
+    if (it == messages_.end()) return;
+    m = it->second;
+  }
+  const bool fail = IsFailingNumber(m.to);
+  const std::vector<std::string> statuses =
+      fail ? std::vector<std::string>{"sent", "failed"} : std::vector<std::string>{"sent", "delivered"};
+  for (const std::string& status : statuses) {
+    {
+      absl::MutexLock lock(&mu_);
+      messages_[message_id].status = status;
+    }
+    if (m.status_callback.empty()) continue;
+    http::Params params = {{"AccountSid", options_.twilio_account_sid},
+                           {"ApiVersion", "2010-04-01"},
+                           {"From", m.from},
+                           {"MessageSid", m.id},
+                           {"MessageStatus", status},
+                           {"SmsSid", m.id},
+                           {"SmsStatus", status},
+                           {"To", m.to}};
+    if (status == "failed") params.emplace_back("ErrorCode", "30003");
+    http::HttpRequest hook;
+    hook.method = "POST";
+    hook.url = m.status_callback;
+    hook.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
+                    {"X-Twilio-Signature", TwilioSignatureFor(m.status_callback, params)}};
+    hook.body = EncodeForm(params);
+    DeliverAsync("", std::move(hook), json::object());
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// TwiML interpreter
+// ------------------------------------------------------------------------------------------
+
+absl::StatusOr<json> CarrierEmulator::RunTwilioScenario(Call call) {
+  std::string voice_url, status_callback;
+  {
+    absl::MutexLock lock(&mu_);
+    bool found = false;
+    for (const auto& [id, n] : numbers_) {
+      if (n.phone_number == call.to && n.carrier == "twilio") {
+        voice_url = n.voice_url;
+        status_callback = n.status_callback;
+        found = true;
+      }
+    }
+    if (!found) {
+      return absl::NotFoundError(
+          absl::StrCat("scenario.to: ", call.to, " is not a Twilio number of the emulator"));
+    }
+    call.id = absl::StrFormat("CA%032x", next_id_++);
+  }
+  if (voice_url.empty() && !options_.webhook_base_url.empty()) {
+    voice_url = options_.webhook_base_url + "/webhooks/twilio/voice";
+  }
+  if (voice_url.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("scenario.to: ", call.to, " has no VoiceUrl and no webhook base URL is set"));
+  }
+  call.direction = "inbound";
+  call.status = "ringing";
+  call.status_callback = status_callback;
+  const std::string call_id = call.id;
+  {
+    absl::MutexLock lock(&mu_);
+    calls_[call_id] = call;
+  }
+
+  // Everything below works on the shared record; helpers lock briefly.
+  auto with_call = [&](auto&& fn) {
+    absl::MutexLock lock(&mu_);
+    fn(calls_[call_id]);
+  };
+  auto add_step = [&](const std::string& verb, json details, const std::string& outcome) {
+    with_call([&](Call& c) {
+      c.steps.push_back({{"verb", verb}, {"details", std::move(details)}, {"outcome", outcome},
+                         {"at_s", c.sim_time}});
+    });
+  };
+  auto advance = [&](double seconds) { with_call([&](Call& c) { c.sim_time += seconds; }); };
+  auto base_params = [&]() {
+    std::string status;
+    with_call([&](Call& c) { status = c.status; });
+    return http::Params{{"AccountSid", options_.twilio_account_sid},
+                        {"ApiVersion", "2010-04-01"},
+                        {"CallSid", call_id},
+                        {"CallStatus", status},
+                        {"Called", call.to},
+                        {"Caller", call.from},
+                        {"Direction", "inbound"},
+                        {"From", call.from},
+                        {"To", call.to}};
+  };
+  // POSTs (or GETs) a signed request; returns the TwiML body on 2xx.
+  auto request_twiml = [&](const std::string& url, const std::string& method, http::Params params,
+                           const std::string& kind) -> std::optional<std::string> {
+    http::HttpRequest hook;
+    std::string signed_url = url;
+    http::Params signed_params = params;
+    if (method == "GET") {
+      signed_url = absl::StrCat(url, absl::StrContains(url, '?') ? "&" : "?", EncodeForm(params));
+      signed_params.clear();
+      hook.method = "GET";
+    } else {
+      hook.method = "POST";
+      hook.body = EncodeForm(params);
+      hook.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    }
+    hook.url = signed_url;
+    hook.headers.emplace_back("X-Twilio-Signature", TwilioSignatureFor(signed_url, signed_params));
+    json record = {{"kind", kind}, {"method", hook.method}, {"params", json::object()}};
+    for (const auto& [k, v] : params) record["params"][k] = v;
+    auto response = SendWebhook(call_id, std::move(hook), std::move(record));
+    if (!response.ok() || response->status / 100 != 2) return std::nullopt;
+    return response->body;
+  };
+
+  std::string doc_url = voice_url;
+  std::optional<std::string> twiml = request_twiml(voice_url, "POST", base_params(), "voice");
+  if (!twiml) {
+    add_step("Webhook", {{"url", voice_url}}, "failed");
+    with_call([&](Call& c) {
+      c.status = "failed";
+      c.ended = true;
+      c.end_reason = "webhook failed";
+    });
+  }
+  with_call([&](Call& c) {
+    if (!c.ended) c.status = "in-progress";
+  });
+
+  int documents = 0;
+  while (twiml && documents++ < options_.max_twiml_documents) {
+    pugi::xml_document doc;
+    if (!doc.load_string(twiml->c_str()) || !doc.child("Response")) {
+      add_step("Response", {{"url", doc_url}}, "invalid TwiML");
+      with_call([&](Call& c) {
+        c.status = "failed";
+        c.ended = true;
+        c.end_reason = "invalid TwiML";
+      });
+      break;
+    }
+    std::optional<std::string> next;  // the next TwiML document, if a verb fetched one
+    std::string next_url;
+    bool hangup = false;
+    for (pugi::xml_node verb : doc.child("Response").children()) {
+      if (verb.type() != pugi::node_element) continue;
+      bool ended = false;
+      with_call([&](Call& c) { ended = c.ended; });  // hung up through the REST API
+      if (ended) {
+        hangup = true;
+        break;
+      }
+      const std::string name = verb.name();
+      const std::string text = Trim(verb.text().get());
+      auto attr = [&](const char* a, const char* fallback) {
+        pugi::xml_attribute at = verb.attribute(a);
+        return at ? std::string(at.value()) : std::string(fallback);
+      };
+      if (name == "Say") {
+        add_step("Say", {{"text", text}, {"voice", attr("voice", "")},
+                         {"language", attr("language", "")}}, "spoken");
+        advance(WordsSeconds(text));
+      } else if (name == "Play") {
+        add_step("Play", {{"url", text}, {"digits", attr("digits", "")}}, "played");
+        advance(3);
+      } else if (name == "Pause") {
+        double length = 1;
+        (void)absl::SimpleAtod(attr("length", "1"), &length);
+        add_step("Pause", {{"length", length}}, "paused");
+        advance(length);
+      } else if (name == "Gather") {
+        json prompts = json::array();
+        for (pugi::xml_node child : verb.children()) {
+          if (child.type() != pugi::node_element) continue;
+          prompts.push_back({{"verb", child.name()}, {"text", Trim(child.text().get())}});
+          advance(WordsSeconds(child.text().get()));
+        }
+        std::string digits;
+        bool pressed = false;
+        with_call([&](Call& c) {
+          if (!c.caller.empty() && c.caller.front().on == "gather") {
+            digits = c.caller.front().press;
+            pressed = !digits.empty();
+            c.caller.pop_front();
+          }
+        });
+        const std::string finish = attr("finishOnKey", "#");
+        int num_digits = 0;
+        (void)absl::SimpleAtoi(attr("numDigits", "0"), &num_digits);
+        if (!finish.empty()) {
+          const size_t pos = digits.find(finish);
+          if (pos != std::string::npos) digits.resize(pos);
+        }
+        if (num_digits > 0 && digits.size() > static_cast<size_t>(num_digits)) {
+          digits.resize(static_cast<size_t>(num_digits));
+        }
+        double timeout = 5;
+        (void)absl::SimpleAtod(attr("timeout", "5"), &timeout);
+        json details = {{"prompts", prompts}, {"numDigits", num_digits},
+                        {"timeout", timeout}, {"action", attr("action", "")}};
+        if (!pressed || digits.empty()) {
+          advance(timeout);
+          add_step("Gather", details, "timeout");
+          if (attr("actionOnEmptyResult", "false") != "true") continue;
+        } else {
+          advance(0.5 * digits.size());
+          details["digits"] = digits;
+          add_step("Gather", details, absl::StrCat("digits:", digits));
+        }
+        next_url = Resolve(doc_url, attr("action", ""));
+        http::Params params = base_params();
+        params.emplace_back("Digits", digits);
+        params.emplace_back("FinishedOnKey", pressed ? finish : "");
+        next = request_twiml(next_url, attr("method", "POST"), params, "gather");
+        if (!next) hangup = true;
+        break;
+      } else if (name == "Dial") {
+        double timeout = 30;
+        (void)absl::SimpleAtod(attr("timeout", "30"), &timeout);
+        std::vector<std::string> targets;
+        for (pugi::xml_node child : verb.children()) {
+          if (child.type() == pugi::node_element) targets.push_back(Trim(child.text().get()));
+        }
+        if (targets.empty() && !text.empty()) targets.push_back(text);
+        std::string dial_status = "failed";
+        double duration = 0;
+        std::string dialed;
+        for (const std::string& target : targets) {
+          Callee callee;
+          with_call([&](Call& c) {
+            auto it = c.callees.find(target);
+            callee = it == c.callees.end() ? c.default_callee : it->second;
+          });
+          dialed = target;
+          if (callee.outcome == "answered" && callee.answer_after_s < timeout) {
+            advance(callee.answer_after_s + callee.talk_s);
+            dial_status = "completed";
+            duration = callee.talk_s;
+            break;
+          }
+          if (callee.outcome == "busy") {
+            advance(2);
+            dial_status = "busy";
+          } else if (callee.outcome == "failed") {
+            advance(1);
+            dial_status = "failed";
+          } else {
+            advance(timeout);
+            dial_status = "no-answer";
+          }
+        }
+        const std::string dial_sid = NewId("CA");
+        add_step("Dial", {{"targets", targets}, {"timeout", timeout},
+                          {"callerId", attr("callerId", "")}, {"dial_call_sid", dial_sid},
+                          {"duration", duration}},
+                 dial_status);
+        const std::string action = attr("action", "");
+        if (action.empty()) {
+          if (dial_status == "completed") {
+            hangup = true;  // the bridged parties talked, then the callee hung up
+            break;
+          }
+          continue;
+        }
+        next_url = Resolve(doc_url, action);
+        http::Params params = base_params();
+        params.emplace_back("DialCallStatus", dial_status);
+        params.emplace_back("DialCallSid", dial_sid);
+        params.emplace_back("DialCallDuration", FormatSeconds(duration));
+        params.emplace_back("DialBridged", dial_status == "completed" ? "true" : "false");
+        next = request_twiml(next_url, attr("method", "POST"), params, "dial");
+        if (!next) hangup = true;
+        break;
+      } else if (name == "Record") {
+        CallerAction action;
+        bool has_action = false;
+        with_call([&](Call& c) {
+          if (!c.caller.empty() && c.caller.front().on == "record") {
+            action = c.caller.front();
+            has_action = true;
+            c.caller.pop_front();
+          }
+        });
+        double max_length = 3600, silence = 5;
+        (void)absl::SimpleAtod(attr("maxLength", "3600"), &max_length);
+        (void)absl::SimpleAtod(attr("timeout", "5"), &silence);
+        json details = {{"maxLength", max_length}, {"playBeep", attr("playBeep", "true")},
+                        {"action", attr("action", "")}};
+        if (!has_action) {
+          advance(silence);
+          add_step("Record", details, "empty");
+          continue;  // Twilio does not call action for an empty recording
+        }
+        double seconds = 0;
+        std::string source;
+        Recording rec;
+        rec.wav = RecordingWav(&action, &seconds, &source);
+        seconds = std::min(seconds, max_length);
+        rec.id = NewId("RE");
+        rec.carrier = "twilio";
+        rec.call_id = call_id;
+        rec.duration_s = seconds;
+        rec.source = "RecordVerb";
+        {
+          absl::MutexLock lock(&mu_);
+          recordings_[rec.id] = rec;
+        }
+        advance(seconds + silence);
+        const std::string recording_url = absl::StrCat(
+            PublicUrl(), "/2010-04-01/Accounts/", options_.twilio_account_sid, "/Recordings/",
+            rec.id);
+        details["recording_sid"] = rec.id;
+        details["recording_url"] = recording_url;
+        details["duration"] = FormatSeconds(seconds);
+        details["audio"] = source;
+        add_step("Record", details, "recorded");
+        const std::string status_cb = attr("recordingStatusCallback", "");
+        if (!status_cb.empty()) {
+          http::Params params = {{"AccountSid", options_.twilio_account_sid},
+                                 {"CallSid", call_id},
+                                 {"RecordingChannels", "1"},
+                                 {"RecordingDuration", FormatSeconds(seconds)},
+                                 {"RecordingSid", rec.id},
+                                 {"RecordingSource", "RecordVerb"},
+                                 {"RecordingStartTime", Rfc2822(absl::Now())},
+                                 {"RecordingStatus", "completed"},
+                                 {"RecordingUrl", recording_url}};
+          (void)request_twiml(Resolve(doc_url, status_cb),
+                              attr("recordingStatusCallbackMethod", "POST"), params,
+                              "recording-status");
+        }
+        next_url = Resolve(doc_url, attr("action", ""));
+        http::Params params = base_params();
+        params.emplace_back("RecordingUrl", recording_url);
+        params.emplace_back("RecordingDuration", FormatSeconds(seconds));
+        params.emplace_back("RecordingSid", rec.id);
+        params.emplace_back("Digits", "");
+        next = request_twiml(next_url, attr("method", "POST"), params, "record");
+        if (!next) hangup = true;
+        break;
+      } else if (name == "Redirect") {
+        next_url = Resolve(doc_url, text);
+        add_step("Redirect", {{"url", next_url}}, "redirected");
+        next = request_twiml(next_url, attr("method", "POST"), base_params(), "redirect");
+        if (!next) hangup = true;
+        break;
+      } else if (name == "Hangup") {
+        add_step("Hangup", json::object(), "hung up");
+        hangup = true;
+        break;
+      } else if (name == "Reject") {
+        const std::string reason = attr("reason", "rejected");
+        add_step("Reject", {{"reason", reason}}, reason);
+        with_call([&](Call& c) { c.status = reason == "busy" ? "busy" : "no-answer"; });
+        hangup = true;
+        break;
+      } else {
+        add_step(name, {{"text", text}}, "unsupported");
+      }
+    }
+    if (hangup || !next) break;
+    twiml = std::move(next);
+    doc_url = next_url;
+  }
+
+  // The call ends: completed unless it already failed or was rejected.
+  std::string final_status;
+  double duration = 0;
+  with_call([&](Call& c) {
+    if (c.status == "in-progress" || c.status == "ringing" || c.status == "canceled") {
+      c.status = "completed";
+    }
+    c.ended = true;
+    final_status = c.status;
+    duration = c.sim_time;
+  });
+  if (!status_callback.empty()) {
+    http::Params params = base_params();
+    params.emplace_back("CallDuration", FormatSeconds(duration));
+    params.emplace_back("CallbackSource", "call-progress-events");
+    params.emplace_back("SequenceNumber", "0");
+    params.emplace_back("Timestamp", Rfc2822(absl::Now()));
+    (void)request_twiml(status_callback, "POST", params, "status");
+  }
+  absl::MutexLock lock(&mu_);
+  const Call& c = calls_[call_id];
+  return json{{"call_id", call_id},  {"carrier", "twilio"},     {"from", c.from},
+              {"to", c.to},          {"status", c.status},      {"duration_s", c.sim_time},
+              {"steps", c.steps},    {"webhooks", c.webhooks}};
+}
+
+}  // namespace switchboard::carrier_emulator

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "absl/strings/numbers.h"
+#include "libs/common/health_watcher.h"
 #include "libs/common/log.h"
 #include "libs/common/status_macros.h"
 #include "libs/events/topics.h"
@@ -66,28 +67,12 @@ Dependencies::~Dependencies() { Stop(); }
 
 void Dependencies::StartHealthWatcher(absl::Duration interval,
                                       std::function<void(bool)> on_change) {
-  watcher_ = std::thread([this, interval, on_change = std::move(on_change)] {
-    std::optional<bool> last;
-    while (true) {
-      const bool healthy = store_->Ping().ok();
-      if (!last.has_value() || *last != healthy) {
-        if (!healthy) log::Warn("postgres unreachable: NOT_SERVING");
-        if (healthy && last.has_value()) log::Info("postgres reachable again: SERVING");
-        on_change(healthy);
-        last = healthy;
-      }
-      absl::MutexLock lock(&watcher_mu_);
-      if (watcher_mu_.AwaitWithTimeout(absl::Condition(&stop_watcher_), interval)) return;
-    }
-  });
+  watcher_ = std::make_unique<HealthWatcher>(
+      "postgres", [this] { return store_->Ping().ok(); }, interval, std::move(on_change));
 }
 
 void Dependencies::StopHealthWatcher() {
-  {
-    absl::MutexLock lock(&watcher_mu_);
-    stop_watcher_ = true;
-  }
-  if (watcher_.joinable()) watcher_.join();
+  if (watcher_ != nullptr) watcher_->Stop();
 }
 
 void Dependencies::Stop() {

@@ -8,11 +8,11 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "libs/common/clock.h"
+#include "libs/common/health_watcher.h"
 #include "libs/db/pg_pool.h"
 #include "libs/events/outbox_relay.h"
 #include "libs/events/producer.h"
@@ -60,9 +60,7 @@ class Dependencies {
   std::unique_ptr<http::Server> listener_;
   std::unique_ptr<events::OutboxRelay> relay_;
 
-  absl::Mutex watcher_mu_;
-  bool stop_watcher_ ABSL_GUARDED_BY(watcher_mu_) = false;
-  std::thread watcher_;
+  std::unique_ptr<HealthWatcher> watcher_;
   std::atomic<bool> stopped_{false};
 };
 

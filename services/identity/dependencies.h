@@ -7,12 +7,12 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "libs/cache/redis_pool.h"
 #include "libs/common/clock.h"
+#include "libs/common/health_watcher.h"
 #include "libs/db/pg_pool.h"
 #include "libs/events/outbox_relay.h"
 #include "libs/events/producer.h"
@@ -60,9 +60,7 @@ class Dependencies {
   // Declared last so it is destroyed first: it reads the pool and feeds the producer.
   std::unique_ptr<events::OutboxRelay> relay_;
 
-  absl::Mutex watcher_mu_;
-  bool stop_watcher_ ABSL_GUARDED_BY(watcher_mu_) = false;
-  std::thread watcher_;
+  std::unique_ptr<HealthWatcher> watcher_;
   std::atomic<bool> stopped_{false};
 };
 

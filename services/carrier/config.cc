@@ -27,6 +27,9 @@ ABSL_FLAG(std::string, emulator_url, "",
 ABSL_FLAG(std::string, twilio_api_base_url, "https://api.twilio.com", "Twilio REST base URL");
 ABSL_FLAG(std::string, telnyx_base_url, "https://api.telnyx.com", "Telnyx API base URL");
 ABSL_FLAG(absl::Duration, http_timeout, absl::Seconds(10), "per carrier HTTP request");
+ABSL_FLAG(absl::Duration, lookup_cache_ttl, absl::Seconds(5),
+          "how long webhook lookups (account/number -> company, static instructions) are served "
+          "from memory; another replica's changes are seen after at most this long (0 = off)");
 ABSL_FLAG(int, webhook_threads, 4, "io threads of the webhook listener");
 ABSL_FLAG(int, command_workers, 2, "threads sending Telnyx Call Control commands");
 ABSL_FLAG(absl::Duration, drain_delay, absl::Seconds(5),
@@ -69,6 +72,7 @@ absl::StatusOr<CarrierConfig> LoadCarrierConfig(const EnvLookup& env) {
   c.twilio_api_base_url = absl::GetFlag(FLAGS_twilio_api_base_url);
   c.telnyx_base_url = absl::GetFlag(FLAGS_telnyx_base_url);
   c.http_timeout = absl::GetFlag(FLAGS_http_timeout);
+  c.lookup_cache_ttl = absl::GetFlag(FLAGS_lookup_cache_ttl);
   c.webhook_threads = absl::GetFlag(FLAGS_webhook_threads);
   c.command_workers = absl::GetFlag(FLAGS_command_workers);
   c.drain_delay = absl::GetFlag(FLAGS_drain_delay);
@@ -88,6 +92,9 @@ absl::StatusOr<CarrierConfig> LoadCarrierConfig(const EnvLookup& env) {
   RETURN_IF_ERROR(RequireHttpUrl("twilio_api_base_url", c.twilio_api_base_url, false));
   RETURN_IF_ERROR(RequireHttpUrl("telnyx_base_url", c.telnyx_base_url, false));
   RETURN_IF_ERROR(RequirePositive("http_timeout", c.http_timeout));
+  if (c.lookup_cache_ttl < absl::ZeroDuration()) {
+    return ConfigError("lookup_cache_ttl", "must be >= 0");
+  }
   RETURN_IF_ERROR(RequireInRange("webhook_threads", c.webhook_threads, 1, 64));
   RETURN_IF_ERROR(RequireInRange("command_workers", c.command_workers, 1, 64));
   if (c.drain_delay < absl::ZeroDuration()) return ConfigError("drain_delay", "must be >= 0");

@@ -27,6 +27,7 @@ struct CarrierConfig {
   std::string twilio_api_base_url;
   std::string telnyx_base_url;
   absl::Duration http_timeout;
+  absl::Duration lookup_cache_ttl;  // PgStoreOptions.lookup_cache_ttl
   int webhook_threads = 0;
   int command_workers = 0;
   absl::Duration drain_delay;

@@ -25,7 +25,8 @@ absl::StatusOr<std::unique_ptr<Dependencies>> Dependencies::Create(const Carrier
                                                 /*partitions=*/6, /*replication_factor=*/1,
                                                 absl::Seconds(15)),
                            "kafka"));
-  d->store_ = std::make_unique<PgCarrierStore>(*d->pool_, config.events_topic);
+  d->store_ = std::make_unique<PgCarrierStore>(
+      *d->pool_, config.events_topic, PgStoreOptions{.lookup_cache_ttl = config.lookup_cache_ttl});
   ASSIGN_OR_RETURN(d->http_client_, http::CurlHttpClient::Create());
   ASSIGN_OR_RETURN(d->core_,
                    CarrierCore::Create(*d->store_, *d->http_client_, clock, registry,

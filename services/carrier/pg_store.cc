@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "carrier_migrations.h"
+#include "libs/common/ids.h"
 #include "libs/common/status_macros.h"
 #include "libs/crypto/encoding.h"
 #include "libs/db/migrations.h"
@@ -67,11 +68,52 @@ absl::Status MigrateCarrier(db::Pool& pool) {
                   "migrate carrier");
 }
 
-PgCarrierStore::PgCarrierStore(db::Pool& pool, std::string topic)
-    : pool_(pool), topic_(std::move(topic)) {}
+PgCarrierStore::PgCarrierStore(db::Pool& pool, std::string topic, PgStoreOptions options)
+    : pool_(pool), topic_(std::move(topic)), options_(options) {}
+
+template <typename V, typename Load>
+absl::StatusOr<V> PgCarrierStore::Cached(LookupCache<V>& cache, const std::string& key,
+                                         bool cache_not_found, const Load& load) {
+  if (options_.lookup_cache_ttl <= absl::ZeroDuration()) return load();
+  const absl::Time now = absl::Now();
+  uint64_t generation = 0;
+  {
+    absl::MutexLock lock(&cache.mu);
+    auto it = cache.entries.find(key);
+    if (it != cache.entries.end() && it->second.expires > now) return it->second.value;
+    generation = cache.generation;
+  }
+  absl::StatusOr<V> value = load();
+  if (value.ok() || (cache_not_found && absl::IsNotFound(value.status()))) {
+    absl::MutexLock lock(&cache.mu);
+    if (cache.generation == generation) {
+      if (cache.entries.size() >= options_.max_cached_entries) cache.entries.clear();
+      cache.entries.insert_or_assign(
+          key, typename LookupCache<V>::Entry{value, now + options_.lookup_cache_ttl});
+    }
+  }
+  return value;
+}
+
+template <typename V>
+void PgCarrierStore::Invalidate(LookupCache<V>& cache, const std::optional<std::string>& key) {
+  absl::MutexLock lock(&cache.mu);
+  ++cache.generation;
+  if (key.has_value()) {
+    cache.entries.erase(*key);
+  } else {
+    cache.entries.clear();
+  }
+}
+
+namespace {
+std::string TenantKey(absl::string_view company_id, absl::string_view key) {
+  return absl::StrCat(company_id, std::string(1, '\0'), key);
+}
+}  // namespace
 
 absl::Status PgCarrierStore::PutAccount(const AccountRow& a) {
-  return pool_.InTenant(a.company_id, [&](pqxx::work& tx) {
+  absl::Status status = pool_.InTenant(a.company_id, [&](pqxx::work& tx) {
     tx.exec_params(
         "INSERT INTO carrier_accounts (company_id, primary_provider, primary_account_id, "
         "secondary_provider, secondary_account_id, sealed_credentials, updated_at) "
@@ -83,6 +125,8 @@ absl::Status PgCarrierStore::PutAccount(const AccountRow& a) {
         crypto::Base64Encode(a.sealed_credentials));
     return absl::OkStatus();
   });
+  Invalidate(accounts_by_provider_id_, std::nullopt);
+  return status;
 }
 
 absl::StatusOr<AccountRow> PgCarrierStore::GetAccount(absl::string_view company_id) {
@@ -99,7 +143,7 @@ absl::StatusOr<AccountRow> PgCarrierStore::GetAccount(absl::string_view company_
 absl::StatusOr<std::vector<AccountRow>> PgCarrierStore::FindAccountsByProviderAccountId(
     absl::string_view account_id) {
   using Rows = std::vector<AccountRow>;
-  return pool_.UnscopedOr<Rows>([&](pqxx::work& tx) -> absl::StatusOr<Rows> {
+  auto load = [&](pqxx::work& tx) -> absl::StatusOr<Rows> {
     pqxx::result r = tx.exec_params(
         absl::StrCat("SELECT ", kAccountCols,
                      " FROM carrier_accounts WHERE primary_account_id = $1 OR "
@@ -112,12 +156,14 @@ absl::StatusOr<std::vector<AccountRow>> PgCarrierStore::FindAccountsByProviderAc
       out.push_back(std::move(a));
     }
     return out;
-  });
+  };
+  return Cached(accounts_by_provider_id_, std::string(account_id), /*cache_not_found=*/true,
+                [&] { return pool_.UnscopedOr<Rows>(load); });
 }
 
 absl::Status PgCarrierStore::PutNumber(const NumberRow& n) {
   // The owner check is cross-tenant (the row may belong to another company, invisible here).
-  return pool_.Unscoped([&](pqxx::work& tx) -> absl::Status {
+  absl::Status status = pool_.Unscoped([&](pqxx::work& tx) -> absl::Status {
     pqxx::result r = tx.exec_params(
         "INSERT INTO numbers (e164, company_id, provider, provider_number_id, created_at) "
         "VALUES ($1, $2, $3, $4, now()) ON CONFLICT (e164) DO UPDATE SET provider = $3, "
@@ -126,6 +172,8 @@ absl::Status PgCarrierStore::PutNumber(const NumberRow& n) {
     if (r.empty()) return absl::AlreadyExistsError("e164: number belongs to another company");
     return absl::OkStatus();
   });
+  Invalidate(numbers_, n.e164);
+  return status;
 }
 
 absl::StatusOr<NumberRow> PgCarrierStore::GetNumber(absl::string_view company_id,
@@ -141,27 +189,31 @@ absl::StatusOr<NumberRow> PgCarrierStore::GetNumber(absl::string_view company_id
 }
 
 absl::StatusOr<NumberRow> PgCarrierStore::FindNumber(absl::string_view e164) {
-  return pool_.UnscopedOr<NumberRow>([&](pqxx::work& tx) -> absl::StatusOr<NumberRow> {
-    pqxx::result r = tx.exec_params(
-        "SELECT e164, company_id::text, provider, provider_number_id FROM numbers "
-        "WHERE e164 = $1",
-        std::string(e164));
-    if (r.empty()) return absl::NotFoundError("number not found");
-    return NumberFrom(r[0]);
+  return Cached(numbers_, std::string(e164), /*cache_not_found=*/true, [&] {
+    return pool_.UnscopedOr<NumberRow>([&](pqxx::work& tx) -> absl::StatusOr<NumberRow> {
+      pqxx::result r = tx.exec_params(
+          "SELECT e164, company_id::text, provider, provider_number_id FROM numbers "
+          "WHERE e164 = $1",
+          std::string(e164));
+      if (r.empty()) return absl::NotFoundError("number not found");
+      return NumberFrom(r[0]);
+    });
   });
 }
 
 absl::Status PgCarrierStore::DeleteNumber(absl::string_view company_id, absl::string_view e164) {
-  return pool_.InTenant(company_id, [&](pqxx::work& tx) -> absl::Status {
+  absl::Status status = pool_.InTenant(company_id, [&](pqxx::work& tx) -> absl::Status {
     pqxx::result r =
         tx.exec_params("DELETE FROM numbers WHERE e164 = $1 RETURNING e164", std::string(e164));
     if (r.empty()) return absl::NotFoundError("number not found");
     return absl::OkStatus();
   });
+  Invalidate(numbers_, std::string(e164));
+  return status;
 }
 
 absl::Status PgCarrierStore::PutInstructions(const InstructionsRow& row) {
-  return pool_.InTenant(row.company_id, [&](pqxx::work& tx) {
+  absl::Status status = pool_.InTenant(row.company_id, [&](pqxx::work& tx) {
     tx.exec_params(
         "INSERT INTO static_instructions (company_id, e164, instructions_id, instructions, "
         "updated_at) VALUES ($1, $2, $3, $4, now()) ON CONFLICT (company_id, e164) DO UPDATE "
@@ -169,32 +221,37 @@ absl::Status PgCarrierStore::PutInstructions(const InstructionsRow& row) {
         row.company_id, row.e164, row.instructions_id, crypto::Base64Encode(row.serialized));
     return absl::OkStatus();
   });
+  Invalidate(instructions_by_number_, std::nullopt);
+  Invalidate(instructions_by_id_, std::nullopt);
+  return status;
 }
 
 absl::StatusOr<InstructionsRow> PgCarrierStore::GetInstructionsForNumber(
     absl::string_view company_id, absl::string_view e164) {
-  return pool_.InTenantOr<InstructionsRow>(
-      company_id, [&](pqxx::work& tx) -> absl::StatusOr<InstructionsRow> {
-        pqxx::result r = tx.exec_params(
-            "SELECT company_id::text, e164, instructions_id, instructions FROM "
-            "static_instructions WHERE e164 = $1",
-            std::string(e164));
-        if (r.empty()) return absl::NotFoundError("no static instructions for the number");
-        return InstructionsFrom(r[0]);
-      });
+  auto load = [&](pqxx::work& tx) -> absl::StatusOr<InstructionsRow> {
+    pqxx::result r = tx.exec_params(
+        "SELECT company_id::text, e164, instructions_id, instructions FROM "
+        "static_instructions WHERE e164 = $1",
+        std::string(e164));
+    if (r.empty()) return absl::NotFoundError("no static instructions for the number");
+    return InstructionsFrom(r[0]);
+  };
+  return Cached(instructions_by_number_, TenantKey(company_id, e164), /*cache_not_found=*/true,
+                [&] { return pool_.InTenantOr<InstructionsRow>(company_id, load); });
 }
 
 absl::StatusOr<InstructionsRow> PgCarrierStore::GetInstructionsById(absl::string_view company_id,
                                                                     absl::string_view id) {
-  return pool_.InTenantOr<InstructionsRow>(
-      company_id, [&](pqxx::work& tx) -> absl::StatusOr<InstructionsRow> {
-        pqxx::result r = tx.exec_params(
-            "SELECT company_id::text, e164, instructions_id, instructions FROM "
-            "static_instructions WHERE instructions_id = $1 ORDER BY updated_at DESC LIMIT 1",
-            std::string(id));
-        if (r.empty()) return absl::NotFoundError("instructions not found");
-        return InstructionsFrom(r[0]);
-      });
+  auto load = [&](pqxx::work& tx) -> absl::StatusOr<InstructionsRow> {
+    pqxx::result r = tx.exec_params(
+        "SELECT company_id::text, e164, instructions_id, instructions FROM "
+        "static_instructions WHERE instructions_id = $1 ORDER BY updated_at DESC LIMIT 1",
+        std::string(id));
+    if (r.empty()) return absl::NotFoundError("instructions not found");
+    return InstructionsFrom(r[0]);
+  };
+  return Cached(instructions_by_id_, TenantKey(company_id, id), /*cache_not_found=*/true,
+                [&] { return pool_.InTenantOr<InstructionsRow>(company_id, load); });
 }
 
 absl::Status PgCarrierStore::PutCall(const CallRow& c) {
@@ -219,26 +276,55 @@ absl::StatusOr<CallRow> PgCarrierStore::GetCall(absl::string_view company_id,
 }
 
 absl::StatusOr<CallRow> PgCarrierStore::FindCall(absl::string_view call_id) {
-  return pool_.UnscopedOr<CallRow>([&](pqxx::work& tx) -> absl::StatusOr<CallRow> {
-    pqxx::result r = tx.exec_params(
-        "SELECT call_id, company_id::text, provider FROM calls WHERE call_id = $1",
-        std::string(call_id));
-    if (r.empty()) return absl::NotFoundError("call not found");
-    return CallFrom(r[0]);
+  return Cached(calls_, std::string(call_id), /*cache_not_found=*/false, [&] {
+    return pool_.UnscopedOr<CallRow>([&](pqxx::work& tx) -> absl::StatusOr<CallRow> {
+      tx.conn().prepare("carrier_find_call",
+                        "SELECT call_id, company_id::text, provider FROM calls WHERE call_id = $1");
+      pqxx::result r = tx.exec_prepared("carrier_find_call", std::string(call_id));
+      if (r.empty()) return absl::NotFoundError("call not found");
+      return CallFrom(r[0]);
+    });
   });
 }
 
 absl::StatusOr<bool> PgCarrierStore::RecordWebhook(absl::string_view company_id,
                                                    absl::string_view dedupe_key,
-                                                   const events::v1::Event& event) {
+                                                   const events::v1::Event& event,
+                                                   const std::optional<CallRow>& call) {
+  if (!IsUuid(event.id())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("event.id '", event.id(), "' is not a UUID (use NewEvent())"));
+  }
+  std::string payload;
+  if (!event.SerializeToString(&payload)) {
+    return absl::InvalidArgumentError(absl::StrCat("event ", event.id(), " cannot be serialized"));
+  }
+  if (call.has_value() && call->company_id != company_id) {
+    return absl::InvalidArgumentError("call.company_id: must be the webhook's company");
+  }
+  // One statement: the dedupe insert feeds the outbox insert (no row when the key exists), the
+  // call is recorded either way, and the relay is woken (at commit) only for a new outbox row.
+  // The outbox columns and NOTIFY channel are those of events::AppendToOutbox.
   return pool_.InTenantOr<bool>(company_id, [&](pqxx::work& tx) -> absl::StatusOr<bool> {
-    pqxx::result r = tx.exec_params(
-        "INSERT INTO webhook_deliveries (dedupe_key, company_id, received_at) VALUES ($1, $2, "
-        "now()) ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key",
-        std::string(dedupe_key), std::string(company_id));
-    if (r.empty()) return false;
-    RETURN_IF_ERROR(events::AppendToOutbox(tx, topic_, event));
-    return true;
+    pqxx::binarystring bytes(payload.data(), payload.size());
+    // Prepared once per connection (pqxx registers it lazily; same definition = no-op): the
+    // statement is parsed and planned once instead of on every webhook.
+    tx.conn().prepare("carrier_record_webhook",
+        "WITH d AS (INSERT INTO webhook_deliveries (dedupe_key, company_id, received_at) "
+        "VALUES ($1, $2::uuid, now()) ON CONFLICT (dedupe_key) DO NOTHING RETURNING 1), "
+        "o AS (INSERT INTO outbox (id, topic, key, payload) "
+        "SELECT $3::uuid, $4, $5, $6 FROM d RETURNING 1), "
+        "c AS (INSERT INTO calls (call_id, company_id, provider, created_at) "
+        "SELECT $7::text, $2::uuid, $8::text, now() WHERE $7::text <> '' "
+        "ON CONFLICT (call_id) DO NOTHING RETURNING 1) "
+        "SELECT (SELECT count(*) FROM o), "
+        "(SELECT count(*) FROM (SELECT pg_notify('sb_outbox_' || current_schema(), '') "
+        "FROM o) n)");
+    pqxx::result r = tx.exec_prepared("carrier_record_webhook",
+        std::string(dedupe_key), std::string(company_id), event.id(), topic_,
+        event.aggregate_id(), bytes, call.has_value() ? call->call_id : std::string(),
+        call.has_value() ? call->provider : std::string());
+    return r[0][0].as<int64_t>() > 0;
   });
 }
 

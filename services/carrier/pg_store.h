@@ -1,11 +1,26 @@
 // PgCarrierStore: CarrierStore on PostgreSQL (schema from the pool; see store.h for the
 // contract and migrations/ for the tables). Tenant reads/writes run in Pool::InTenant, the
 // cross-tenant Find* lookups in Pool::Unscoped. Thread-safe; the pool must outlive the store.
+// The per-webhook statements (RecordWebhook, FindCall) are prepared once per connection.
+//
+// Lookup cache (PgStoreOptions.lookup_cache_ttl > 0; off by default): the read-mostly lookups
+// of the webhook path are served from memory for up to the TTL: FindAccountsByProviderAccountId,
+// FindNumber, GetInstructionsForNumber, GetInstructionsById (found and kNotFound results) and
+// FindCall (found results only; a call row never changes). Writes through THIS store invalidate
+// at once (PutAccount -> accounts; PutNumber/DeleteNumber -> that number; PutInstructions ->
+// instructions); an invalidation racing a load wins (the load is not cached). Writes by another
+// replica are seen after at most the TTL. Other errors are never cached. Bounded by
+// max_cached_entries per lookup (the map is cleared when full).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "libs/db/pg_pool.h"
 #include "services/carrier/store.h"
 
@@ -14,10 +29,15 @@ namespace switchboard::carrier {
 // Applies the outbox migrations (component "events") then the carrier ones ("carrier").
 absl::Status MigrateCarrier(db::Pool& pool);
 
+struct PgStoreOptions {
+  absl::Duration lookup_cache_ttl = absl::ZeroDuration();  // <= 0: no cache
+  size_t max_cached_entries = 10000;
+};
+
 class PgCarrierStore final : public CarrierStore {
  public:
   // `topic`: Kafka topic of the outbox rows (carrier.v1).
-  PgCarrierStore(db::Pool& pool, std::string topic);
+  PgCarrierStore(db::Pool& pool, std::string topic, PgStoreOptions options = {});
 
   absl::Status PutAccount(const AccountRow& account) override;
   absl::StatusOr<AccountRow> GetAccount(absl::string_view company_id) override;
@@ -38,13 +58,38 @@ class PgCarrierStore final : public CarrierStore {
                                   absl::string_view call_id) override;
   absl::StatusOr<CallRow> FindCall(absl::string_view call_id) override;
   absl::StatusOr<bool> RecordWebhook(absl::string_view company_id, absl::string_view dedupe_key,
-                                     const events::v1::Event& event) override;
+                                     const events::v1::Event& event,
+                                     const std::optional<CallRow>& call) override;
   absl::Status AppendEvent(absl::string_view company_id, const events::v1::Event& event) override;
   absl::Status Ping() override;
 
  private:
+  template <typename V>
+  struct LookupCache {
+    struct Entry {
+      absl::StatusOr<V> value;
+      absl::Time expires;
+    };
+    absl::Mutex mu;
+    uint64_t generation ABSL_GUARDED_BY(mu) = 0;
+    std::unordered_map<std::string, Entry> entries ABSL_GUARDED_BY(mu);
+  };
+  // Serves `key` from `cache` or runs `load` (caching OK, and kNotFound when cache_not_found).
+  template <typename V, typename Load>
+  absl::StatusOr<V> Cached(LookupCache<V>& cache, const std::string& key, bool cache_not_found,
+                           const Load& load);
+  // Drops `key` (or everything when nullopt) and voids loads in flight.
+  template <typename V>
+  static void Invalidate(LookupCache<V>& cache, const std::optional<std::string>& key);
+
   db::Pool& pool_;
   const std::string topic_;
+  const PgStoreOptions options_;
+  LookupCache<std::vector<AccountRow>> accounts_by_provider_id_;
+  LookupCache<NumberRow> numbers_;
+  LookupCache<InstructionsRow> instructions_by_number_;
+  LookupCache<InstructionsRow> instructions_by_id_;
+  LookupCache<CallRow> calls_;
 };
 
 }  // namespace switchboard::carrier

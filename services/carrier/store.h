@@ -9,6 +9,7 @@
 // company a carrier webhook belongs to. Thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,11 +79,14 @@ class CarrierStore {
                                           absl::string_view call_id) = 0;
   virtual absl::StatusOr<CallRow> FindCall(absl::string_view call_id) = 0;  // cross-tenant
 
-  // ONE transaction: records `dedupe_key` for the company and appends `event` to the outbox.
-  // Returns true when recorded, false when the key was already there (nothing appended).
+  // ONE transaction: records `dedupe_key` for the company, appends `event` to the outbox and,
+  // when `call` is set, records the call as PutCall does (also on a duplicate delivery; the
+  // call must belong to `company_id`). Returns true when recorded, false when the key was
+  // already there (no event appended).
   virtual absl::StatusOr<bool> RecordWebhook(absl::string_view company_id,
                                              absl::string_view dedupe_key,
-                                             const events::v1::Event& event) = 0;
+                                             const events::v1::Event& event,
+                                             const std::optional<CallRow>& call) = 0;
   // Appends an event the service itself produces (failover) to the outbox.
   virtual absl::Status AppendEvent(absl::string_view company_id,
                                    const events::v1::Event& event) = 0;

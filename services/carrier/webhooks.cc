@@ -213,15 +213,19 @@ absl::StatusOr<bool> WebhookHandler::Record(const std::string& company_id, Carri
                                                 AggregateId(event), core_.options().source,
                                                 clock_);
   CarrierEventToProto(event, envelope.mutable_carrier_event());
-  absl::StatusOr<bool> fresh = store_.RecordWebhook(company_id, event.dedupe_key, envelope);
-  if (!fresh.ok()) return fresh.status();
+  std::optional<CallRow> call;
   if (std::holds_alternative<CallIncoming>(event.kind)) {
     const std::string& call_id =
         event.ids.call_control_id.empty() ? event.ids.call_sid : event.ids.call_control_id;
-    absl::Status put = store_.PutCall(CallRow{
-        .call_id = call_id, .company_id = company_id, .provider = ProviderName(event.provider)});
-    if (!put.ok()) return put;
+    if (!call_id.empty()) {
+      call = CallRow{.call_id = call_id, .company_id = company_id,
+                     .provider = std::string(ProviderName(event.provider))};
+    }
   }
+  // Dedupe row, outbox row and the call in one transaction (one statement on Postgres).
+  absl::StatusOr<bool> fresh =
+      store_.RecordWebhook(company_id, event.dedupe_key, envelope, call);
+  if (!fresh.ok()) return fresh.status();
   registry_
       .GetCounter("carrier_webhooks_accepted_total", "Webhooks stored as carrier.v1 events",
                   {{"provider", ProviderName(event.provider)},

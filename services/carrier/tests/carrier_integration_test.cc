@@ -154,18 +154,116 @@ TEST_CASE("PgCarrierStore round trips and tenant isolation", "[carrier][integrat
 
   events::v1::Event e = events::NewEvent("carrier.test", kCompanyA, "agg", "carrier",
                                          SystemClock());
-  auto first = st.RecordWebhook(kCompanyA, "twilio:voice:CA1", e);
+  auto first = st.RecordWebhook(kCompanyA, "twilio:voice:CA1", e, std::nullopt);
   REQUIRE(first.ok());
   CHECK(*first);
   events::v1::Event e2 = events::NewEvent("carrier.test", kCompanyA, "agg", "carrier",
                                           SystemClock());
-  auto second = st.RecordWebhook(kCompanyA, "twilio:voice:CA1", e2);
+  auto second = st.RecordWebhook(kCompanyA, "twilio:voice:CA1", e2, std::nullopt);
   REQUIRE(second.ok());
   CHECK_FALSE(*second);
   auto published = s.Events(1);
   REQUIRE(published.size() == 1);
   CHECK(published[0].id() == e.id());
   REQUIRE(st.DeleteNumber(kCompanyA, kNumberA).ok());
+}
+
+TEST_CASE("PgCarrierStore lookup cache: own writes invalidate, other replicas' after the TTL",
+          "[carrier][integration]") {
+  auto db = switchboard::testing::PgTestSchema::CreateOrFail();
+  REQUIRE(MigrateCarrier(db->pool()).ok());
+  PgCarrierStore cached(db->pool(), "carrier.v1", {.lookup_cache_ttl = absl::Hours(1)});
+  PgCarrierStore other(db->pool(), "carrier.v1");  // another replica, no cache
+  PgCarrierStore brief(db->pool(), "carrier.v1", {.lookup_cache_ttl = absl::Milliseconds(50)});
+
+  // Numbers: found and not-found answers are cached; another replica's writes stay invisible
+  // until the TTL, this store's own writes are seen at once.
+  CHECK(cached.FindNumber(kNumberA).status().code() == absl::StatusCode::kNotFound);
+  REQUIRE(other.PutNumber({.e164 = kNumberA, .company_id = kCompanyA, .provider = "twilio",
+                           .provider_number_id = "PN1"}).ok());
+  CHECK(cached.FindNumber(kNumberA).status().code() == absl::StatusCode::kNotFound);
+  REQUIRE(cached.PutNumber({.e164 = kNumberA, .company_id = kCompanyA, .provider = "twilio",
+                            .provider_number_id = "PN2"}).ok());
+  CHECK(cached.FindNumber(kNumberA)->provider_number_id == "PN2");
+  CHECK(brief.FindNumber(kNumberA)->provider_number_id == "PN2");
+  REQUIRE(other.DeleteNumber(kCompanyA, kNumberA).ok());
+  CHECK(cached.FindNumber(kNumberA)->provider_number_id == "PN2");  // stale within the TTL
+  WaitFor([&] { return absl::IsNotFound(brief.FindNumber(kNumberA).status()); });
+  REQUIRE(cached.PutNumber({.e164 = kNumberA, .company_id = kCompanyA, .provider = "twilio",
+                            .provider_number_id = "PN3"}).ok());
+  REQUIRE(cached.DeleteNumber(kCompanyA, kNumberA).ok());
+  CHECK(cached.FindNumber(kNumberA).status().code() == absl::StatusCode::kNotFound);
+
+  // Accounts by carrier account id.
+  auto none = cached.FindAccountsByProviderAccountId("AC-cache");
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+  REQUIRE(cached.PutAccount({.company_id = kCompanyA, .primary_provider = Provider::kTwilio,
+                             .primary_account_id = "AC-cache",
+                             .sealed_credentials = "x"}).ok());
+  auto one = cached.FindAccountsByProviderAccountId("AC-cache");
+  REQUIRE(one.ok());
+  REQUIRE(one->size() == 1);
+  CHECK((*one)[0].company_id == kCompanyA);
+
+  // Static instructions, by number and by id, per company.
+  REQUIRE(cached.PutInstructions({.company_id = kCompanyA, .e164 = kNumberA,
+                                  .instructions_id = "set1", .serialized = "abc"}).ok());
+  CHECK(cached.GetInstructionsForNumber(kCompanyA, kNumberA)->serialized == "abc");
+  CHECK(cached.GetInstructionsById(kCompanyA, "set1")->serialized == "abc");
+  CHECK(cached.GetInstructionsById(kCompanyB, "set1").status().code() ==
+        absl::StatusCode::kNotFound);
+  REQUIRE(other.PutInstructions({.company_id = kCompanyA, .e164 = kNumberA,
+                                 .instructions_id = "set1", .serialized = "def"}).ok());
+  CHECK(cached.GetInstructionsForNumber(kCompanyA, kNumberA)->serialized == "abc");
+  REQUIRE(cached.PutInstructions({.company_id = kCompanyA, .e164 = kNumberA,
+                                  .instructions_id = "set2", .serialized = "ghi"}).ok());
+  CHECK(cached.GetInstructionsForNumber(kCompanyA, kNumberA)->serialized == "ghi");
+  CHECK(cached.GetInstructionsById(kCompanyA, "set2")->serialized == "ghi");
+
+  // Unknown calls are not cached (another replica may record them any moment).
+  CHECK(cached.FindCall("CA-cache").status().code() == absl::StatusCode::kNotFound);
+  REQUIRE(other.PutCall({.call_id = "CA-cache", .company_id = kCompanyA, .provider = "twilio"})
+              .ok());
+  CHECK(cached.FindCall("CA-cache")->company_id == kCompanyA);
+}
+
+TEST_CASE("PgCarrierStore RecordWebhook records dedupe key, event and call together",
+          "[carrier][integration]") {
+  auto db = switchboard::testing::PgTestSchema::CreateOrFail();
+  REQUIRE(MigrateCarrier(db->pool()).ok());
+  PgCarrierStore st(db->pool(), "carrier.v1");
+  auto outbox_rows = [&] {
+    int64_t n = -1;
+    REQUIRE(db->pool().Unscoped([&](pqxx::work& tx) {
+      n = tx.exec("SELECT count(*) FROM outbox")[0][0].as<int64_t>();
+      return absl::OkStatus();
+    }).ok());
+    return n;
+  };
+  const CallRow call{.call_id = "CA-rec", .company_id = kCompanyA, .provider = "twilio"};
+  events::v1::Event e = events::NewEvent("carrier.call_incoming", kCompanyA, "CA-rec", "carrier",
+                                         SystemClock());
+  auto first = st.RecordWebhook(kCompanyA, "twilio:voice:CA-rec", e, call);
+  REQUIRE(first.ok());
+  CHECK(*first);
+  CHECK(outbox_rows() == 1);
+  CHECK(st.FindCall("CA-rec")->company_id == kCompanyA);
+  events::v1::Event again = events::NewEvent("carrier.call_incoming", kCompanyA, "CA-rec",
+                                             "carrier", SystemClock());
+  auto second = st.RecordWebhook(kCompanyA, "twilio:voice:CA-rec", again, call);
+  REQUIRE(second.ok());
+  CHECK_FALSE(*second);
+  CHECK(outbox_rows() == 1);
+  // The call must be the webhook's company's; a bad event id stores nothing.
+  events::v1::Event third = events::NewEvent("carrier.call_incoming", kCompanyB, "CA-x",
+                                             "carrier", SystemClock());
+  CHECK(st.RecordWebhook(kCompanyB, "twilio:voice:CA-x", third, call).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  third.set_id("not-a-uuid");
+  CHECK(st.RecordWebhook(kCompanyB, "twilio:voice:CA-x", third, std::nullopt).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK(outbox_rows() == 1);
 }
 
 TEST_CASE("Signed Twilio voice webhook over HTTP: TwiML and one carrier.v1 event",

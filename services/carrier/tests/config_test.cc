@@ -44,17 +44,20 @@ TEST_CASE("LoadCarrierConfig reads CARRIER_ overrides and validates", "[config][
     CHECK(c->events_topic == "carrier.v1");
     CHECK(c->key_encryption_key == std::string(32, '\0'));
     CHECK(c->emulator_url.empty());
+    CHECK(c->lookup_cache_ttl == absl::Seconds(5));
   }
   SECTION("overrides") {
     auto vars = Valid();
     vars["CARRIER_WEBHOOK_ADDRESS"] = "127.0.0.1:0";
     vars["CARRIER_PUBLIC_BASE_URL"] = "https://hooks.example.com";
     vars["CARRIER_EMULATOR_URL"] = "http://127.0.0.1:4010";
+    vars["CARRIER_LOOKUP_CACHE_TTL"] = "0s";
     auto c = LoadWith(vars);
     REQUIRE(c.ok());
     CHECK(c->webhook_address == "127.0.0.1:0");
     CHECK(c->public_base_url == "https://hooks.example.com");
     CHECK(c->emulator_url == "http://127.0.0.1:4010");
+    CHECK(c->lookup_cache_ttl == absl::ZeroDuration());
   }
   SECTION("bad values name the key and never echo the secret") {
     auto vars = Valid();
@@ -69,6 +72,9 @@ TEST_CASE("LoadCarrierConfig reads CARRIER_ overrides and validates", "[config][
     vars = Valid();
     vars["CARRIER_EMULATOR_URL"] = "ftp://x";
     CHECK(NamesKey(LoadWith(vars).status(), "emulator_url"));
+    vars = Valid();
+    vars["CARRIER_LOOKUP_CACHE_TTL"] = "-1s";
+    CHECK(NamesKey(LoadWith(vars).status(), "lookup_cache_ttl"));
     vars = Valid();
     vars["CARRIER_KEY_ENCRYPTION_KEY"] = "c2hvcnQtc2VjcmV0";
     auto s = LoadWith(vars).status();

@@ -103,9 +103,11 @@ class FakeStore final : public CarrierStore {
     return it->second;
   }
   absl::StatusOr<bool> RecordWebhook(absl::string_view company_id, absl::string_view key,
-                                     const events::v1::Event& event) override {
+                                     const events::v1::Event& event,
+                                     const std::optional<CallRow>& call) override {
     absl::MutexLock l(&mu_);
     if (fail_writes) return absl::UnavailableError("postgres down");
+    if (call.has_value()) calls_.emplace(call->call_id, *call);
     if (!dedupe_.emplace(std::string(key), std::string(company_id)).second) return false;
     events_.push_back(event);
     return true;

@@ -18,6 +18,14 @@ EnvLookup ProcessEnv() {
   };
 }
 
+EnvLookup EnvFromMap(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](absl::string_view name) -> std::optional<std::string> {
+    auto it = vars.find(std::string(name));
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
 std::string EnvNameForFlag(absl::string_view prefix, absl::string_view flag_name) {
   return absl::AsciiStrToUpper(absl::StrCat(prefix, "_", flag_name));
 }

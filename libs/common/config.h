@@ -5,6 +5,7 @@
 
 #include "absl/strings/string_view.h"
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,9 @@ using EnvLookup = std::function<std::optional<std::string>(absl::string_view nam
 
 // Reads the process environment.
 EnvLookup ProcessEnv();
+
+// Looks names up in a fixed map (tests, and tools that assemble a configuration themselves).
+EnvLookup EnvFromMap(std::map<std::string, std::string> vars);
 
 // The environment variable that overrides `flag_name`: ("identity", "pg_dsn") -> IDENTITY_PG_DSN.
 std::string EnvNameForFlag(absl::string_view prefix, absl::string_view flag_name);

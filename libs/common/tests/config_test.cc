@@ -11,23 +11,15 @@ ABSL_FLAG(std::string, configtest_dsn, "default", "test flag");
 namespace switchboard {
 namespace {
 
-EnvLookup MapEnv(std::map<std::string, std::string> m) {
-  return [m](absl::string_view name) -> std::optional<std::string> {
-    auto it = m.find(std::string(name));
-    if (it == m.end()) return std::nullopt;
-    return it->second;
-  };
-}
-
 TEST_CASE("Environment variables override flags", "[common][config]") {
   CHECK(EnvNameForFlag("routing", "pg_dsn") == "ROUTING_PG_DSN");
-  REQUIRE(ApplyEnvOverrides("ct", MapEnv({{"CT_CONFIGTEST_PORT", "7"}, {"CT_CONFIGTEST_DSN", "x"}})).ok());
+  REQUIRE(ApplyEnvOverrides("ct", EnvFromMap({{"CT_CONFIGTEST_PORT", "7"}, {"CT_CONFIGTEST_DSN", "x"}})).ok());
   CHECK(absl::GetFlag(FLAGS_configtest_port) == 7);
   CHECK(absl::GetFlag(FLAGS_configtest_dsn) == "x");
 }
 
 TEST_CASE("A malformed override is InvalidArgument naming the variable", "[common][config]") {
-  absl::Status s = ApplyEnvOverrides("ct", MapEnv({{"CT_CONFIGTEST_PORT", "seven"}}));
+  absl::Status s = ApplyEnvOverrides("ct", EnvFromMap({{"CT_CONFIGTEST_PORT", "seven"}}));
   CHECK(s.code() == absl::StatusCode::kInvalidArgument);
   CHECK(s.message().find("CT_CONFIGTEST_PORT") != absl::string_view::npos);
 }

@@ -9,14 +9,6 @@
 namespace switchboard::carrier {
 namespace {
 
-EnvLookup EnvOf(std::map<std::string, std::string> vars) {
-  return [vars](absl::string_view name) -> std::optional<std::string> {
-    auto it = vars.find(std::string(name));
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
-
 std::map<std::string, std::string> Valid() {
   return {{"CARRIER_PG_DSN", "postgresql://u@127.0.0.1:5432/db"},
           {"CARRIER_KAFKA_BROKERS", "127.0.0.1:9092"},
@@ -25,7 +17,7 @@ std::map<std::string, std::string> Valid() {
 
 absl::StatusOr<CarrierConfig> LoadWith(const std::map<std::string, std::string>& vars) {
   absl::FlagSaver saver;
-  return LoadCarrierConfig(EnvOf(vars));
+  return LoadCarrierConfig(EnvFromMap(vars));
 }
 
 bool NamesKey(const absl::Status& s, const std::string& key) {

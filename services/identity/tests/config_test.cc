@@ -9,14 +9,6 @@
 namespace switchboard::identity {
 namespace {
 
-EnvLookup EnvOf(std::map<std::string, std::string> vars) {
-  return [vars](absl::string_view name) -> std::optional<std::string> {
-    auto it = vars.find(std::string(name));
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
-
 std::map<std::string, std::string> Valid() {
   return {{"IDENTITY_PG_DSN", "postgresql://u@127.0.0.1:5432/db"},
           {"IDENTITY_KAFKA_BROKERS", "127.0.0.1:9092"},
@@ -27,7 +19,7 @@ std::map<std::string, std::string> Valid() {
 // Loads with `vars` and restores every flag afterwards, so cases do not leak into each other.
 absl::StatusOr<IdentityConfig> LoadWith(const std::map<std::string, std::string>& vars) {
   absl::FlagSaver saver;
-  return LoadIdentityConfig(EnvOf(vars));
+  return LoadIdentityConfig(EnvFromMap(vars));
 }
 
 bool NamesKey(const absl::Status& s, const std::string& key) {

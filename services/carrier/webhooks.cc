@@ -476,9 +476,14 @@ void WebhookHandler::Worker() {
       sent = (*carrier)->telnyx->ExecuteCallCommand(job.command.call_control_id,
                                                     job.command.action, job.command.body);
     }
+    // A hangup racing the caller's own hang-up finds the call already ended (Telnyx 90018,
+    // kFailedPrecondition): what the command wanted is done, so it is not an error.
+    const bool already_ended = !sent.ok() && job.command.action == "hangup" &&
+                               sent.code() == absl::StatusCode::kFailedPrecondition;
     registry_.GetCounter("carrier_telnyx_commands_total", "Call Control commands by result",
-                         {{"result", sent.ok() ? "ok" : "error"}}).Inc();
-    if (!sent.ok()) {
+                         {{"result", sent.ok() ? "ok" : already_ended ? "already_ended" : "error"}})
+        .Inc();
+    if (!sent.ok() && !already_ended) {
       log::Error("telnyx command failed", {{"company_id", job.company_id},
                                            {"action", job.command.action},
                                            {"error", std::string(sent.message())}});

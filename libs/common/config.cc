@@ -3,6 +3,11 @@
 #include <cstdlib>
 
 #include "absl/flags/commandlineflag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/flags/reflection.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -42,6 +47,44 @@ absl::Status ApplyEnvOverrides(absl::string_view prefix, const EnvLookup& env) {
     }
   }
   return absl::OkStatus();
+}
+
+void ParseServiceFlags(int argc, char** argv, absl::string_view usage,
+                       absl::string_view source_dir) {
+  absl::SetProgramUsageMessage(usage);
+  absl::FlagsUsageConfig config;
+  config.contains_help_flags = [dir = std::string(source_dir)](absl::string_view file) {
+    return absl::StrContains(file, dir);
+  };
+  absl::SetFlagsUsageConfig(config);
+  absl::ParseCommandLine(argc, argv);
+}
+
+absl::Status ConfigError(absl::string_view key, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat("config ", key, ": ", why));
+}
+
+absl::Status RequireNonNegative(absl::string_view key, absl::Duration value) {
+  if (value < absl::ZeroDuration()) return ConfigError(key, "must be >= 0");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<log::Level> RequireLogLevel(absl::string_view key, absl::string_view value) {
+  log::Level level;
+  if (!log::ParseLevel(value, &level)) {
+    return ConfigError(key, absl::StrCat("'", value, "' is not debug|info|warn|error"));
+  }
+  return level;
+}
+
+absl::StatusOr<std::string> RequireBase64Key(absl::string_view key, absl::string_view value,
+                                             size_t bytes) {
+  if (value.empty()) return ConfigError(key, "must not be empty");
+  std::string decoded;
+  if (!absl::Base64Unescape(value, &decoded) || decoded.size() != bytes) {
+    return ConfigError(key, absl::StrCat("must be the base64 encoding of exactly ", bytes, " bytes"));
+  }
+  return decoded;
 }
 
 absl::Status RequireNonEmpty(absl::string_view key, absl::string_view value) {

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "libs/common/log.h"
 
 namespace switchboard {
 
@@ -31,11 +32,28 @@ std::string EnvNameForFlag(absl::string_view prefix, absl::string_view flag_name
 // InvalidArgument naming the variable and the flag when a value does not parse.
 [[nodiscard]] absl::Status ApplyEnvOverrides(absl::string_view prefix, const EnvLookup& env);
 
+// Parses the command line for a service binary: `usage` is the --help text, and --help lists
+// only the flags defined in files whose path contains `source_dir` ("services/identity/").
+// Call first thing in main.
+void ParseServiceFlags(int argc, char** argv, absl::string_view usage,
+                       absl::string_view source_dir);
+
+// kInvalidArgument "config <key>: <why>".
+[[nodiscard]] absl::Status ConfigError(absl::string_view key, absl::string_view why);
+
 // Validation helpers for Load*Config(); each error names `key`.
 [[nodiscard]] absl::Status RequireNonEmpty(absl::string_view key, absl::string_view value);
 // "host:port" with a port in 0..65535 (0 = pick a free port).
 [[nodiscard]] absl::Status RequireHostPort(absl::string_view key, absl::string_view value);
 [[nodiscard]] absl::Status RequirePositive(absl::string_view key, absl::Duration value);
+[[nodiscard]] absl::Status RequireNonNegative(absl::string_view key, absl::Duration value);
+// "debug" | "info" | "warn" | "error".
+[[nodiscard]] absl::StatusOr<log::Level> RequireLogLevel(absl::string_view key,
+                                                         absl::string_view value);
+// A non-empty base64 value decoding to exactly `bytes` bytes (an AES-256 key: 32). The error
+// never echoes the value: it is a secret.
+[[nodiscard]] absl::StatusOr<std::string> RequireBase64Key(absl::string_view key,
+                                                           absl::string_view value, size_t bytes);
 [[nodiscard]] absl::Status RequireInRange(absl::string_view key, int64_t value, int64_t lo, int64_t hi);
 
 }  // namespace switchboard

@@ -4,7 +4,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/status_macros.h"
-#include "libs/crypto/encoding.h"
 
 ABSL_FLAG(std::string, grpc_address, "0.0.0.0:50052", "host:port the gRPC server listens on");
 ABSL_FLAG(std::string, admin_address, "0.0.0.0",
@@ -40,10 +39,6 @@ ABSL_FLAG(std::string, log_level, "info", "debug | info | warn | error");
 
 namespace switchboard::carrier {
 namespace {
-
-absl::Status ConfigError(absl::string_view key, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat("config ", key, ": ", why));
-}
 
 absl::Status RequireHttpUrl(absl::string_view key, absl::string_view url, bool allow_empty) {
   if (url.empty() && allow_empty) return absl::OkStatus();
@@ -92,25 +87,16 @@ absl::StatusOr<CarrierConfig> LoadCarrierConfig(const EnvLookup& env) {
   RETURN_IF_ERROR(RequireHttpUrl("twilio_api_base_url", c.twilio_api_base_url, false));
   RETURN_IF_ERROR(RequireHttpUrl("telnyx_base_url", c.telnyx_base_url, false));
   RETURN_IF_ERROR(RequirePositive("http_timeout", c.http_timeout));
-  if (c.lookup_cache_ttl < absl::ZeroDuration()) {
-    return ConfigError("lookup_cache_ttl", "must be >= 0");
-  }
+  RETURN_IF_ERROR(RequireNonNegative("lookup_cache_ttl", c.lookup_cache_ttl));
   RETURN_IF_ERROR(RequireInRange("webhook_threads", c.webhook_threads, 1, 64));
   RETURN_IF_ERROR(RequireInRange("command_workers", c.command_workers, 1, 64));
-  if (c.drain_delay < absl::ZeroDuration()) return ConfigError("drain_delay", "must be >= 0");
+  RETURN_IF_ERROR(RequireNonNegative("drain_delay", c.drain_delay));
   RETURN_IF_ERROR(RequirePositive("shutdown_grace", c.shutdown_grace));
 
-  const std::string kek_b64 = absl::GetFlag(FLAGS_key_encryption_key);
-  RETURN_IF_ERROR(RequireNonEmpty("key_encryption_key", kek_b64));
-  absl::StatusOr<std::string> kek = crypto::Base64Decode(kek_b64);
-  if (!kek.ok() || kek->size() != 32) {
-    return ConfigError("key_encryption_key", "must be the base64 encoding of exactly 32 bytes");
-  }
-  c.key_encryption_key = std::move(*kek);
-  const std::string level = absl::GetFlag(FLAGS_log_level);
-  if (!log::ParseLevel(level, &c.log_level)) {
-    return ConfigError("log_level", absl::StrCat("'", level, "' is not debug|info|warn|error"));
-  }
+  ASSIGN_OR_RETURN(c.key_encryption_key,
+                   RequireBase64Key("key_encryption_key",
+                                    absl::GetFlag(FLAGS_key_encryption_key), 32));
+  ASSIGN_OR_RETURN(c.log_level, RequireLogLevel("log_level", absl::GetFlag(FLAGS_log_level)));
   return c;
 }
 

@@ -1,11 +1,8 @@
 // carrier: wiring only (STYLE §2.4). Everything a test needs lives in carrier_lib.
 #include <atomic>
 
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "libs/common/clock.h"
+#include "libs/common/config.h"
 #include "libs/common/log.h"
 #include "libs/common/shutdown.h"
 #include "libs/grpc/server.h"
@@ -19,15 +16,12 @@ namespace sb = switchboard;
 namespace carrier = switchboard::carrier;
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  // --help lists only this service's flags (they live in config.cc, not in main.cc).
+  sb::ParseServiceFlags(
+      argc, argv,
       "Switchboard carrier service: Twilio/Telnyx/emulator operations, webhooks, failover. "
-      "Every flag can be set as CARRIER_<FLAG> in the environment.");
-  absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "services/carrier/");
-  };
-  absl::SetFlagsUsageConfig(usage);
-  absl::ParseCommandLine(argc, argv);
+      "Every flag can be set as CARRIER_<FLAG> in the environment.",
+      "services/carrier/");
   sb::BlockTerminationSignals();  // before any thread exists
   absl::StatusOr<carrier::CarrierConfig> config = carrier::LoadCarrierConfig();
   if (!config.ok()) return sb::ExitWithError("config", config.status());

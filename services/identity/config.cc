@@ -3,7 +3,6 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/status_macros.h"
-#include "libs/crypto/encoding.h"
 
 ABSL_FLAG(std::string, grpc_address, "0.0.0.0:50051", "host:port the gRPC server listens on");
 ABSL_FLAG(std::string, admin_address, "0.0.0.0",
@@ -32,14 +31,6 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
 ABSL_FLAG(std::string, log_level, "info", "debug | info | warn | error");
 
 namespace switchboard::identity {
-namespace {
-
-absl::Status ConfigError(absl::string_view key, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat("config ", key, ": ", why));
-}
-
-}  // namespace
-
 absl::StatusOr<IdentityConfig> LoadIdentityConfig(const EnvLookup& env) {
   RETURN_IF_ERROR(ApplyEnvOverrides("identity", env));
   IdentityConfig c;
@@ -78,22 +69,14 @@ absl::StatusOr<IdentityConfig> LoadIdentityConfig(const EnvLookup& env) {
   if (c.refresh_token_ttl <= c.access_token_ttl) {
     return ConfigError("refresh_token_ttl", "must be longer than access_token_ttl");
   }
-  if (c.drain_delay < absl::ZeroDuration()) return ConfigError("drain_delay", "must be >= 0");
+  RETURN_IF_ERROR(RequireNonNegative("drain_delay", c.drain_delay));
   RETURN_IF_ERROR(RequirePositive("shutdown_grace", c.shutdown_grace));
 
-  const std::string kek_b64 = absl::GetFlag(FLAGS_key_encryption_key);
-  RETURN_IF_ERROR(RequireNonEmpty("key_encryption_key", kek_b64));
-  absl::StatusOr<std::string> kek = crypto::Base64Decode(kek_b64);
-  if (!kek.ok() || kek->size() != 32) {
-    // Never echo the value: it is a secret.
-    return ConfigError("key_encryption_key", "must be the base64 encoding of exactly 32 bytes");
-  }
-  c.key_encryption_key = std::move(*kek);
+  ASSIGN_OR_RETURN(c.key_encryption_key,
+                   RequireBase64Key("key_encryption_key",
+                                    absl::GetFlag(FLAGS_key_encryption_key), 32));
 
-  const std::string level = absl::GetFlag(FLAGS_log_level);
-  if (!log::ParseLevel(level, &c.log_level)) {
-    return ConfigError("log_level", absl::StrCat("'", level, "' is not debug|info|warn|error"));
-  }
+  ASSIGN_OR_RETURN(c.log_level, RequireLogLevel("log_level", absl::GetFlag(FLAGS_log_level)));
   return c;
 }
 

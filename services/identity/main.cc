@@ -1,11 +1,8 @@
 // identity: wiring only (STYLE §2.4). Everything a test needs lives in identity_lib.
 #include <atomic>
 
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "libs/common/clock.h"
+#include "libs/common/config.h"
 #include "libs/common/log.h"
 #include "libs/common/shutdown.h"
 #include "libs/grpc/server.h"
@@ -19,16 +16,12 @@ namespace sb = switchboard;
 namespace identity = switchboard::identity;
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  // --help lists only this service's flags (they live in config.cc, not in main.cc).
+  sb::ParseServiceFlags(
+      argc, argv,
       "Switchboard identity service: companies, users, roles, tokens, API keys, devices, "
-      "presence, RBAC. Every flag can be set as IDENTITY_<FLAG> in the environment.");
-  // --help lists this service's flags (they live in config.cc, not in main.cc).
-  absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "services/identity/");
-  };
-  absl::SetFlagsUsageConfig(usage);
-  absl::ParseCommandLine(argc, argv);
+      "presence, RBAC. Every flag can be set as IDENTITY_<FLAG> in the environment.",
+      "services/identity/");
   sb::BlockTerminationSignals();  // before any thread exists
   absl::StatusOr<identity::IdentityConfig> config = identity::LoadIdentityConfig();
   if (!config.ok()) return sb::ExitWithError("config", config.status());

@@ -35,5 +35,23 @@ TEST_CASE("Validation helpers name the key", "[common][config]") {
   CHECK_FALSE(RequireInRange("pool", 0, 1, 64).ok());
 }
 
+TEST_CASE("Key, log level and duration helpers name the key and never echo a secret",
+          "[common][config]") {
+  absl::StatusOr<std::string> key =
+      RequireBase64Key("kek", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", 32);
+  REQUIRE(key.ok());
+  CHECK(*key == std::string(32, '\0'));
+  absl::Status short_key = RequireBase64Key("kek", "c2VjcmV0", 32).status();
+  CHECK(short_key.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(short_key.message().find("kek") != absl::string_view::npos);
+  CHECK(short_key.message().find("c2VjcmV0") == absl::string_view::npos);
+  CHECK_FALSE(RequireBase64Key("kek", "", 32).ok());
+  CHECK(*RequireLogLevel("log_level", "debug") == log::Level::kDebug);
+  CHECK(RequireLogLevel("log_level", "loud").status().message().find("log_level") !=
+        absl::string_view::npos);
+  CHECK(RequireNonNegative("drain", absl::ZeroDuration()).ok());
+  CHECK_FALSE(RequireNonNegative("drain", absl::Seconds(-1)).ok());
+}
+
 }  // namespace
 }  // namespace switchboard

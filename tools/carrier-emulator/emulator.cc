@@ -13,6 +13,7 @@
 #include "libs/common/log.h"
 #include "libs/crypto/ed25519.h"
 #include "libs/crypto/encoding.h"
+#include "tools/carrier-emulator/speech.h"
 
 namespace switchboard::carrier_emulator {
 
@@ -66,6 +67,73 @@ bool MatchesContains(const std::string& national, std::string pattern) {
   return false;
 }
 
+using CallerAction = CarrierEmulator::CallerAction;
+using Callee = CarrierEmulator::Callee;
+
+// A scenario's `caller` list (also a callee's `actions`); `field` names it in errors.
+absl::StatusOr<std::deque<CallerAction>> ParseCallerActions(const std::string& field,
+                                                            const json& list) {
+  if (!list.is_array()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": must be an array"));
+  }
+  std::deque<CallerAction> actions;
+  for (const json& a : list) {
+    CallerAction action;
+    if (!a.is_object() || !a.contains("on") || !a["on"].is_string()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, "[].on: required (gather|record)"));
+    }
+    action.on = a["on"].get<std::string>();
+    if (action.on != "gather" && action.on != "record") {
+      return absl::InvalidArgumentError(absl::StrCat(field, "[].on: must be gather or record"));
+    }
+    for (const char* f : {"press", "audio", "speak"}) {
+      if (a.contains(f) && !a[f].is_string()) {
+        return absl::InvalidArgumentError(absl::StrCat(field, "[].", f, ": string"));
+      }
+    }
+    if (a.contains("hold") && !a["hold"].is_boolean()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, "[].hold: boolean"));
+    }
+    action.press = a.value("press", "");
+    action.audio = a.value("audio", "");
+    action.speak = a.value("speak", "");
+    action.hold = a.value("hold", false);
+    actions.push_back(std::move(action));
+  }
+  return actions;
+}
+
+// One callee: "no-answer" | "busy" | "failed" | {answer_after_s, talk_s, actions}.
+absl::StatusOr<Callee> ParseCallee(const std::string& field, const json& spec) {
+  Callee callee;
+  if (spec.is_string()) {
+    callee.outcome = spec.get<std::string>();
+    if (callee.outcome != "no-answer" && callee.outcome != "busy" && callee.outcome != "failed") {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": \"no-answer\", \"busy\", \"failed\" or an object"));
+    }
+    return callee;
+  }
+  if (!spec.is_object()) return absl::InvalidArgumentError(absl::StrCat(field, ": bad type"));
+  callee.outcome = "answered";
+  for (const char* f : {"answer_after_s", "talk_s"}) {
+    if (spec.contains(f) && !spec[f].is_number()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ".", f, ": must be a number"));
+    }
+  }
+  callee.answer_after_s = spec.value("answer_after_s", 0.0);
+  callee.talk_s = spec.value("talk_s", 0.0);
+  if (callee.answer_after_s < 0 || callee.talk_s < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": times must be >= 0"));
+  }
+  if (spec.contains("actions")) {
+    auto actions = ParseCallerActions(absl::StrCat(field, ".actions"), spec["actions"]);
+    if (!actions.ok()) return actions.status();
+    callee.actions = std::move(*actions);
+  }
+  return callee;
+}
+
 }  // namespace
 
 std::string EncodeForm(const http::Params& params) {
@@ -114,16 +182,20 @@ absl::StatusOr<std::vector<Fault>> ParseFaults(const json& input) {
       }
       fault.kind = item["kind"].get<std::string>();
     }
-    for (const char* flag : {"duplicate", "reorder"}) {
+    for (const char* flag : {"duplicate", "reorder", "after"}) {
       if (item.contains(flag) && !item[flag].is_boolean()) {
         return absl::InvalidArgumentError(absl::StrCat("fault.", flag, ": boolean"));
       }
     }
     fault.duplicate = item.value("duplicate", false);
     fault.reorder = item.value("reorder", false);
+    fault.after = item.value("after", false);
     if (fault.kind == "request" && (fault.duplicate || fault.reorder)) {
       return absl::InvalidArgumentError(
           "fault.duplicate/reorder: only for kind \"webhook\"");
+    }
+    if (fault.kind == "webhook" && fault.after) {
+      return absl::InvalidArgumentError("fault.after: only for kind \"request\"");
     }
     if (item.contains("method")) {
       if (!item["method"].is_string()) return absl::InvalidArgumentError("fault.method: string");
@@ -220,6 +292,18 @@ int CarrierEmulator::port() const { return server_ ? server_->port() : 0; }
 
 void CarrierEmulator::Stop() {
   if (server_) server_->Stop();
+  {
+    absl::MutexLock lock(&mu_);
+    shutting_down_ = true;  // wakes held verbs
+  }
+  {
+    absl::MutexLock lock(&players_mu_);
+    players_closed_ = true;
+    for (auto& [thread, done] : players_) {
+      if (thread.joinable()) thread.join();
+    }
+    players_.clear();
+  }
   {
     absl::MutexLock lock(&queue_mu_);
     if (stopping_ && !worker_.joinable()) return;
@@ -394,12 +478,21 @@ void CarrierEmulator::FlushHeld() {
   for (Held& h : held) (void)SendWebhook(h.call_id, std::move(h.request), std::move(h.record));
 }
 
-std::optional<http::Response> CarrierEmulator::ApplyFault(const http::Request& request) {
+std::optional<http::Response> CarrierEmulator::ApplyFault(const http::Request& request,
+                                                          std::optional<Fault>* after) {
   std::optional<Fault> found = TakeFault("request", request.method, request.path);
   if (!found) return std::nullopt;
   const Fault fault = *found;
   if (fault.delay_ms > 0) absl::SleepFor(absl::Milliseconds(fault.delay_ms));
   if (fault.status == 0) return std::nullopt;
+  if (fault.after) {
+    *after = fault;  // handled normally first; the answer is replaced afterwards
+    return std::nullopt;
+  }
+  return FaultResponse(request, fault);
+}
+
+http::Response CarrierEmulator::FaultResponse(const http::Request& request, const Fault& fault) {
   const std::string message = absl::StrCat("injected fault: HTTP ", fault.status);
   if (absl::StartsWith(request.path, "/v2/")) {
     json body = {{"errors", json::array({{{"code", std::to_string(fault.status * 100)},
@@ -422,12 +515,20 @@ http::Response CarrierEmulator::Handle(const http::Request& request) {
   // json::value(); they are the client's error.
   try {
     if (absl::StartsWith(request.path, "/emulator/")) return HandleAdmin(request);
-    if (auto fault = ApplyFault(request)) return *fault;
+    std::optional<Fault> after;
+    if (auto fault = ApplyFault(request, &after)) return *fault;
+    std::optional<http::Response> handled;
     if (absl::StartsWith(request.path, "/2010-04-01/") ||
         absl::StartsWith(request.path, "/v1/Porting/")) {
-      return HandleTwilio(request);
+      handled = HandleTwilio(request);
+    } else if (absl::StartsWith(request.path, "/v2/")) {
+      handled = HandleTelnyx(request);
     }
-    if (absl::StartsWith(request.path, "/v2/")) return HandleTelnyx(request);
+    if (handled.has_value()) {
+      // An "after" fault: the request took effect, the client sees the failure.
+      if (after.has_value()) return FaultResponse(request, *after);
+      return *handled;
+    }
   } catch (const json::exception& e) {
     const std::string detail = absl::StrCat("a field has the wrong type: ", e.what());
     if (absl::StartsWith(request.path, "/v2/")) {
@@ -499,12 +600,13 @@ std::string CarrierEmulator::RecordingWav(const CallerAction* action, double* se
     *source = absl::StrCat("unreadable ", action->audio, "; tone used");
   }
   if (action != nullptr && !action->speak.empty()) {
-    // Speech stands in as a tone of the spoken length (~0.4 s per word).
-    int words = 1;
-    for (char c : action->speak) words += c == ' ';
-    *seconds = 0.4 * words;
-    *source = absl::StrCat("speak: ", action->speak);
-    return MakeWav(*seconds);
+    absl::StatusOr<std::string> speech = SpeakWav(action->speak);
+    if (speech.ok()) {
+      *seconds = static_cast<double>(speech->size() - 44) / (2 * kRecordingSampleRate);
+      *source = absl::StrCat("speak: ", action->speak);
+      return *std::move(speech);
+    }
+    *source = absl::StrCat("speak failed (", speech.status().message(), "); tone used");
   }
   *seconds = 3;
   if (source->empty()) *source = "tone";
@@ -529,61 +631,113 @@ absl::StatusOr<CarrierEmulator::Call> CarrierEmulator::ParseScenario(const json&
   if (auto s = str("from", &call.from); !s.ok()) return s;
   if (auto s = str("to", &call.to); !s.ok()) return s;
   if (scenario.contains("caller")) {
-    if (!scenario["caller"].is_array()) {
-      return absl::InvalidArgumentError("scenario.caller: must be an array");
-    }
-    for (const json& a : scenario["caller"]) {
-      CallerAction action;
-      if (!a.is_object() || !a.contains("on") || !a["on"].is_string()) {
-        return absl::InvalidArgumentError("scenario.caller[].on: required (gather|record)");
-      }
-      action.on = a["on"].get<std::string>();
-      if (action.on != "gather" && action.on != "record") {
-        return absl::InvalidArgumentError("scenario.caller[].on: must be gather or record");
-      }
-      for (const char* f : {"press", "audio", "speak"}) {
-        if (a.contains(f) && !a[f].is_string()) {
-          return absl::InvalidArgumentError(absl::StrCat("scenario.caller[].", f, ": string"));
-        }
-      }
-      action.press = a.value("press", "");
-      action.audio = a.value("audio", "");
-      action.speak = a.value("speak", "");
-      call.caller.push_back(std::move(action));
-    }
+    auto actions = ParseCallerActions("scenario.caller", scenario["caller"]);
+    if (!actions.ok()) return actions.status();
+    call.caller = std::move(*actions);
   }
   if (scenario.contains("callees")) {
     if (!scenario["callees"].is_object()) {
       return absl::InvalidArgumentError("scenario.callees: must be an object");
     }
     for (const auto& [target, spec] : scenario["callees"].items()) {
-      Callee callee;
-      if (spec.is_string()) {
-        callee.outcome = spec.get<std::string>();
-        if (callee.outcome != "no-answer" && callee.outcome != "busy" &&
-            callee.outcome != "failed") {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "scenario.callees.", target, ": \"no-answer\", \"busy\", \"failed\" or an object"));
-        }
-      } else if (spec.is_object()) {
-        callee.outcome = "answered";
-        callee.answer_after_s = spec.value("answer_after_s", 0.0);
-        callee.talk_s = spec.value("talk_s", 0.0);
-        if (callee.answer_after_s < 0 || callee.talk_s < 0) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("scenario.callees.", target, ": times must be >= 0"));
-        }
-      } else {
-        return absl::InvalidArgumentError(absl::StrCat("scenario.callees.", target, ": bad type"));
-      }
+      auto callee = ParseCallee(absl::StrCat("scenario.callees.", target), spec);
+      if (!callee.ok()) return callee.status();
       if (target == "default") {
-        call.default_callee = callee;
+        call.default_callee = std::move(*callee);
       } else {
-        call.callees[target] = callee;
+        call.callees[target] = std::move(*callee);
       }
     }
   }
   return call;
+}
+
+CarrierEmulator::Callee CarrierEmulator::FindCallee(const std::map<std::string, Callee>& callees,
+                                                    const Callee& fallback,
+                                                    const std::string& target) {
+  if (auto it = callees.find(target); it != callees.end()) return it->second;
+  // Telnyx dials a softphone identity as sip:<id>@<domain>: the same callee as client:<id>.
+  if (absl::StartsWith(target, "sip:")) {
+    const std::string user = target.substr(4, target.find('@') - 4);
+    if (auto it = callees.find("client:" + user); it != callees.end()) return it->second;
+  }
+  return fallback;
+}
+
+absl::Status CarrierEmulator::SetCallees(const json& config) {
+  if (!config.is_object()) return absl::InvalidArgumentError("callees: must be an object");
+  std::map<std::string, Callee> parsed;
+  for (const auto& [target, spec] : config.items()) {
+    if (target != "default" && !absl::StartsWith(target, "client:") &&
+        (target.size() < 8 || target[0] != '+' ||
+         !IsDigits(absl::string_view(target).substr(1)))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "callees.", target, ": key must be an E.164 number, client:<identity> or default"));
+    }
+    auto callee = ParseCallee(absl::StrCat("callees.", target), spec);
+    if (!callee.ok()) return callee.status();
+    parsed[target] = std::move(*callee);
+  }
+  absl::MutexLock lock(&mu_);
+  for (auto& [target, callee] : parsed) {
+    if (target == "default") {
+      rest_default_callee_ = std::move(callee);
+    } else {
+      rest_callees_[target] = std::move(callee);
+    }
+  }
+  return absl::OkStatus();
+}
+
+void CarrierEmulator::ClearCallees() {
+  absl::MutexLock lock(&mu_);
+  rest_callees_.clear();
+  rest_default_callee_ = Callee{.outcome = "answered"};
+}
+
+json CarrierEmulator::CallResultLocked(const Call& c) const {
+  json result = {{"call_id", c.id},         {"carrier", c.carrier},   {"from", c.from},
+                 {"to", c.to},              {"direction", c.direction}, {"status", c.status},
+                 {"duration_s", c.sim_time}, {"steps", c.steps},       {"webhooks", c.webhooks}};
+  if (c.carrier == "telnyx") result["call_session_id"] = c.session_id;
+  result["done"] = c.carrier == "twilio" ? c.finished : (c.ended && c.pending_events == 0);
+  return result;
+}
+
+std::optional<json> CarrierEmulator::CallResult(const std::string& call_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = calls_.find(call_id);
+  if (it == calls_.end()) return std::nullopt;
+  return CallResultLocked(it->second);
+}
+
+void CarrierEmulator::StartPlayer(std::function<void()> play) {
+  absl::MutexLock lock(&players_mu_);
+  if (players_closed_) return;  // stopping: the call is not played
+  for (auto it = players_.begin(); it != players_.end();) {
+    if (it->second->load()) {
+      it->first.join();
+      it = players_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  players_.emplace_back(std::thread([play = std::move(play), done] {
+                          play();
+                          done->store(true);
+                        }),
+                        done);
+}
+
+bool CarrierEmulator::WaitForUpdate(const std::string& call_id) {
+  absl::MutexLock lock(&mu_);
+  auto updated = [this, &call_id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const Call& c = calls_[call_id];
+    return c.pending.has_value() || c.ended || shutting_down_;
+  };
+  return mu_.AwaitWithDeadline(absl::Condition(&updated),
+                               absl::Now() + options_.scenario_timeout);
 }
 
 absl::StatusOr<json> CarrierEmulator::RunScenario(const json& scenario) {
@@ -661,6 +815,63 @@ http::Response CarrierEmulator::HandleAdmin(const http::Request& request) {
     }
     numbers_[n.id] = n;
     return http::Response::Json(201, json{{"id", n.id}, {"phone_number", n.phone_number}}.dump());
+  }
+  if (path == "/emulator/number-orders" && request.method == "POST") {
+    // {mode: "instant" | "pending", outcome: "success" | "failure", delay_ms}
+    json body;
+    if (auto error = parse_body(&body)) return *error;
+    if (!body.is_object()) {
+      return http::Response::JsonError(400, "invalid_argument", "body: must be an object");
+    }
+    const std::string mode = body.value("mode", "instant");
+    const std::string outcome = body.value("outcome", "success");
+    const int delay_ms = body.value("delay_ms", 200);
+    if (mode != "instant" && mode != "pending") {
+      return http::Response::JsonError(400, "invalid_argument",
+                                       "mode: must be \"instant\" or \"pending\"");
+    }
+    if (outcome != "success" && outcome != "failure") {
+      return http::Response::JsonError(400, "invalid_argument",
+                                       "outcome: must be \"success\" or \"failure\"");
+    }
+    if (delay_ms < 0 || delay_ms > 60000) {
+      return http::Response::JsonError(400, "invalid_argument", "delay_ms: must be 0..60000");
+    }
+    SetNumberOrderMode(mode == "pending", outcome, absl::Milliseconds(delay_ms));
+    return http::Response::Json(200, json{{"mode", mode}, {"outcome", outcome}}.dump());
+  }
+  if (absl::StartsWith(path, "/emulator/port-orders/") && request.method == "POST") {
+    // {status}: the carrier's own status value.
+    json body;
+    if (auto error = parse_body(&body)) return *error;
+    if (!body.is_object() || !body.contains("status") || !body["status"].is_string() ||
+        body["status"].get<std::string>().empty()) {
+      return http::Response::JsonError(400, "invalid_argument", "status: required string");
+    }
+    const std::string id = path.substr(std::strlen("/emulator/port-orders/"));
+    absl::Status set = SetPortOrderStatus(id, body["status"].get<std::string>());
+    if (absl::IsNotFound(set)) return http::Response::JsonError(404, "not_found", set.message());
+    return http::Response::Json(200, json{{"id", id}, {"status", body["status"]}}.dump());
+  }
+  if (path == "/emulator/callees") {
+    if (request.method == "DELETE") {
+      ClearCallees();
+      return http::Response::Json(200, R"({"cleared":true})");
+    }
+    if (request.method == "POST") {
+      json body;
+      if (auto error = parse_body(&body)) return *error;
+      if (absl::Status set = SetCallees(body); !set.ok()) {
+        return http::Response::JsonError(400, "invalid_argument", set.message());
+      }
+      return http::Response::Json(200, json{{"configured", body.size()}}.dump());
+    }
+  }
+  if (absl::StartsWith(path, "/emulator/calls/") && request.method == "GET") {
+    std::optional<json> result =
+        CallResult(http::PercentDecode(path.substr(std::strlen("/emulator/calls/"))));
+    if (!result) return http::Response::JsonError(404, "not_found", "call not found");
+    return http::Response::Json(200, result->dump());
   }
   if (path == "/emulator/calls" && request.method == "POST") {
     json body;
@@ -793,6 +1004,29 @@ http::Response CarrierEmulator::HandleAdmin(const http::Request& request) {
     return http::Response::Json(200, state.dump());
   }
   return http::Response::JsonError(404, "not_found", absl::StrCat("no route for ", path));
+}
+
+absl::Status CarrierEmulator::SetPortOrderStatus(const std::string& id,
+                                                 const std::string& status) {
+  absl::MutexLock lock(&mu_);
+  auto it = port_orders_.find(id);
+  if (it == port_orders_.end()) return absl::NotFoundError(absl::StrCat("port order ", id));
+  it->second.status = status;
+  const bool twilio = absl::StartsWith(id, "KW");
+  if (status == (twilio ? "completed" : "ported")) {
+    // The numbers now belong to the account.
+    for (const std::string& number : it->second.numbers) {
+      if (IsOwned(number)) continue;
+      Number n;
+      n.carrier = twilio ? "twilio" : "telnyx";
+      n.phone_number = number;
+      n.id = twilio ? absl::StrFormat("PN%032x", next_id_++)
+                    : absl::StrCat(1293384261075731400ULL + next_id_++);
+      n.date_created = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone());
+      numbers_[n.id] = n;
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace switchboard::carrier_emulator

@@ -8,8 +8,11 @@
 //   - admin endpoints under /emulator/ (no auth): faults, numbers, call scenarios, inbound
 //     messages, info, recording media.
 // It places calls from a scenario (RunScenario): signed Twilio webhooks + TwiML interpretation,
-// or signed Telnyx Call Control webhooks answered by the service's REST commands. Outbound
-// messages get asynchronous status callbacks. See README.md for the endpoint list and formats.
+// or signed Telnyx Call Control webhooks answered by the service's REST commands. Calls created
+// through the REST APIs are played the same way against the callees configured with
+// SetCallees (Twilio: one player thread per call, joined by Stop). Calls in progress can be
+// modified live (Twilio Url/Twiml redirect interrupts the current verb). Outbound messages get
+// asynchronous status callbacks. See README.md for the endpoint list and formats.
 //
 // Thread-safety: every public method is thread-safe. State lives behind one mutex, never held
 // while a webhook is sent. Asynchronous webhooks (Telnyx call events, message status callbacks)
@@ -24,7 +27,9 @@
 
 #include <cstdint>
 #include <deque>
+#include <atomic>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -80,6 +85,9 @@ struct Fault {
   int delay_ms = 0;
   bool duplicate = false;
   bool reorder = false;
+  // kind "request": handle the request normally (it takes effect), then answer `status` anyway:
+  // a carrier that fails after acting (e.g. a number order that went through).
+  bool after = false;
 };
 
 // Parses {method, path_prefix, status, times, delay_ms} (one object) or an array of them.
@@ -115,8 +123,32 @@ class CarrierEmulator {
   // Plays one call scenario (see README). Blocks until the call ends.
   absl::StatusOr<nlohmann::json> RunScenario(const nlohmann::json& scenario);
 
+  // The far ends of REST-created calls (Twilio POST /Calls.json, Telnyx POST /v2/calls) and of
+  // their Dial/transfer targets: a JSON object keyed by E.164 number, `client:<identity>` or
+  // `default`, each value `{"answer_after_s": N, "talk_s": M, "actions": [caller actions]}`
+  // (talk_s 0 = stays until the call's instructions end) or "no-answer" | "busy" | "failed".
+  // Merged into the current configuration (a key given again is replaced). kInvalidArgument
+  // naming the bad field. Without configuration every callee answers at once.
+  absl::Status SetCallees(const nlohmann::json& config);
+  void ClearCallees();
+  // A call's result JSON (as a scenario prints it, plus `done`: the call ended and all its
+  // webhooks went out), or nullopt for an unknown id.
+  std::optional<nlohmann::json> CallResult(const std::string& call_id) const;
+
   void AddFaults(std::vector<Fault> faults);
   void ClearFaults();
+
+  // Number orders on the Telnyx wire: `pending` = false (default) answers `status: success`;
+  // true answers `pending` and, `delay` later, sends a signed `number_order.complete` webhook
+  // (`status` = `outcome`: "success" | "failure"; a failed order frees its numbers) to
+  // <webhook_base_url>/webhooks/telnyx/numbers, retried up to 10 times 200 ms apart while the
+  // receiver answers non-2xx. Twilio purchases are always synchronous (as on Twilio).
+  void SetNumberOrderMode(bool pending, std::string outcome, absl::Duration delay);
+  // Moves a port order (Twilio KW... or Telnyx id) to `status`, the carrier's own value
+  // (Twilio: in-review, in-progress, action-required, completed, canceled; Telnyx: draft,
+  // submitted, exception, foc-date-confirmed, ported, cancelled). When it becomes completed /
+  // ported its numbers become owned numbers of that carrier. kNotFound for an unknown id.
+  absl::Status SetPortOrderStatus(const std::string& id, const std::string& status);
 
   // Base64 of the raw 32-byte Telnyx webhook public key.
   std::string TelnyxPublicKeyBase64() const;
@@ -155,10 +187,18 @@ class CarrierEmulator {
   struct CallerAction {
     std::string on;  // gather | record
     std::string press, audio, speak;
+    // The party stays silent and the verb does not end until the call is modified (Twilio
+    // POST /Calls/{sid} Url|Twiml|Status, or a new Call Control command) or scenario_timeout.
+    bool hold = false;
   };
   struct Callee {
     std::string outcome = "no-answer";  // answered | no-answer | busy | failed
     double answer_after_s = 0, talk_s = 0;
+    std::deque<CallerAction> actions;  // a REST call's callee acting on its instructions
+  };
+  // A pending live modification of a Twilio call (POST /Calls/{sid}.json Url or Twiml).
+  struct Modification {
+    std::string url, method = "POST", twiml;
   };
   // A live call (Twilio scenarios, REST-created calls, Telnyx Call Control calls).
   struct Call {
@@ -179,14 +219,31 @@ class CarrierEmulator {
     std::string active_recording;
     bool ended = false;
     std::string end_reason;
+    // Played calls (scenarios and REST calls).
+    std::string twiml;                          // Twilio REST: inline Twiml instead of a Url
+    int ring_timeout_s = 60;                    // REST: how long the far end may ring
+    double answered_at_s = 0;                   // simulated time of the answer
+    double hangup_at_s = 0;                     // the callee hangs up then (0 = never)
+    std::optional<Modification> pending;        // Twilio: interrupts the current verb
+    bool finished = false;                      // Twilio: ended and status callback sent
+    int pending_events = 0;                     // Telnyx: queued, not yet delivered webhooks
+    int held_gather_step = -1;                  // Telnyx: index of a gather waiting (hold)
+    std::string held_gather_client_state;
   };
+  // The configured callee for `target` (`sip:<id>@...` also matches `client:<id>`).
+  static Callee FindCallee(const std::map<std::string, Callee>& callees, const Callee& fallback,
+                           const std::string& target);
 
  private:
   CarrierEmulator(EmulatorOptions options, std::unique_ptr<http::HttpClient> client);
 
   // --- shared (emulator.cc) ---
   http::Response HandleAdmin(const http::Request& request);
-  std::optional<http::Response> ApplyFault(const http::Request& request);
+  // A matching request fault's answer, or nullopt (no fault, delay only, or an "after" fault,
+  // which is returned in `after` for Handle to apply once the request was handled).
+  std::optional<http::Response> ApplyFault(const http::Request& request,
+                                           std::optional<Fault>* after);
+  http::Response FaultResponse(const http::Request& request, const Fault& fault);
   std::optional<Fault> TakeFault(absl::string_view kind, absl::string_view method,
                                  absl::string_view path);
   // Sends an asynchronous webhook (worker thread only), applying webhook faults. False when the
@@ -207,6 +264,12 @@ class CarrierEmulator {
                                                  http::HttpRequest request,
                                                  nlohmann::json record);
   absl::StatusOr<Call> ParseScenario(const nlohmann::json& scenario);
+  nlohmann::json CallResultLocked(const Call& call) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs `play` on a new thread, joined by Stop (finished ones are reaped on the next start).
+  void StartPlayer(std::function<void()> play);
+  // Blocks (real time, bounded by scenario_timeout) until call `call_id` has a pending
+  // modification, has ended, or the emulator stops. False on timeout.
+  bool WaitForUpdate(const std::string& call_id);
   std::string PublicUrl() const;
   std::string PublicUrlLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return public_url_; }
   bool IsFailingNumber(const std::string& number) const;
@@ -217,6 +280,19 @@ class CarrierEmulator {
   http::Response HandleTwilio(const http::Request& request);
   http::Response HandleTwilioPortIn(const http::Request& request);  // after Basic auth
   absl::StatusOr<nlohmann::json> RunTwilioScenario(Call call);
+  // Player thread of a REST-created Twilio call: rings the far end, then plays the Url/Twiml.
+  void PlayTwilioRestCall(const std::string& call_id);
+  // Interprets TwiML documents for `call_id` starting with `twiml` (from `doc_url`) until the
+  // call ends, applying live modifications.
+  void InterpretTwiml(const std::string& call_id, std::string doc_url,
+                      std::optional<std::string> twiml);
+  // Final status + StatusCallback; marks the call finished.
+  void FinishTwilioCall(const std::string& call_id);
+  http::Params TwilioCallParams(const std::string& call_id);
+  // POSTs (or GETs) a signed webhook for `call_id`; the TwiML body on 2xx.
+  std::optional<std::string> FetchTwiml(const std::string& call_id, const std::string& url,
+                                        const std::string& method, const http::Params& params,
+                                        const std::string& kind);
   void SendTwilioMessageCallbacks(std::string message_id);
 
   // --- Telnyx (telnyx.cc) ---
@@ -229,6 +305,10 @@ class CarrierEmulator {
                         nlohmann::json payload_extra, const std::string& client_state);
   http::HttpRequest SignedTelnyxRequest(const std::string& url, std::string body) const;
   void SendTelnyxMessageCallbacks(std::string message_id);
+  // Worker task: the delayed number_order.complete webhook of a pending order.
+  void SendTelnyxNumberOrderWebhook(std::string order_id, std::vector<std::string> numbers,
+                                    std::string outcome, std::string connection_id,
+                                    absl::Duration delay);
 
   EmulatorOptions options_;
   std::unique_ptr<http::HttpClient> client_;
@@ -244,7 +324,18 @@ class CarrierEmulator {
   std::map<std::string, Message> messages_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, PortOrder> port_orders_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> number_orders_ ABSL_GUARDED_BY(mu_);  // id -> json
+  bool pending_number_orders_ ABSL_GUARDED_BY(mu_) = false;
+  std::string number_order_outcome_ ABSL_GUARDED_BY(mu_) = "success";
+  absl::Duration number_order_delay_ ABSL_GUARDED_BY(mu_) = absl::Milliseconds(200);
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  std::map<std::string, Callee> rest_callees_ ABSL_GUARDED_BY(mu_);
+  Callee rest_default_callee_ ABSL_GUARDED_BY(mu_) = Callee{.outcome = "answered"};
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+
+  absl::Mutex players_mu_;
+  std::list<std::pair<std::thread, std::shared_ptr<std::atomic<bool>>>> players_
+      ABSL_GUARDED_BY(players_mu_);
+  bool players_closed_ ABSL_GUARDED_BY(players_mu_) = false;  // Stop() ran: no new players
 
   absl::Mutex queue_mu_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(queue_mu_);

@@ -90,6 +90,10 @@ void CarrierEmulator::QueueTelnyxEvent(const std::string& call_id, const std::st
   if (!client_state.empty()) payload["client_state"] = client_state;
   for (auto& [k, v] : payload_extra.items()) payload[k] = v;
   if (url.empty()) return;
+  {
+    absl::MutexLock lock(&mu_);
+    ++calls_[call_id].pending_events;
+  }
   json event = {{"data",
                  {{"record_type", "event"},
                   {"event_type", event_type},
@@ -101,10 +105,11 @@ void CarrierEmulator::QueueTelnyxEvent(const std::string& call_id, const std::st
   Enqueue([this, call_id, url, body = std::move(body), event_type] {
     const bool delivered =
         DeliverAsync(call_id, SignedTelnyxRequest(url, body), json{{"event_type", event_type}});
-    if (!delivered && event_type == "call.initiated") {
+    absl::MutexLock lock(&mu_);
+    Call& c = calls_[call_id];
+    --c.pending_events;
+    if (!delivered && event_type == "call.initiated" && c.direction == "incoming") {
       // Nobody takes the call: Telnyx hangs it up.
-      absl::MutexLock lock(&mu_);
-      Call& c = calls_[call_id];
       c.status = "failed";
       c.ended = true;
       c.end_reason = "webhook failed";
@@ -238,6 +243,8 @@ http::Response CarrierEmulator::HandleTelnyx(const http::Request& request) {
       }
     }
     const std::string order_id = absl::StrFormat("00000000-0000-4000-9000-%012x", next_id_++);
+    const bool pending = pending_number_orders_;
+    const std::string order_status = pending ? "pending" : "success";
     json ordered = json::array();
     for (const std::string& number : wanted) {
       Number n;
@@ -251,7 +258,7 @@ http::Response CarrierEmulator::HandleTelnyx(const http::Request& request) {
       ordered.push_back({{"id", n.id},
                          {"record_type", "number_order_phone_number"},
                          {"phone_number", number},
-                         {"status", "success"},
+                         {"status", order_status},
                          {"regulatory_requirements", json::array()},
                          {"requirements_met", true}});
     }
@@ -262,11 +269,19 @@ http::Response CarrierEmulator::HandleTelnyx(const http::Request& request) {
                   {"connection_id", body.value("connection_id", "")},
                   {"messaging_profile_id", body.value("messaging_profile_id", "")},
                   {"customer_reference", body.value("customer_reference", "")},
-                  {"status", "success"},
+                  {"status", order_status},
                   {"requirements_met", true},
                   {"created_at", Iso(absl::Now())},
                   {"updated_at", Iso(absl::Now())}};
     number_orders_[order_id] = order.dump();
+    if (pending) {
+      Enqueue([this, order_id, wanted, outcome = number_order_outcome_,
+               connection_id = body.value("connection_id", ""),
+               delay = number_order_delay_]() mutable {
+        SendTelnyxNumberOrderWebhook(order_id, std::move(wanted), std::move(outcome),
+                                     std::move(connection_id), delay);
+      });
+    }
     return http::Response::Json(200, json{{"data", order}}.dump());
   }
 
@@ -515,31 +530,90 @@ http::Response CarrierEmulator::HandleTelnyx(const http::Request& request) {
       return TelnyxError(422, "90015", "Invalid 'from'",
                          "The 'from' parameter must be an E.164 number.", "/from");
     }
+    for (const char* f : {"webhook_url", "client_state"}) {
+      if (body.contains(f) && !body[f].is_string()) {
+        return TelnyxError(422, "10015", "Invalid parameter",
+                           absl::StrCat(f, ": must be a string"), absl::StrCat("/", f));
+      }
+    }
+    if (body.contains("timeout_secs") &&
+        (!body["timeout_secs"].is_number_integer() || body["timeout_secs"].get<int64_t>() < 1 ||
+         body["timeout_secs"].get<int64_t>() > 600)) {
+      return TelnyxError(422, "10015", "Invalid parameter",
+                         "timeout_secs: must be an integer 1..600", "/timeout_secs");
+    }
     Call c;
     c.carrier = "telnyx";
     c.from = from;
     c.to = to;
     c.direction = "outgoing";
     c.status = "ringing";
+    c.ring_timeout_s = body.value("timeout_secs", 30);
     c.webhook_url = body.value("webhook_url", "");
     if (c.webhook_url.empty() && !options_.webhook_base_url.empty()) {
       c.webhook_url = options_.webhook_base_url + "/webhooks/telnyx/call-control";
     }
+    // The far end, as configured by /emulator/callees: answers (then obeys nothing itself but
+    // acts on gathers/recordings with its actions), or ends the call unanswered.
+    std::string hangup_cause;
     {
       absl::MutexLock lock(&mu_);
       c.id = absl::StrFormat("v3:emulator-%012x", next_id_++);
       c.leg_id = absl::StrFormat("10000000-0000-4000-8000-%012x", next_id_++);
       c.session_id = absl::StrFormat("20000000-0000-4000-8000-%012x", next_id_++);
+      c.callees = rest_callees_;
+      c.default_callee = rest_default_callee_;
+      // Softphone identities are dialled as sip:<id>@sip.telnyx.com (= client:<id>).
+      const Callee far_end = FindCallee(c.callees, c.default_callee, to);
+      std::string outcome;
+      if (far_end.outcome == "answered" && far_end.answer_after_s < c.ring_timeout_s) {
+        c.sim_time = far_end.answer_after_s;
+        c.answered_at_s = c.sim_time;
+        if (far_end.talk_s > 0) c.hangup_at_s = c.sim_time + far_end.talk_s;
+        c.caller = far_end.actions;
+        outcome = "answered";
+      } else if (far_end.outcome == "busy") {
+        c.sim_time = 2;
+        outcome = "busy";
+        hangup_cause = "user_busy";
+      } else if (far_end.outcome == "failed") {
+        c.sim_time = 1;
+        outcome = "failed";
+        hangup_cause = "call_rejected";
+      } else {
+        c.sim_time = c.ring_timeout_s;
+        outcome = "no-answer";
+        hangup_cause = "timeout";
+      }
+      c.steps.push_back({{"verb", "dial"},
+                         {"details", {{"to", to}, {"from", from},
+                                      {"timeout_secs", c.ring_timeout_s}}},
+                         {"outcome", outcome},
+                         {"at_s", c.sim_time}});
+      if (hangup_cause.empty()) {
+        c.status = "in-progress";
+      } else {
+        c.status = outcome;
+        c.ended = true;
+        c.end_reason = hangup_cause;
+      }
+      c.pending_events = 2;  // reserved until both events are queued below
       calls_[c.id] = c;
     }
     const std::string client_state = body.value("client_state", "");
     QueueTelnyxEvent(c.id, "call.initiated", {{"state", "bridging"}}, client_state);
-    // The far end answers at once (outbound calls have no scenario).
+    if (hangup_cause.empty()) {
+      QueueTelnyxEvent(c.id, "call.answered", {{"state", "answered"}}, client_state);
+    } else {
+      QueueTelnyxEvent(c.id, "call.hangup",
+                       {{"hangup_cause", hangup_cause}, {"hangup_source", "callee"},
+                        {"state", "hangup"}},
+                       client_state);
+    }
     {
       absl::MutexLock lock(&mu_);
-      calls_[c.id].status = "in-progress";
+      calls_[c.id].pending_events -= 2;
     }
-    QueueTelnyxEvent(c.id, "call.answered", {{"state", "answered"}}, client_state);
     return http::Response::Json(200, json{{"data",
                                            {{"call_control_id", c.id},
                                             {"call_leg_id", c.leg_id},
@@ -608,8 +682,8 @@ void CarrierEmulator::SendTelnyxMessageCallbacks(std::string message_id) {
 http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
                                                    const std::string& action, const json& body) {
   static const std::set<std::string> kActions = {
-      "answer", "speak", "playback_start", "gather_using_speak", "gather", "transfer",
-      "record_start", "record_stop", "hangup"};
+      "answer", "speak", "playback_start", "gather_using_speak", "gather", "gather_stop",
+      "transfer", "record_start", "record_stop", "hangup"};
   if (kActions.count(action) == 0) {
     return TelnyxError(404, "10005", "Resource not found",
                        absl::StrCat("Unknown Call Control command '", action, "'."));
@@ -637,6 +711,7 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
     std::string event;
     json extra;
     bool target_leg = false;  // an event of a transfer's new leg: target_leg_client_state
+    std::optional<std::string> client_state;  // overrides the command's (an earlier command's)
   };
   std::vector<Pending> events;
   json result = {{"result", "ok"}};
@@ -660,6 +735,16 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
       c.steps.push_back({{"verb", verb}, {"details", std::move(details)}, {"outcome", outcome},
                          {"at_s", c.sim_time}});
     };
+    // A gather the caller holds open ends when the next command arrives (Telnyx stops a
+    // running gather for a new media command): call.gather.ended with the gather's client_state.
+    if (c.held_gather_step >= 0 && action != "answer") {
+      const std::string status = action == "hangup" ? "call_hangup" : "cancelled";
+      c.steps[static_cast<size_t>(c.held_gather_step)]["outcome"] = "interrupted";
+      c.held_gather_step = -1;
+      events.push_back({"call.gather.ended", {{"digits", ""}, {"status", status}}, false,
+                        c.held_gather_client_state});
+      c.held_gather_client_state.clear();
+    }
     if (action == "answer") {
       if (c.status == "in-progress") {
         return TelnyxError(422, "90019", "Call already answered",
@@ -689,8 +774,10 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
       const std::string terminating = body.value("terminating_digit", "#");
       if (action == "gather_using_speak") c.sim_time += WordsSeconds(string_field("payload"));
       std::string digits;
+      bool hold = false;
       if (!c.caller.empty() && c.caller.front().on == "gather") {
         digits = c.caller.front().press;
+        hold = c.caller.front().hold;
         c.caller.pop_front();
       }
       if (!terminating.empty()) {
@@ -702,7 +789,12 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
       }
       json details = {{"payload", string_field("payload")}, {"maximum_digits", max_digits},
                       {"timeout_millis", timeout_ms}};
-      if (digits.empty()) {
+      if (hold) {
+        // The caller stays silent and the gather stays open until the next command.
+        step(action, details, "waiting");
+        c.held_gather_step = static_cast<int>(c.steps.size()) - 1;
+        c.held_gather_client_state = client_state;
+      } else if (digits.empty()) {
         c.sim_time += timeout_ms / 1000.0;
         step(action, details, "timeout");
         events.push_back({"call.gather.ended", {{"digits", ""}, {"status", "timeout"}}});
@@ -715,8 +807,7 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
     } else if (action == "transfer") {
       const std::string target = string_field("to");
       const int timeout = body.value("timeout_secs", 30);
-      auto cit = c.callees.find(target);
-      const Callee callee = cit == c.callees.end() ? c.default_callee : cit->second;
+      const Callee callee = FindCallee(c.callees, c.default_callee, target);
       const std::string target_leg = absl::StrFormat("v3:emulator-leg-%012x", next_id_++);
       json details = {{"to", target}, {"timeout_secs", timeout}, {"target_leg", target_leg}};
       if (callee.outcome == "answered" && callee.answer_after_s < timeout) {
@@ -840,6 +931,13 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
                                                 ".wav")}}},
                          {"recording_started_at", Iso(absl::Now())},
                          {"recording_ended_at", Iso(absl::Now())}}});
+    } else if (action == "gather_stop") {
+      // Ends a held gather (above); otherwise there is no gather to stop.
+      if (events.empty()) {
+        return TelnyxError(422, "90035", "No gather in progress",
+                           "There is no active gather on this call.");
+      }
+      step("gather_stop", json::object(), "stopped");
     } else if (action == "hangup") {
       step("hangup", json::object(), "hung up");
       c.status = "completed";
@@ -849,11 +947,29 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
                                         {"hangup_source", "caller"},
                                         {"state", "hangup"}}});
     }
+    if (!c.ended && c.hangup_at_s > 0 && c.sim_time >= c.hangup_at_s) {
+      // A REST call's far end hangs up once its talk time is over.
+      c.status = "completed";
+      c.ended = true;
+      c.end_reason = "normal_clearing";
+      step("hangup", {{"source", "callee"}}, "callee hung up");
+      events.push_back({"call.hangup", {{"hangup_cause", "normal_clearing"},
+                                        {"hangup_source", "callee"},
+                                        {"state", "hangup"}}});
+    }
+    // Reserved until queued below, so the call is never seen done with events still to come.
+    c.pending_events += static_cast<int>(events.size());
   }
   const std::string target_leg_client_state = body.value("target_leg_client_state", "");
   for (auto& e : events) {
     QueueTelnyxEvent(call_id, e.event, std::move(e.extra),
-                     e.target_leg ? target_leg_client_state : client_state);
+                     e.client_state  ? *e.client_state
+                     : e.target_leg ? target_leg_client_state
+                                    : client_state);
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    calls_[call_id].pending_events -= static_cast<int>(events.size());
   }
   return http::Response::Json(200, json{{"data", result}}.dump());
 }
@@ -929,6 +1045,73 @@ absl::StatusOr<json> CarrierEmulator::RunTelnyxScenario(Call call) {
         c.steps.dump()));
   }
   return result;
+}
+
+void CarrierEmulator::SetNumberOrderMode(bool pending, std::string outcome,
+                                         absl::Duration delay) {
+  absl::MutexLock lock(&mu_);
+  pending_number_orders_ = pending;
+  number_order_outcome_ = std::move(outcome);
+  number_order_delay_ = delay;
+}
+
+void CarrierEmulator::SendTelnyxNumberOrderWebhook(std::string order_id,
+                                                   std::vector<std::string> numbers,
+                                                   std::string outcome,
+                                                   std::string connection_id,
+                                                   absl::Duration delay) {
+  absl::SleepFor(delay);
+  std::string event_id;
+  {
+    absl::MutexLock lock(&mu_);
+    event_id = absl::StrFormat("00000000-0000-4000-b000-%012x", next_id_++);
+    // The order is decided: update it, and free the numbers of a failed order.
+    auto it = number_orders_.find(order_id);
+    if (it != number_orders_.end()) {
+      json order = json::parse(it->second, nullptr, false);
+      if (order.is_object()) {
+        order["status"] = outcome;
+        for (json& n : order["phone_numbers"]) n["status"] = outcome;
+        it->second = order.dump();
+      }
+    }
+    if (outcome != "success") {
+      for (auto n = numbers_.begin(); n != numbers_.end();) {
+        const bool ours = n->second.carrier == "telnyx" &&
+                          std::find(numbers.begin(), numbers.end(), n->second.phone_number) !=
+                              numbers.end();
+        n = ours ? numbers_.erase(n) : std::next(n);
+      }
+    }
+  }
+  if (options_.webhook_base_url.empty()) return;
+  const std::string url = options_.webhook_base_url + "/webhooks/telnyx/numbers";
+  json phone_numbers = json::array();
+  for (const std::string& n : numbers) {
+    phone_numbers.push_back({{"phone_number", n}, {"status", outcome}});
+  }
+  json event = {{"data",
+                 {{"record_type", "event"},
+                  {"event_type", "number_order.complete"},
+                  {"id", event_id},
+                  {"occurred_at", Iso(absl::Now())},
+                  {"payload",
+                   {{"id", order_id},
+                    {"record_type", "number_order"},
+                    {"status", outcome},
+                    {"connection_id", connection_id},
+                    {"phone_numbers", phone_numbers},
+                    {"phone_numbers_count", numbers.size()}}}}},
+                {"meta", {{"attempt", 1}, {"delivered_to", url}}}};
+  // Telnyx retries undelivered webhooks; so does the emulator for this one (same event id).
+  for (int attempt = 1; attempt <= 10; ++attempt) {
+    event["meta"]["attempt"] = attempt;
+    if (DeliverAsync("", SignedTelnyxRequest(url, event.dump()),
+                     json{{"event_type", "number_order.complete"}})) {
+      return;
+    }
+    absl::SleepFor(absl::Milliseconds(200));
+  }
 }
 
 }  // namespace switchboard::carrier_emulator

@@ -218,6 +218,21 @@ http::Response CarrierEmulator::HandleTwilio(const http::Request& request) {
                   {"uri", request.target}}.dump());
   }
 
+  // IncomingPhoneNumbers.json?PhoneNumber= (GET: the account's numbers, optionally filtered)
+  if (parts.size() == 1 && parts[0] == "IncomingPhoneNumbers.json" && request.method == "GET") {
+    const std::string wanted = First(form, "PhoneNumber");
+    json list = json::array();
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, n] : numbers_) {
+      if (n.carrier == "twilio" && (wanted.empty() || n.phone_number == wanted)) {
+        list.push_back(number_json(n));
+      }
+    }
+    return http::Response::Json(
+        200, json{{"incoming_phone_numbers", list}, {"page", 0}, {"page_size", 50},
+                  {"uri", request.target}}.dump());
+  }
+
   // IncomingPhoneNumbers.json (POST: buy)
   if (parts.size() == 1 && parts[0] == "IncomingPhoneNumbers.json" && request.method == "POST") {
     std::string number = First(form, "PhoneNumber");
@@ -318,6 +333,16 @@ http::Response CarrierEmulator::HandleTwilio(const http::Request& request) {
     if (!url.empty() && !IsHttpUrl(url)) {
       return TwilioError(400, 21205, absl::StrCat("Url is not a valid URL: ", url));
     }
+    const std::string status_callback = First(form, "StatusCallback");
+    if (!status_callback.empty() && !IsHttpUrl(status_callback)) {
+      return TwilioError(400, 21609,
+                         absl::StrCat("StatusCallback is not a valid URL: ", status_callback));
+    }
+    int ring_timeout = 60;
+    if (Has(form, "Timeout") && (!absl::SimpleAtoi(First(form, "Timeout"), &ring_timeout) ||
+                                 ring_timeout < 1 || ring_timeout > 600)) {
+      return TwilioError(400, 20001, "Timeout: must be an integer 1..600");
+    }
     Call c;
     {
       absl::MutexLock lock(&mu_);
@@ -328,9 +353,16 @@ http::Response CarrierEmulator::HandleTwilio(const http::Request& request) {
       c.direction = "outbound-api";
       c.status = "queued";
       c.webhook_url = url;
-      c.status_callback = First(form, "StatusCallback");
+      c.twiml = First(form, "Twiml");
+      c.status_callback = status_callback;
+      c.ring_timeout_s = ring_timeout;
+      // The far end (and the targets its TwiML dials) behave as configured by /emulator/callees.
+      c.callees = rest_callees_;
+      c.default_callee = rest_default_callee_;
       calls_[c.id] = c;
     }
+    const std::string call_id = c.id;
+    StartPlayer([this, call_id] { PlayTwilioRestCall(call_id); });
     return http::Response::Json(201, call_json(c).dump());
   }
 
@@ -369,11 +401,17 @@ http::Response CarrierEmulator::HandleTwilio(const http::Request& request) {
     if (!url.empty() && !IsHttpUrl(url)) {
       return TwilioError(400, 21205, absl::StrCat("Url is not a valid URL: ", url));
     }
+    const std::string method = First(form, "Method").empty() ? "POST" : First(form, "Method");
+    if (method != "POST" && method != "GET") {
+      return TwilioError(400, 20001, "Method: must be GET or POST");
+    }
     if (c.ended) return TwilioError(400, 21220, "Call is not in-progress. Cannot redirect.");
-    c.webhook_url = url;
+    // The call's player interrupts the current verb and continues with the new document.
+    c.pending = Modification{.url = url, .method = method, .twiml = twiml};
     c.steps.push_back({{"verb", "Modify"},
                        {"details", url.empty() ? json{{"Twiml", twiml}} : json{{"Url", url}}},
-                       {"outcome", "redirected"}});
+                       {"outcome", "redirected"},
+                       {"at_s", c.sim_time}});
     return http::Response::Json(200, call_json(c).dump());
   }
 
@@ -610,6 +648,47 @@ void CarrierEmulator::SendTwilioMessageCallbacks(std::string message_id) {
 // TwiML interpreter
 // ------------------------------------------------------------------------------------------
 
+http::Params CarrierEmulator::TwilioCallParams(const std::string& call_id) {
+  absl::MutexLock lock(&mu_);
+  const Call& c = calls_[call_id];
+  return http::Params{{"AccountSid", options_.twilio_account_sid},
+                      {"ApiVersion", "2010-04-01"},
+                      {"CallSid", call_id},
+                      {"CallStatus", c.status},
+                      {"Called", c.to},
+                      {"Caller", c.from},
+                      {"Direction", c.direction},
+                      {"From", c.from},
+                      {"To", c.to}};
+}
+
+std::optional<std::string> CarrierEmulator::FetchTwiml(const std::string& call_id,
+                                                       const std::string& url,
+                                                       const std::string& method,
+                                                       const http::Params& params,
+                                                       const std::string& kind) {
+  if (!IsHttpUrl(url)) return std::nullopt;
+  http::HttpRequest hook;
+  std::string signed_url = url;
+  http::Params signed_params = params;
+  if (method == "GET") {
+    signed_url = absl::StrCat(url, absl::StrContains(url, '?') ? "&" : "?", EncodeForm(params));
+    signed_params.clear();
+    hook.method = "GET";
+  } else {
+    hook.method = "POST";
+    hook.body = EncodeForm(params);
+    hook.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+  }
+  hook.url = signed_url;
+  hook.headers.emplace_back("X-Twilio-Signature", TwilioSignatureFor(signed_url, signed_params));
+  json record = {{"kind", kind}, {"method", hook.method}, {"params", json::object()}};
+  for (const auto& [k, v] : params) record["params"][k] = v;
+  auto response = SendWebhook(call_id, std::move(hook), std::move(record));
+  if (!response.ok() || response->status / 100 != 2) return std::nullopt;
+  return response->body;
+}
+
 absl::StatusOr<json> CarrierEmulator::RunTwilioScenario(Call call) {
   std::string voice_url, status_callback;
   {
@@ -643,8 +722,101 @@ absl::StatusOr<json> CarrierEmulator::RunTwilioScenario(Call call) {
     absl::MutexLock lock(&mu_);
     calls_[call_id] = call;
   }
+  std::optional<std::string> twiml =
+      FetchTwiml(call_id, voice_url, "POST", TwilioCallParams(call_id), "voice");
+  {
+    absl::MutexLock lock(&mu_);
+    Call& c = calls_[call_id];
+    if (!twiml) {
+      c.steps.push_back({{"verb", "Webhook"}, {"details", {{"url", voice_url}}},
+                         {"outcome", "failed"}, {"at_s", c.sim_time}});
+      c.status = "failed";
+      c.ended = true;
+      c.end_reason = "webhook failed";
+    } else if (!c.ended) {
+      c.status = "in-progress";
+    }
+  }
+  InterpretTwiml(call_id, voice_url, std::move(twiml));
+  FinishTwilioCall(call_id);
+  absl::MutexLock lock(&mu_);
+  json result = CallResultLocked(calls_[call_id]);
+  result.erase("done");
+  result.erase("direction");
+  return result;
+}
 
-  // Everything below works on the shared record; helpers lock briefly.
+void CarrierEmulator::PlayTwilioRestCall(const std::string& call_id) {
+  Callee far_end;
+  std::string url, twiml, method = "POST";
+  bool answered = false;
+  {
+    absl::MutexLock lock(&mu_);
+    Call& c = calls_[call_id];
+    if (!c.ended) {
+      c.status = "ringing";
+      far_end = FindCallee(c.callees, c.default_callee, c.to);
+      json details = {{"to", c.to}, {"from", c.from}, {"timeout", c.ring_timeout_s}};
+      std::string outcome;
+      if (far_end.outcome == "answered" && far_end.answer_after_s < c.ring_timeout_s) {
+        c.sim_time += far_end.answer_after_s;
+        c.status = "in-progress";
+        c.answered_at_s = c.sim_time;
+        if (far_end.talk_s > 0) c.hangup_at_s = c.sim_time + far_end.talk_s;
+        c.caller = far_end.actions;  // the callee acts on the call's instructions
+        outcome = "answered";
+        answered = true;
+      } else if (far_end.outcome == "busy") {
+        c.sim_time += 2;
+        outcome = c.status = "busy";
+      } else if (far_end.outcome == "failed") {
+        c.sim_time += 1;
+        outcome = c.status = "failed";
+      } else {
+        c.sim_time += c.ring_timeout_s;
+        outcome = c.status = "no-answer";
+      }
+      c.steps.push_back({{"verb", "Call"}, {"details", details}, {"outcome", outcome},
+                         {"at_s", c.sim_time}});
+      if (!answered) {
+        c.ended = true;
+        c.end_reason = outcome;
+      }
+      // A modification made while the call was queued or ringing replaces its instructions.
+      if (answered && c.pending) {
+        url = c.pending->twiml.empty() ? c.pending->url : "";
+        method = c.pending->method;
+        twiml = c.pending->twiml;
+        c.pending.reset();
+      } else {
+        url = c.webhook_url;
+        twiml = c.twiml;
+      }
+    }
+  }
+  if (answered) {
+    std::optional<std::string> document;
+    if (!twiml.empty()) {
+      document = twiml;
+    } else {
+      document = FetchTwiml(call_id, url, method, TwilioCallParams(call_id), "voice");
+      if (!document) {
+        absl::MutexLock lock(&mu_);
+        Call& c = calls_[call_id];
+        c.steps.push_back({{"verb", "Webhook"}, {"details", {{"url", url}}},
+                           {"outcome", "failed"}, {"at_s", c.sim_time}});
+        c.status = "failed";
+        c.ended = true;
+        c.end_reason = "webhook failed";
+      }
+    }
+    InterpretTwiml(call_id, url, std::move(document));
+  }
+  FinishTwilioCall(call_id);
+}
+
+void CarrierEmulator::InterpretTwiml(const std::string& call_id, std::string doc_url,
+                                     std::optional<std::string> twiml) {
   auto with_call = [&](auto&& fn) {
     absl::MutexLock lock(&mu_);
     fn(calls_[call_id]);
@@ -656,56 +828,57 @@ absl::StatusOr<json> CarrierEmulator::RunTwilioScenario(Call call) {
     });
   };
   auto advance = [&](double seconds) { with_call([&](Call& c) { c.sim_time += seconds; }); };
-  auto base_params = [&]() {
-    std::string status;
-    with_call([&](Call& c) { status = c.status; });
-    return http::Params{{"AccountSid", options_.twilio_account_sid},
-                        {"ApiVersion", "2010-04-01"},
-                        {"CallSid", call_id},
-                        {"CallStatus", status},
-                        {"Called", call.to},
-                        {"Caller", call.from},
-                        {"Direction", "inbound"},
-                        {"From", call.from},
-                        {"To", call.to}};
-  };
-  // POSTs (or GETs) a signed request; returns the TwiML body on 2xx.
-  auto request_twiml = [&](const std::string& url, const std::string& method, http::Params params,
-                           const std::string& kind) -> std::optional<std::string> {
-    http::HttpRequest hook;
-    std::string signed_url = url;
-    http::Params signed_params = params;
-    if (method == "GET") {
-      signed_url = absl::StrCat(url, absl::StrContains(url, '?') ? "&" : "?", EncodeForm(params));
-      signed_params.clear();
-      hook.method = "GET";
-    } else {
-      hook.method = "POST";
-      hook.body = EncodeForm(params);
-      hook.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+  auto base_params = [&]() { return TwilioCallParams(call_id); };
+  // A pending live modification: the new document (inline, or fetched from its Url).
+  auto take_modification = [&](std::string* next_url) -> std::optional<std::string> {
+    std::optional<Modification> m;
+    with_call([&](Call& c) {
+      m = std::move(c.pending);
+      c.pending.reset();
+    });
+    if (!m) return std::nullopt;
+    if (!m->twiml.empty()) {
+      *next_url = doc_url;
+      return m->twiml;
     }
-    hook.url = signed_url;
-    hook.headers.emplace_back("X-Twilio-Signature", TwilioSignatureFor(signed_url, signed_params));
-    json record = {{"kind", kind}, {"method", hook.method}, {"params", json::object()}};
-    for (const auto& [k, v] : params) record["params"][k] = v;
-    auto response = SendWebhook(call_id, std::move(hook), std::move(record));
-    if (!response.ok() || response->status / 100 != 2) return std::nullopt;
-    return response->body;
+    *next_url = m->url;
+    std::optional<std::string> fetched =
+        FetchTwiml(call_id, m->url, m->method, base_params(), "modify");
+    if (!fetched) add_step("Webhook", {{"url", m->url}}, "failed");  // the call hangs up
+    return fetched;
+  };
+  // The caller's (or REST callee's) next action if it is for `verb`.
+  auto next_action = [&](const std::string& verb, CallerAction* out) {
+    bool found = false;
+    with_call([&](Call& c) {
+      if (!c.caller.empty() && c.caller.front().on == verb) {
+        *out = c.caller.front();
+        c.caller.pop_front();
+        found = true;
+      }
+    });
+    return found;
   };
 
-  std::string doc_url = voice_url;
-  std::optional<std::string> twiml = request_twiml(voice_url, "POST", base_params(), "voice");
-  if (!twiml) {
-    add_step("Webhook", {{"url", voice_url}}, "failed");
+  // The party holds the verb open: a "waiting" step until the call is modified or hung up
+  // ("interrupted", true) or scenario_timeout passes (the step is removed, false).
+  auto hold_verb = [&](const std::string& verb, const json& details) {
+    size_t index = 0;
     with_call([&](Call& c) {
-      c.status = "failed";
-      c.ended = true;
-      c.end_reason = "webhook failed";
+      c.steps.push_back({{"verb", verb}, {"details", details}, {"outcome", "waiting"},
+                         {"at_s", c.sim_time}});
+      index = c.steps.size() - 1;
     });
-  }
-  with_call([&](Call& c) {
-    if (!c.ended) c.status = "in-progress";
-  });
+    const bool updated = WaitForUpdate(call_id);
+    with_call([&](Call& c) {
+      if (updated) {
+        c.steps[index]["outcome"] = "interrupted";
+      } else {
+        c.steps.erase(index);
+      }
+    });
+    return updated;
+  };
 
   int documents = 0;
   while (twiml && documents++ < options_.max_twiml_documents) {
@@ -724,10 +897,23 @@ absl::StatusOr<json> CarrierEmulator::RunTwilioScenario(Call call) {
     bool hangup = false;
     for (pugi::xml_node verb : doc.child("Response").children()) {
       if (verb.type() != pugi::node_element) continue;
-      bool ended = false;
-      with_call([&](Call& c) { ended = c.ended; });  // hung up through the REST API
+      bool ended = false, callee_hangs_up = false, modified = false;
+      with_call([&](Call& c) {
+        ended = c.ended || shutting_down_;  // hung up through the REST API, or Stop()
+        callee_hangs_up = c.hangup_at_s > 0 && c.sim_time >= c.hangup_at_s;
+        modified = c.pending.has_value();
+      });
       if (ended) {
         hangup = true;
+        break;
+      }
+      if (callee_hangs_up) {
+        add_step("Hangup", {{"source", "callee"}}, "callee hung up");
+        hangup = true;
+        break;
+      }
+      if (modified) {
+        next = take_modification(&next_url);
         break;
       }
       const std::string name = verb.name();
@@ -755,15 +941,10 @@ absl::StatusOr<json> CarrierEmulator::RunTwilioScenario(Call call) {
           prompts.push_back({{"verb", child.name()}, {"text", Trim(child.text().get())}});
           advance(WordsSeconds(child.text().get()));
         }
-        std::string digits;
-        bool pressed = false;
-        with_call([&](Call& c) {
-          if (!c.caller.empty() && c.caller.front().on == "gather") {
-            digits = c.caller.front().press;
-            pressed = !digits.empty();
-            c.caller.pop_front();
-          }
-        });
+        CallerAction action;
+        const bool has_action = next_action("gather", &action);
+        std::string digits = has_action ? action.press : "";
+        const bool pressed = !digits.empty();
         const std::string finish = attr("finishOnKey", "#");
         int num_digits = 0;
         (void)absl::SimpleAtoi(attr("numDigits", "0"), &num_digits);
@@ -778,6 +959,9 @@ absl::StatusOr<json> CarrierEmulator::RunTwilioScenario(Call call) {
         (void)absl::SimpleAtod(attr("timeout", "5"), &timeout);
         json details = {{"prompts", prompts}, {"numDigits", num_digits},
                         {"timeout", timeout}, {"action", attr("action", "")}};
+        if (has_action && action.hold && hold_verb("Gather", details)) {
+          continue;  // the next iteration applies the modification or ends the call
+        }
         if (!pressed || digits.empty()) {
           advance(timeout);
           add_step("Gather", details, "timeout");
@@ -791,7 +975,7 @@ absl::StatusOr<json> CarrierEmulator::RunTwilioScenario(Call call) {
         http::Params params = base_params();
         params.emplace_back("Digits", digits);
         params.emplace_back("FinishedOnKey", pressed ? finish : "");
-        next = request_twiml(next_url, attr("method", "POST"), params, "gather");
+        next = FetchTwiml(call_id, next_url, attr("method", "POST"), params, "gather");
         if (!next) hangup = true;
         break;
       } else if (name == "Dial") {
@@ -804,14 +988,9 @@ absl::StatusOr<json> CarrierEmulator::RunTwilioScenario(Call call) {
         if (targets.empty() && !text.empty()) targets.push_back(text);
         std::string dial_status = "failed";
         double duration = 0;
-        std::string dialed;
         for (const std::string& target : targets) {
           Callee callee;
-          with_call([&](Call& c) {
-            auto it = c.callees.find(target);
-            callee = it == c.callees.end() ? c.default_callee : it->second;
-          });
-          dialed = target;
+          with_call([&](Call& c) { callee = FindCallee(c.callees, c.default_callee, target); });
           if (callee.outcome == "answered" && callee.answer_after_s < timeout) {
             advance(callee.answer_after_s + callee.talk_s);
             dial_status = "completed";
@@ -848,25 +1027,19 @@ absl::StatusOr<json> CarrierEmulator::RunTwilioScenario(Call call) {
         params.emplace_back("DialCallSid", dial_sid);
         params.emplace_back("DialCallDuration", FormatSeconds(duration));
         params.emplace_back("DialBridged", dial_status == "completed" ? "true" : "false");
-        next = request_twiml(next_url, attr("method", "POST"), params, "dial");
+        next = FetchTwiml(call_id, next_url, attr("method", "POST"), params, "dial");
         if (!next) hangup = true;
         break;
       } else if (name == "Record") {
         CallerAction action;
-        bool has_action = false;
-        with_call([&](Call& c) {
-          if (!c.caller.empty() && c.caller.front().on == "record") {
-            action = c.caller.front();
-            has_action = true;
-            c.caller.pop_front();
-          }
-        });
+        const bool has_action = next_action("record", &action);
         double max_length = 3600, silence = 5;
         (void)absl::SimpleAtod(attr("maxLength", "3600"), &max_length);
         (void)absl::SimpleAtod(attr("timeout", "5"), &silence);
         json details = {{"maxLength", max_length}, {"playBeep", attr("playBeep", "true")},
                         {"action", attr("action", "")}};
-        if (!has_action) {
+        if (has_action && action.hold && hold_verb("Record", details)) continue;
+        if (!has_action || action.hold) {
           advance(silence);
           add_step("Record", details, "empty");
           continue;  // Twilio does not call action for an empty recording
@@ -905,9 +1078,9 @@ absl::StatusOr<json> CarrierEmulator::RunTwilioScenario(Call call) {
                                  {"RecordingStartTime", Rfc2822(absl::Now())},
                                  {"RecordingStatus", "completed"},
                                  {"RecordingUrl", recording_url}};
-          (void)request_twiml(Resolve(doc_url, status_cb),
-                              attr("recordingStatusCallbackMethod", "POST"), params,
-                              "recording-status");
+          (void)FetchTwiml(call_id, Resolve(doc_url, status_cb),
+                           attr("recordingStatusCallbackMethod", "POST"), params,
+                           "recording-status");
         }
         next_url = Resolve(doc_url, attr("action", ""));
         http::Params params = base_params();
@@ -915,13 +1088,13 @@ absl::StatusOr<json> CarrierEmulator::RunTwilioScenario(Call call) {
         params.emplace_back("RecordingDuration", FormatSeconds(seconds));
         params.emplace_back("RecordingSid", rec.id);
         params.emplace_back("Digits", "");
-        next = request_twiml(next_url, attr("method", "POST"), params, "record");
+        next = FetchTwiml(call_id, next_url, attr("method", "POST"), params, "record");
         if (!next) hangup = true;
         break;
       } else if (name == "Redirect") {
         next_url = Resolve(doc_url, text);
         add_step("Redirect", {{"url", next_url}}, "redirected");
-        next = request_twiml(next_url, attr("method", "POST"), base_params(), "redirect");
+        next = FetchTwiml(call_id, next_url, attr("method", "POST"), base_params(), "redirect");
         if (!next) hangup = true;
         break;
       } else if (name == "Hangup") {
@@ -938,35 +1111,48 @@ absl::StatusOr<json> CarrierEmulator::RunTwilioScenario(Call call) {
         add_step(name, {{"text", text}}, "unsupported");
       }
     }
+    // The document ran out of verbs while a modification was pending: it continues the call.
+    if (!hangup && !next) {
+      bool ended = false;
+      with_call([&](Call& c) { ended = c.ended; });
+      if (!ended) next = take_modification(&next_url);
+    }
     if (hangup || !next) break;
     twiml = std::move(next);
     doc_url = next_url;
   }
+}
 
-  // The call ends: completed unless it already failed or was rejected.
-  std::string final_status;
+void CarrierEmulator::FinishTwilioCall(const std::string& call_id) {
+  // The call ends: completed unless it already failed, was rejected or never answered.
+  std::string status_callback;
   double duration = 0;
-  with_call([&](Call& c) {
-    if (c.status == "in-progress" || c.status == "ringing" || c.status == "canceled") {
+  {
+    absl::MutexLock lock(&mu_);
+    Call& c = calls_[call_id];
+    // A REST call canceled before its far end answered stays canceled.
+    bool answered = c.direction != "outbound-api";
+    for (const json& step : c.steps) {
+      answered = answered || (step["verb"] == "Call" && step["outcome"] == "answered");
+    }
+    if (c.status == "in-progress" || c.status == "ringing" || c.status == "queued" ||
+        (c.status == "canceled" && answered)) {
       c.status = "completed";
     }
     c.ended = true;
-    final_status = c.status;
-    duration = c.sim_time;
-  });
+    duration = c.status == "completed" ? c.sim_time - c.answered_at_s : 0;
+    status_callback = c.status_callback;
+  }
   if (!status_callback.empty()) {
-    http::Params params = base_params();
+    http::Params params = TwilioCallParams(call_id);
     params.emplace_back("CallDuration", FormatSeconds(duration));
     params.emplace_back("CallbackSource", "call-progress-events");
     params.emplace_back("SequenceNumber", "0");
     params.emplace_back("Timestamp", Rfc2822(absl::Now()));
-    (void)request_twiml(status_callback, "POST", params, "status");
+    (void)FetchTwiml(call_id, status_callback, "POST", params, "status");
   }
   absl::MutexLock lock(&mu_);
-  const Call& c = calls_[call_id];
-  return json{{"call_id", call_id},  {"carrier", "twilio"},     {"from", c.from},
-              {"to", c.to},          {"status", c.status},      {"duration_s", c.sim_time},
-              {"steps", c.steps},    {"webhooks", c.webhooks}};
+  calls_[call_id].finished = true;
 }
 
 }  // namespace switchboard::carrier_emulator

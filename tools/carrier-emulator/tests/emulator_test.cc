@@ -268,15 +268,21 @@ TEST_CASE("Twilio REST: auth, numbers, calls, errors", "[emulator][twilio]") {
                         {{"To", "12"}, {"From", "+14155550100"}, {"Url", receiver.url()}});
     CHECK(bad.status == 400);
     CHECK(Parse(bad.body)["code"] == 21211);
+    // The callee keeps both Gathers open, so the call stays in progress until hung up.
+    const json hold = {{"on", "gather"}, {"hold", true}};
+    REQUIRE(f.Send("POST", "/emulator/callees",
+                   json{{"default", {{"actions", json::array({hold, hold})}}}}.dump())
+                .status == 200);
     auto created = f.Twilio("POST", "/Calls.json",
                             {{"To", "+19175550100"}, {"From", "+14155550100"},
-                             {"Url", receiver.url() + "/outbound"},
+                             {"Twiml", "<Response><Gather/></Response>"},
                              {"StatusCallback", receiver.url() + "/status"}});
     REQUIRE(created.status == 201);
     const std::string call = Parse(created.body)["sid"];
     CHECK(absl::StartsWith(call, "CA"));
     CHECK(call.size() == 34);
-    CHECK(f.Twilio("POST", "/Calls/" + call + ".json", {{"Url", receiver.url() + "/next"}})
+    CHECK(f.Twilio("POST", "/Calls/" + call + ".json",
+                   {{"Twiml", "<Response><Gather/></Response>"}})
               .status == 200);
     auto rec = f.Twilio("POST", "/Calls/" + call + "/Recordings.json");
     REQUIRE(rec.status == 201);
@@ -408,6 +414,82 @@ TEST_CASE("Telnyx REST: auth, numbers, porting, recordings 404", "[emulator][tel
                                                    {"from", "+14155550100"}});
   CHECK(bad_dial.status == 422);
   CHECK(Parse(bad_dial.body)["errors"][0]["source"]["pointer"] == "/to");
+}
+
+TEST_CASE("Number orders: pending then number_order.complete; after-faults; port status",
+          "[emulator][telnyx]") {
+  Receiver receiver({});
+  Fixture f(receiver.url());
+  // Pending: the order answers pending, the signed webhook follows with the outcome.
+  REQUIRE(f.Send("POST", "/emulator/number-orders",
+                 json{{"mode", "pending"}, {"outcome", "success"}, {"delay_ms", 10}}.dump())
+              .status == 200);
+  auto order = f.Telnyx("POST", "/number_orders",
+                        json{{"phone_numbers", json::array({{{"phone_number", "+13125550150"}}})},
+                             {"connection_id", "conn-9"}});
+  REQUIRE(order.status == 200);
+  const json data = Parse(order.body)["data"];
+  CHECK(data["status"] == "pending");
+  CHECK(data["phone_numbers"][0]["status"] == "pending");
+  REQUIRE(receiver.WaitFor([](const std::vector<Received>& all) {
+    for (const auto& r : all) {
+      if (r.path == "/webhooks/telnyx/numbers") return true;
+    }
+    return false;
+  }));
+  Received hook;
+  for (const auto& r : receiver.received()) {
+    if (r.path == "/webhooks/telnyx/numbers") hook = r;
+  }
+  CHECK(TelnyxSignatureValid(f.emulator->TelnyxPublicKeyBase64(), hook));
+  const json event = Parse(hook.body)["data"];
+  CHECK(event["event_type"] == "number_order.complete");
+  CHECK(event["payload"]["id"] == data["id"]);
+  CHECK(event["payload"]["status"] == "success");
+  CHECK(event["payload"]["connection_id"] == "conn-9");
+  CHECK(event["payload"]["phone_numbers"][0]["phone_number"] == "+13125550150");
+  // Failure frees the number; bad modes are refused.
+  REQUIRE(f.Send("POST", "/emulator/number-orders",
+                 json{{"mode", "pending"}, {"outcome", "failure"}, {"delay_ms", 0}}.dump())
+              .status == 200);
+  REQUIRE(f.Telnyx("POST", "/number_orders",
+                   json{{"phone_numbers", json::array({{{"phone_number", "+13125550151"}}})}})
+              .status == 200);
+  CHECK(receiver.WaitFor([&](const std::vector<Received>&) {
+    return Parse(f.Telnyx("GET", "/phone_numbers?filter%5Bphone_number%5D=%2B13125550151").body)
+               ["data"].empty();
+  }));
+  CHECK(f.Send("POST", "/emulator/number-orders", json{{"mode", "later"}}.dump()).status == 400);
+  REQUIRE(f.Send("POST", "/emulator/number-orders", json{{"mode", "instant"}}.dump()).status ==
+          200);
+
+  // An "after" fault: the purchase happens, the answer is a 503.
+  REQUIRE(f.Send("POST", "/emulator/faults",
+                 json{{"method", "POST"}, {"path_prefix", "/2010-04-01/"}, {"status", 503},
+                      {"after", true}}.dump())
+              .status == 201);
+  auto bought = f.Twilio("POST", "/IncomingPhoneNumbers.json", {{"PhoneNumber", "+13125550152"}});
+  CHECK(bought.status == 503);
+  auto listed = f.Twilio("GET", "/IncomingPhoneNumbers.json", {{"PhoneNumber", "+13125550152"}});
+  REQUIRE(listed.status == 200);
+  REQUIRE(Parse(listed.body)["incoming_phone_numbers"].size() == 1);
+  CHECK(f.Send("POST", "/emulator/faults",
+               json{{"kind", "webhook"}, {"path_prefix", "/x"}, {"after", true}}.dump())
+            .status == 400);
+
+  // Port status set by the admin endpoint; a ported order's numbers become owned.
+  auto port = f.Telnyx("POST", "/porting_orders",
+                       json{{"phone_numbers", json::array({"+13125557700"})}});
+  REQUIRE(port.status == 201);
+  const std::string port_id = Parse(port.body)["data"][0]["id"];
+  CHECK(f.Send("POST", "/emulator/port-orders/" + port_id, json{{"status", "ported"}}.dump())
+            .status == 200);
+  CHECK(Parse(f.Telnyx("GET", "/porting_orders/" + port_id).body)["data"]["status"]["value"] ==
+        "ported");
+  CHECK(Parse(f.Telnyx("GET", "/phone_numbers?filter%5Bphone_number%5D=%2B13125557700").body)
+            ["data"].size() == 1);
+  CHECK(f.Send("POST", "/emulator/port-orders/nope", json{{"status", "ported"}}.dump()).status ==
+        404);
 }
 
 TEST_CASE("Messaging: status callbacks and signed inbound webhooks", "[emulator][messaging]") {

@@ -364,7 +364,22 @@ absl::StatusOr<std::pair<OrderedNumber, std::string>> CarrierCore::OrderNumber(
   if (webhooks.status_callback_url.empty() && wire == Wire::kTwilio) {
     webhooks.status_callback_url = WebhookUrl(wire, "status");
   }
-  ASSIGN_OR_RETURN(OrderedNumber ordered, carrier->failover->OrderNumber(e164, webhooks));
+  absl::StatusOr<OrderedNumber> order = carrier->failover->OrderNumber(e164, webhooks);
+  if (!order.ok()) {
+    const absl::StatusCode code = order.status().code();
+    if (code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded ||
+        code == absl::StatusCode::kInternal || code == absl::StatusCode::kUnknown) {
+      // The carrier may have bought the number before failing (or before its answer was lost):
+      // give it back, so a failed order never leaves a number on the account.
+      absl::Status undo = carrier->primary->ReleaseNumber(e164);
+      if (!undo.ok() && !absl::IsNotFound(undo)) {
+        log::Error("carrier: number of a failed order could not be released",
+                   {{"e164", std::string(e164)}, {"error", std::string(undo.message())}});
+      }
+    }
+    return order.status();
+  }
+  OrderedNumber ordered = std::move(*order);
   const std::string provider = carrier->primary->name();
   RETURN_IF_ERROR(store_.PutNumber(NumberRow{.e164 = ordered.e164.empty() ? std::string(e164)
                                                                          : ordered.e164,
@@ -409,7 +424,23 @@ absl::StatusOr<PortOrder> CarrierCore::GetPortOrder(absl::string_view company_id
                                                     absl::string_view port_order_id) {
   RETURN_IF_ERROR(ValidateProviderId("port_order_id", port_order_id));
   ASSIGN_OR_RETURN(auto carrier, CarrierFor(company_id));
-  return carrier->failover->GetPortOrder(port_order_id);
+  ASSIGN_OR_RETURN(PortOrder order, carrier->failover->GetPortOrder(port_order_id));
+  if (order.status == PortState::kPorted) {
+    // The ported numbers now live on the company's account: record them like ordered ones, so
+    // webhooks to them resolve the company and ReleaseNumber works (the provider number id is
+    // the E.164 number, which both providers look up).
+    for (const std::string& e164 : order.numbers) {
+      if (!ValidateE164("number", e164).ok()) continue;
+      absl::StatusOr<NumberRow> owner = store_.FindNumber(e164);
+      if (owner.ok()) continue;  // recorded already (for this company or, untouched, another)
+      if (!absl::IsNotFound(owner.status())) return owner.status();
+      RETURN_IF_ERROR(store_.PutNumber(NumberRow{.e164 = e164,
+                                                 .company_id = std::string(company_id),
+                                                 .provider = carrier->primary->name(),
+                                                 .provider_number_id = e164}));
+    }
+  }
+  return order;
 }
 
 absl::StatusOr<PlacedCall> CarrierCore::PlaceCall(absl::string_view company_id,

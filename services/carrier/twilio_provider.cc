@@ -233,9 +233,27 @@ absl::Status TwilioProvider::UpdateNumberWebhooks(absl::string_view provider_num
 }
 
 absl::Status TwilioProvider::ReleaseNumber(absl::string_view provider_number_id) {
-  RETURN_IF_ERROR(ValidateProviderId("provider_number_id", provider_number_id));
-  return Call("DELETE",
-              AccountUrl(absl::StrCat("/IncomingPhoneNumbers/", provider_number_id, ".json")),
+  std::string sid(provider_number_id);
+  if (absl::StartsWith(provider_number_id, "+")) {
+    // An E.164 number (a purchase whose answer was lost): look its PN sid up first.
+    RETURN_IF_ERROR(ValidateE164("provider_number_id", provider_number_id));
+    ASSIGN_OR_RETURN(http::HttpResponse response,
+                     Call("GET",
+                          AccountUrl(absl::StrCat("/IncomingPhoneNumbers.json?",
+                                                  internal::FormEncode(
+                                                      {{"PhoneNumber",
+                                                        std::string(provider_number_id)}}))),
+                          Body::kNone, "", true));
+    ASSIGN_OR_RETURN(json body, internal::ParseJson(kName, response));
+    auto list = body.find("incoming_phone_numbers");
+    if (list == body.end() || !list->is_array() || list->empty()) {
+      return absl::NotFoundError(
+          absl::StrCat("twilio: number ", provider_number_id, " is not on this account"));
+    }
+    sid = Str((*list)[0], "sid");
+  }
+  RETURN_IF_ERROR(ValidateProviderId("provider_number_id", sid));
+  return Call("DELETE", AccountUrl(absl::StrCat("/IncomingPhoneNumbers/", sid, ".json")),
               Body::kNone, "", true)
       .status();
 }

@@ -1,0 +1,49 @@
+// gRPC clients of the routing service's ports (service_ports.h): identity (directory, company
+// time zone) and numbers (ResolveNumber). Every call carries the service principal
+// (x-sb-company-id, x-sb-role=service) and a deadline (`timeout`). Thread-safe (gRPC stubs are).
+// Errors: the other service's status, UNAVAILABLE / DEADLINE_EXCEEDED when it cannot answer.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/channel.h>
+
+#include "absl/time/time.h"
+#include "services/routing/service_ports.h"
+#include "switchboard/identity/v1/identity.grpc.pb.h"
+#include "switchboard/numbers/v1/numbers.grpc.pb.h"
+
+namespace switchboard::routing {
+
+// Directory from identity: ListUsers (not deactivated), then per user ListDevices (first
+// softphone identity) and GetPresence: DND = dnd (skipped); OFFLINE (no softphone connected, also
+// identity's answer when presence was never set) = the softphone is not rung, the forward-to
+// number still is, and a user with no forward-to is offline (skipped); unreadable presence =
+// available. full_name is split at its last space into first/last name.
+class IdentityClient final : public DirectorySource, public CompanyInfoSource {
+ public:
+  IdentityClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout);
+  absl::StatusOr<std::vector<DirectoryUser>> LoadUsers(absl::string_view company_id) override;
+  absl::StatusOr<CompanyInfo> Company(absl::string_view company_id) override;
+
+ private:
+  std::unique_ptr<identity::v1::Identity::Stub> stub_;
+  absl::Duration timeout_;
+};
+
+class NumbersClient final : public NumberResolver {
+ public:
+  NumbersClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout);
+  absl::StatusOr<ResolvedLine> Resolve(absl::string_view e164) override;
+
+ private:
+  std::unique_ptr<numbers::v1::Numbers::Stub> stub_;
+  absl::Duration timeout_;
+};
+
+// "Mike Torres" -> {"Mike", "Torres"}; one word -> {"", word}.
+std::pair<std::string, std::string> SplitFullName(absl::string_view full_name);
+
+}  // namespace switchboard::routing

@@ -1,0 +1,101 @@
+#include "services/routing/dependencies.h"
+
+#include <grpcpp/create_channel.h>
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/ids.h"
+#include "libs/common/log.h"
+#include "libs/common/status_macros.h"
+#include "libs/events/topics.h"
+
+namespace switchboard::routing {
+
+absl::StatusOr<std::unique_ptr<Dependencies>> Dependencies::Create(const RoutingConfig& config,
+                                                                   const Clock& clock,
+                                                                   metrics::Registry* registry) {
+  std::unique_ptr<Dependencies> d(new Dependencies());
+  ASSIGN_OR_RETURN(d->pool_, db::Pool::Create(db::PoolOptions{.dsn = config.pg_dsn,
+                                                              .schema = config.pg_schema,
+                                                              .max_size = config.pg_pool_size}));
+  RETURN_IF_ERROR(MigrateRouting(*d->pool_));
+  ASSIGN_OR_RETURN(d->redis_, cache::RedisPool::Create(
+                                  cache::RedisOptions{.url = config.redis_url,
+                                                      .pool_size = config.redis_pool_size,
+                                                      .key_prefix = config.redis_key_prefix}));
+  ASSIGN_OR_RETURN(d->producer_,
+                   events::Producer::Create(events::ProducerOptions{
+                       .brokers = config.kafka_brokers, .client_id = "routing"}));
+  RETURN_IF_ERROR(Annotate(events::EnsureTopics(config.kafka_brokers,
+                                                {config.events_topic, config.identity_topic},
+                                                /*partitions=*/6, /*replication_factor=*/1,
+                                                absl::Seconds(15)),
+                           "kafka"));
+  d->store_ = std::make_unique<PgStore>(*d->pool_, config.events_topic, config.async_commit);
+  d->identity_ = std::make_unique<IdentityClient>(
+      grpc::CreateChannel(config.identity_address, grpc::InsecureChannelCredentials()),
+      config.peer_timeout);
+  d->numbers_ = std::make_unique<NumbersClient>(
+      grpc::CreateChannel(config.numbers_address, grpc::InsecureChannelCredentials()),
+      config.peer_timeout);
+  d->calls_ = std::make_unique<CallStateCache>(*d->redis_, config.call_state_ttl);
+  d->directory_ =
+      std::make_unique<DirectoryCache>(*d->identity_, clock, config.directory_cache_ttl);
+  d->config_ = std::make_unique<ConfigCache>(*d->store_, *d->identity_, clock,
+                                             config.config_cache_ttl);
+  d->core_ = std::make_unique<RoutingCore>(
+      *d->store_, *d->calls_, *d->redis_, *d->numbers_, *d->directory_, *d->config_, clock,
+      RoutingCoreOptions{.flow_cache_ttl = config.config_cache_ttl, .metrics = registry});
+  d->relay_ = std::make_unique<events::OutboxRelay>(*d->pool_, *d->producer_);
+  RETURN_IF_ERROR(Annotate(d->relay_->Start(), "outbox relay"));
+  // Every process must see every identity event (its cache is its own): a group per process,
+  // starting at the latest offset (older events concern caches that no longer exist).
+  const std::string instance = NewUuidV7();
+  DirectoryCache* directory = d->directory_.get();
+  ConfigCache* company_config = d->config_.get();
+  ASSIGN_OR_RETURN(
+      d->identity_events_,
+      events::IdempotentConsumer::Create(
+          *d->pool_,
+          events::ConsumerOptions{.brokers = config.kafka_brokers,
+                                  .group_id = absl::StrCat("routing-cache-", instance),
+                                  .topics = {config.identity_topic},
+                                  .consumer_name = absl::StrCat("routing.cache.", instance),
+                                  .dlq_producer = d->producer_.get(),
+                                  .config = {{"auto.offset.reset", "latest"}}},
+          [directory, company_config](pqxx::work&, const events::v1::Event& event) {
+            InvalidateOnIdentityEvent(event.company_id(), *directory, *company_config);
+            return absl::OkStatus();
+          }));
+  RETURN_IF_ERROR(Annotate(d->identity_events_->Start(), "identity events consumer"));
+  return d;
+}
+
+Dependencies::~Dependencies() { Stop(); }
+
+void Dependencies::StartHealthWatcher(absl::Duration interval,
+                                      std::function<void(bool)> on_change) {
+  watcher_ = std::make_unique<HealthWatcher>(
+      "postgres", [this] { return store_->Ping().ok(); }, interval, std::move(on_change));
+}
+
+void Dependencies::StopHealthWatcher() {
+  if (watcher_ != nullptr) watcher_->Stop();
+}
+
+void Dependencies::Stop() {
+  if (stopped_.exchange(true)) return;
+  StopHealthWatcher();
+  if (identity_events_ != nullptr) {
+    absl::Status stopped = identity_events_->Stop();
+    if (!stopped.ok()) {
+      log::Warn("identity consumer stop", {{"error", std::string(stopped.message())}});
+    }
+  }
+  if (relay_ != nullptr) relay_->Stop();
+  if (producer_ != nullptr) {
+    absl::Status closed = producer_->Close(absl::Seconds(10));
+    if (!closed.ok()) log::Error("kafka producer close", {{"error", std::string(closed.message())}});
+  }
+}
+
+}  // namespace switchboard::routing

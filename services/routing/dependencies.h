@@ -1,0 +1,68 @@
+// Everything the routing process wires together: the Postgres pool (migrated), the Redis pool,
+// the Kafka producer and outbox relay, the identity and numbers clients, the caches and the core,
+// plus a background Postgres health watcher. Built by main (and by end-to-end tests); owns all of
+// it. Thread-safe after Create(); Stop() is called once from main.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "libs/cache/redis_pool.h"
+#include "libs/common/clock.h"
+#include "libs/common/health_watcher.h"
+#include "libs/db/pg_pool.h"
+#include "libs/events/consumer.h"
+#include "libs/events/outbox_relay.h"
+#include "libs/events/producer.h"
+#include "libs/metrics/registry.h"
+#include "services/routing/clients.h"
+#include "services/routing/config.h"
+#include "services/routing/live_ports.h"
+#include "services/routing/pg_store.h"
+#include "services/routing/routing_core.h"
+
+namespace switchboard::routing {
+
+class Dependencies {
+ public:
+  // Connects to Postgres (kUnavailable naming the host when unreachable), applies the outbox and
+  // routing migrations, creates the Redis pool (never fails because Redis is down), the gRPC
+  // channels to identity and numbers (lazy: they may start later), the Kafka producer (ensuring
+  // the events topic; kUnavailable when Kafka is unreachable), starts the outbox relay and the
+  // identity.v1 consumer that invalidates the directory cache (own group per process).
+  // `registry` (may be null) receives the core's metrics and must outlive the Dependencies.
+  static absl::StatusOr<std::unique_ptr<Dependencies>> Create(const RoutingConfig& config,
+                                                              const Clock& clock,
+                                                              metrics::Registry* registry);
+  ~Dependencies();  // Stop()
+
+  RoutingCore& core() { return *core_; }
+
+  void StartHealthWatcher(absl::Duration interval, std::function<void(bool)> on_change);
+  void StopHealthWatcher();
+  // Stops the health watcher, the identity consumer and the relay, flushes and closes the
+  // producer. Idempotent.
+  void Stop();
+
+ private:
+  Dependencies() = default;
+
+  std::unique_ptr<db::Pool> pool_;
+  std::unique_ptr<cache::RedisPool> redis_;
+  std::unique_ptr<events::Producer> producer_;
+  std::unique_ptr<PgStore> store_;
+  std::unique_ptr<IdentityClient> identity_;
+  std::unique_ptr<NumbersClient> numbers_;
+  std::unique_ptr<CallStateCache> calls_;
+  std::unique_ptr<DirectoryCache> directory_;
+  std::unique_ptr<ConfigCache> config_;
+  std::unique_ptr<RoutingCore> core_;
+  std::unique_ptr<events::OutboxRelay> relay_;
+  std::unique_ptr<events::IdempotentConsumer> identity_events_;
+  std::unique_ptr<HealthWatcher> watcher_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace switchboard::routing

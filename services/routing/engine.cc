@@ -1,0 +1,1017 @@
+#include "services/routing/engine.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+
+namespace switchboard::routing {
+namespace {
+
+namespace cv1 = ::switchboard::carrier::v1;
+
+constexpr absl::string_view kInvalidText = "Sorry, that is not a valid choice.";
+constexpr absl::string_view kTimeoutText = "Sorry, I did not get a response.";
+constexpr absl::string_view kVoicemailText = "Please leave a message after the tone.";
+constexpr absl::string_view kThanksText = "Thank you for your message. Goodbye.";
+constexpr absl::string_view kGoodbyeText = "Sorry, nobody is available to take your call. Goodbye.";
+constexpr absl::string_view kDirectoryText =
+    "Please enter the first three letters of the person's last name.";
+constexpr absl::string_view kNoMatchText = "Sorry, no name matches those letters.";
+
+std::string StatusName(v1::CallStatus status) {
+  switch (status) {
+    case v1::COMPLETED: return "completed";
+    case v1::MISSED: return "missed";
+    case v1::VOICEMAIL: return "voicemail";
+    case v1::FAILED: return "failed";
+    case v1::BUSY: return "busy";
+    default: return "unspecified";
+  }
+}
+
+// Instruction-set ids are [A-Za-z0-9_-].
+std::string SafeId(absl::string_view s) {
+  std::string out;
+  for (char c : s) {
+    out.push_back(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ? c
+                                                                                             : '_');
+  }
+  return out;
+}
+
+v1::PathEntry Entry(v1::PathKind kind, std::string text) {
+  v1::PathEntry e;
+  e.set_kind(kind);
+  e.set_text(std::move(text));
+  return e;
+}
+
+// One transition: starts from a copy of the state and accumulates instructions, path and events.
+class Transition {
+ public:
+  Transition(const FlowIndex& index, const EngineDeps& deps, v1::CallState state, absl::Time now)
+      : index_(index), deps_(deps), state_(std::move(state)), now_(now) {}
+
+  v1::CallState& state() { return state_; }
+
+  // ---- Flow entry -----------------------------------------------------------------------------
+  void StartCall() {
+    const v1::Flow& flow = index_.flow();
+    bool open = true;
+    if (!flow.schedule_id().empty()) {
+      absl::StatusOr<ScheduleAnswer> answer = deps_.schedule.At(flow.schedule_id(), now_);
+      if (!answer.ok()) {
+        Note(absl::StrCat("schedule ", flow.schedule_id(), " unavailable (",
+                          answer.status().message(), "): treated as open"));
+      } else {
+        open = answer->open;
+        std::string why = answer->reason;
+        if (!answer->detail.empty()) absl::StrAppend(&why, ": ", answer->detail);
+        Note(absl::StrCat(open ? "business hours" : "after hours", why.empty() ? "" : " (", why,
+                          why.empty() ? "" : ")"));
+      }
+    }
+    state_.set_after_hours(!open);
+    LifecycleEvent routed{LifecycleKind::kRouted};
+    routed.detail = absl::StrCat("flow ", flow.id(), " v", flow.version(),
+                                 open ? "" : " (after hours)");
+    step_.events.push_back(std::move(routed));
+
+    if (flow.smart_routing().known_caller_to_assigned_user() &&
+        (open || flow.smart_routing().after_hours_too()) && TrySmartRouting()) {
+      return;
+    }
+    if (flow.has_direct_line()) {
+      StartDirectLine(open);
+      return;
+    }
+    const v1::MenuFlow& menus = flow.menus();
+    std::string menu_id = menus.business_hours_menu_id();
+    if (!open && !menus.after_hours_menu_id().empty()) menu_id = menus.after_hours_menu_id();
+    EnterMenu(menu_id);
+  }
+
+  bool TrySmartRouting() {
+    absl::StatusOr<std::optional<std::string>> user = deps_.callers.AssignedUser(state_.from());
+    if (!user.ok()) {
+      Note(absl::StrCat("caller match unavailable: ", user.status().message()));
+      return false;
+    }
+    if (!user->has_value() || (*user)->empty()) return false;
+    Note(absl::StrCat("known caller ", state_.from(), " -> assigned user ", **user));
+    const v1::SmartRouting& smart = index_.flow().smart_routing();
+    RingUser(**user, smart.ring_seconds(), smart.on_no_answer(), "");
+    return true;
+  }
+
+  void StartDirectLine(bool open) {
+    const v1::DirectLine& line = index_.flow().direct_line();
+    if (open) {
+      v1::Fallback fallback;
+      if (!line.voicemail_box_id().empty()) fallback.set_voicemail_box_id(line.voicemail_box_id());
+      RingUser(line.user_id(), line.ring_seconds(), fallback, "");
+      return;
+    }
+    std::string box = line.voicemail_box_id();
+    if (box.empty()) {
+      std::optional<DirectoryUser> user = LookUp(line.user_id());
+      if (user.has_value()) box = user->voicemail_box_id;
+    }
+    if (box.empty()) box = index_.flow().default_voicemail_box_id();
+    const v1::Greeting* greeting =
+        line.has_after_hours_greeting() ? &line.after_hours_greeting() : nullptr;
+    Voicemail(box, greeting);
+  }
+
+  // ---- Menus ----------------------------------------------------------------------------------
+  void EnterMenu(absl::string_view menu_id) {
+    const v1::Menu* menu = index_.FindMenu(menu_id);
+    if (menu == nullptr) {
+      Note(absl::StrCat("menu ", menu_id, " not found"));
+      DeadEnd();
+      return;
+    }
+    state_.set_phase(v1::PHASE_MENU);
+    state_.set_menu_id(menu->id());
+    v1::PathEntry entry = Entry(v1::PATH_MENU, absl::StrCat("menu ", MenuName(*menu)));
+    entry.set_menu_id(menu->id());
+    step_.path.push_back(std::move(entry));
+    cv1::Gather* gather = out_.add_instructions()->mutable_gather();
+    gather->set_num_digits(1);
+    gather->set_timeout_s(OrDefault(menu->timeout_s(), kDefaultMenuTimeoutS));
+    AddPrompt(menu->greeting(), gather->add_prompts());
+    if (gather->prompts(gather->prompts_size() - 1).prompt_case() == cv1::Prompt::PROMPT_NOT_SET) {
+      gather->mutable_prompts()->RemoveLast();
+    }
+  }
+
+  void OnMenuDigits(const cv1::DigitsGathered& digits) {
+    const v1::Menu* menu = index_.FindMenu(state_.menu_id());
+    if (menu == nullptr) {
+      DeadEnd();
+      return;
+    }
+    state_.set_hops(0);
+    std::string key = digits.digits().empty() ? "" : digits.digits().substr(0, 1);
+    if (key.empty() || digits.timed_out()) {
+      KeyEntry(*menu, "", "no input");
+      Retry(*menu, menu->has_timeout_prompt() ? &menu->timeout_prompt() : nullptr, kTimeoutText);
+      return;
+    }
+    for (const v1::KeyBinding& binding : menu->keys()) {
+      if (binding.key() != key) continue;
+      KeyEntry(*menu, key,
+               absl::StrCat("pressed ", key, binding.label().empty() ? "" : " (", binding.label(),
+                            binding.label().empty() ? "" : ")"));
+      state_.set_attempts(0);
+      RunAction(binding.action(), *menu);
+      return;
+    }
+    KeyEntry(*menu, key, absl::StrCat("invalid key ", key));
+    Retry(*menu, menu->has_invalid_prompt() ? &menu->invalid_prompt() : nullptr, kInvalidText);
+  }
+
+  void Retry(const v1::Menu& menu, const v1::Greeting* prompt, absl::string_view default_text) {
+    state_.set_attempts(state_.attempts() + 1);
+    if (state_.attempts() >= OrDefault(menu.max_attempts(), kDefaultMaxAttempts)) {
+      Note(absl::StrCat("attempts exhausted in menu ", MenuName(menu), ": default action"));
+      state_.set_attempts(0);
+      RunAction(menu.default_action(), menu);
+      return;
+    }
+    SayGreetingOr(prompt, default_text);
+    EnterMenu(menu.id());
+  }
+
+  // ---- Actions --------------------------------------------------------------------------------
+  void RunAction(const v1::Action& action, const v1::Menu& menu) {
+    if (!Hop()) return;
+    switch (action.kind_case()) {
+      case v1::Action::kRingUser:
+        RingUser(action.ring_user().user_id(), action.ring_user().ring_seconds(),
+                 action.ring_user().on_no_answer(), "");
+        return;
+      case v1::Action::kRingGroupId:
+        RingGroup(action.ring_group_id());
+        return;
+      case v1::Action::kSubmenuId:
+        state_.set_attempts(0);
+        EnterMenu(action.submenu_id());
+        return;
+      case v1::Action::kDirectory:
+        *state_.mutable_directory() = action.directory();
+        state_.set_attempts(0);
+        PromptDirectory();
+        return;
+      case v1::Action::kPlayInfo:
+        SayGreetingOr(&action.play_info().info(), "");
+        Info("played information, back to the menu");
+        EnterMenu(menu.id());
+        return;
+      case v1::Action::kVoicemailBoxId:
+        Voicemail(action.voicemail_box_id(), nullptr);
+        return;
+      case v1::Action::kExternalNumber:
+        RingExternal(action.external_number().e164(), action.external_number().ring_seconds(),
+                     action.external_number().on_no_answer());
+        return;
+      case v1::Action::kToOperator:
+        Info("operator");
+        if (index_.flow().operator_action().kind_case() == v1::Action::kToOperator) {
+          DeadEnd();
+          return;
+        }
+        RunAction(index_.flow().operator_action(), menu);
+        return;
+      case v1::Action::kRepeat:
+        EnterMenu(menu.id());
+        return;
+      case v1::Action::kHangup:
+        Goodbye(action.hangup().has_goodbye() ? &action.hangup().goodbye() : nullptr, "Goodbye.");
+        return;
+      case v1::Action::kOnCall: {
+        const v1::RingOnCall& on_call = action.on_call();
+        absl::StatusOr<std::string> user = deps_.schedule.OnCall(on_call.rotation_id(), now_);
+        if (!user.ok() || user->empty()) {
+          Note(absl::StrCat("nobody on call in rotation ", on_call.rotation_id()));
+          RunFallback(on_call.on_no_answer(), "");
+          return;
+        }
+        Note(absl::StrCat("on call (", on_call.rotation_id(), "): ", *user));
+        RingUser(*user, on_call.ring_seconds(), on_call.on_no_answer(), "");
+        return;
+      }
+      case v1::Action::KIND_NOT_SET:
+        break;
+    }
+    DeadEnd();
+  }
+
+  // A fallback after no answer. `user_id` names the user whose own box is the natural fallback.
+  void RunFallback(const v1::Fallback& fallback, absl::string_view user_id) {
+    if (!Hop()) return;
+    switch (fallback.target_case()) {
+      case v1::Fallback::kVoicemailBoxId:
+        Voicemail(fallback.voicemail_box_id(), nullptr);
+        return;
+      case v1::Fallback::kRingGroupId:
+        RingGroup(fallback.ring_group_id());
+        return;
+      case v1::Fallback::kUserId:
+        RingUser(fallback.user_id(), 0, v1::Fallback(), "");
+        return;
+      case v1::Fallback::kExternalNumber:
+        RingExternal(fallback.external_number(), 0, v1::Fallback());
+        return;
+      case v1::Fallback::kHangup:
+        Goodbye(nullptr, kGoodbyeText);
+        return;
+      case v1::Fallback::TARGET_NOT_SET:
+        break;
+    }
+    std::string box;
+    if (!user_id.empty()) {
+      std::optional<DirectoryUser> user = LookUp(user_id);
+      if (user.has_value()) box = user->voicemail_box_id;
+    }
+    if (box.empty()) box = index_.flow().default_voicemail_box_id();
+    if (box.empty()) {
+      Goodbye(nullptr, kGoodbyeText);
+      return;
+    }
+    Voicemail(box, nullptr);
+  }
+
+  // Anything that cannot be followed ends in the company box, else a goodbye: never silence.
+  void DeadEnd() {
+    const std::string& box = index_.flow().default_voicemail_box_id();
+    if (!box.empty() && index_.FindBox(box) != nullptr && state_.phase() != v1::PHASE_VOICEMAIL) {
+      Voicemail(box, nullptr);
+      return;
+    }
+    Goodbye(nullptr, kGoodbyeText);
+  }
+
+  // ---- Ringing --------------------------------------------------------------------------------
+  // Rings one user on all devices. DND/offline/unknown/no device: straight to the fallback.
+  void RingUser(absl::string_view user_id, int ring_seconds, const v1::Fallback& fallback,
+                absl::string_view announce_prefix) {
+    std::optional<DirectoryUser> user = LookUp(user_id);
+    std::string why;
+    if (!user.has_value()) {
+      why = "unknown";
+    } else if (user->dnd) {
+      why = "on do-not-disturb";
+    } else if (!user->online) {
+      why = "offline";
+    } else if (user->forward_to.empty() && user->softphone.empty()) {
+      why = "without a device";
+    }
+    if (!why.empty()) {
+      Note(absl::StrCat("user ", user.has_value() ? user->FullName() : std::string(user_id), " ",
+                        why, ": skipped"));
+      RunFallback(fallback, user_id);
+      return;
+    }
+    v1::Dialing dialing;
+    dialing.set_strategy(v1::SIMULTANEOUS);
+    dialing.set_ring_seconds(OrDefault(ring_seconds, kDefaultRingSeconds));
+    *dialing.mutable_on_no_answer() = ResolveUserFallback(fallback, *user);
+    dialing.set_announce(absl::StrCat(announce_prefix, user->FullName()));
+    AddLegs(*user, &dialing);
+    Dial(std::move(dialing));
+  }
+
+  void RingExternal(absl::string_view e164, int ring_seconds, const v1::Fallback& fallback) {
+    v1::Dialing dialing;
+    dialing.set_strategy(v1::SIMULTANEOUS);
+    dialing.set_ring_seconds(OrDefault(ring_seconds, kDefaultRingSeconds));
+    *dialing.mutable_on_no_answer() = ResolveGroupFallback(fallback);
+    dialing.set_announce(std::string(e164));
+    dialing.add_legs()->set_number(std::string(e164));
+    Dial(std::move(dialing));
+  }
+
+  void RingGroup(absl::string_view group_id) {
+    const v1::RingGroup* group = index_.FindGroup(group_id);
+    if (group == nullptr) {
+      Note(absl::StrCat("ring group ", group_id, " not found"));
+      DeadEnd();
+      return;
+    }
+    std::vector<DirectoryUser> eligible;
+    for (const v1::GroupMember& member : group->members()) {
+      std::string user_id;
+      if (member.member_case() == v1::GroupMember::kUserId) {
+        user_id = member.user_id();
+      } else if (member.member_case() == v1::GroupMember::kOnCallRotationId) {
+        absl::StatusOr<std::string> on_call =
+            deps_.schedule.OnCall(member.on_call_rotation_id(), now_);
+        if (!on_call.ok() || on_call->empty()) {
+          Note(absl::StrCat("nobody on call in rotation ", member.on_call_rotation_id()));
+          continue;
+        }
+        user_id = *on_call;
+        Note(absl::StrCat("on call (", member.on_call_rotation_id(), "): ", user_id));
+      }
+      if (absl::c_any_of(eligible, [&](const DirectoryUser& u) { return u.id == user_id; })) {
+        continue;
+      }
+      std::optional<DirectoryUser> user = LookUp(user_id);
+      if (!user.has_value()) {
+        Note(absl::StrCat("member ", user_id, " unknown: skipped"));
+      } else if (user->dnd || !user->online) {
+        Note(absl::StrCat("member ", user->FullName(),
+                          user->dnd ? " on do-not-disturb" : " offline", ": skipped"));
+      } else if (user->forward_to.empty() && user->softphone.empty()) {
+        Note(absl::StrCat("member ", user->FullName(), " without a device: skipped"));
+      } else {
+        eligible.push_back(std::move(*user));
+      }
+    }
+    v1::Fallback fallback = ResolveGroupFallback(group->on_no_answer());
+    if (eligible.empty()) {
+      Note(absl::StrCat("group ", group->name(), ": nobody available"));
+      RunFallback(fallback, "");
+      return;
+    }
+    v1::Dialing dialing;
+    dialing.set_ring_group_id(group->id());
+    dialing.set_strategy(group->strategy());
+    dialing.set_ring_seconds(OrDefault(group->ring_seconds(), kDefaultRingSeconds));
+    *dialing.mutable_on_no_answer() = std::move(fallback);
+    dialing.set_announce(absl::StrCat("group ", group->name()));
+    if (group->strategy() == v1::SEQUENTIAL || group->strategy() == v1::ROUND_ROBIN) {
+      size_t start = 0;
+      if (group->strategy() == v1::ROUND_ROBIN) {
+        absl::StatusOr<int64_t> next = deps_.round_robin.Next(group->id());
+        if (next.ok()) {
+          int64_t n = static_cast<int64_t>(eligible.size());
+          start = static_cast<size_t>(((*next % n) + n) % n);
+        } else {
+          Note(absl::StrCat("round robin unavailable (", next.status().message(),
+                            "): starting at the first member"));
+        }
+      }
+      std::rotate(eligible.begin(), eligible.begin() + static_cast<std::ptrdiff_t>(start),
+                  eligible.end());
+      for (const DirectoryUser& u : eligible) dialing.add_queue(u.id);
+      dialing.set_position(0);
+      AddLegs(eligible.front(), &dialing);
+    } else {
+      for (const DirectoryUser& u : eligible) AddLegs(u, &dialing);
+    }
+    Dial(std::move(dialing));
+  }
+
+  // Rings the next member of a sequential / round-robin queue, skipping anyone who became
+  // unreachable; false when the queue is exhausted.
+  bool RingNextInQueue(v1::Dialing dialing) {
+    while (dialing.position() + 1 < dialing.queue_size()) {
+      dialing.set_position(dialing.position() + 1);
+      std::optional<DirectoryUser> user = LookUp(dialing.queue(dialing.position()));
+      if (!user.has_value() || user->dnd || !user->online ||
+          (user->forward_to.empty() && user->softphone.empty())) {
+        Note(absl::StrCat("member ", dialing.queue(dialing.position()), " unavailable: skipped"));
+        continue;
+      }
+      dialing.clear_legs();
+      AddLegs(*user, &dialing);
+      Dial(std::move(dialing));
+      return true;
+    }
+    return false;
+  }
+
+  void Dial(v1::Dialing dialing) {
+    cv1::Dial* dial = out_.add_instructions()->mutable_dial();
+    dial->set_timeout_s(dialing.ring_seconds());
+    v1::PathEntry entry = Entry(v1::PATH_RING, "");
+    entry.set_ring_group_id(dialing.ring_group_id());
+    LifecycleEvent ringing{LifecycleKind::kRinging};
+    std::vector<std::string> names;
+    for (const v1::DialLeg& leg : dialing.legs()) {
+      std::vector<std::string> targets;
+      if (!leg.number().empty()) {
+        dial->add_targets()->set_number(leg.number());
+        entry.add_numbers(leg.number());
+        targets.push_back(leg.number());
+      }
+      if (!leg.client().empty()) {
+        dial->add_targets()->set_client(leg.client());
+        entry.add_numbers(absl::StrCat("client:", leg.client()));
+        targets.push_back(absl::StrCat("client:", leg.client()));
+      }
+      if (!leg.user_id().empty()) {
+        entry.add_user_ids(leg.user_id());
+        ringing.user_ids.push_back(leg.user_id());
+      }
+      names.push_back(absl::StrCat(LegName(leg), " (", absl::StrJoin(targets, ", "), ")"));
+    }
+    entry.set_text(absl::StrCat("ring ", absl::StrJoin(names, " + "),
+                                dialing.ring_group_id().empty() ? "" : " [",
+                                dialing.ring_group_id().empty() ? "" : dialing.announce(),
+                                dialing.ring_group_id().empty() ? "" : "]", ", ",
+                                dialing.ring_seconds(), " s"));
+    ringing.detail = entry.text();
+    step_.path.push_back(std::move(entry));
+    step_.events.push_back(std::move(ringing));
+    state_.set_phase(v1::PHASE_DIALING);
+    *state_.mutable_dialing() = std::move(dialing);
+  }
+
+  void OnDialResult(const cv1::DialResult& result) {
+    v1::Dialing dialing = state_.dialing();
+    if (result.status() == cv1::DIAL_ANSWERED) {
+      std::string who = WhoAnswered(dialing, result.dialed());
+      state_.set_answered_by(who);
+      state_.set_phase(v1::PHASE_BRIDGED);
+      state_.clear_dialing();
+      v1::PathEntry entry = Entry(v1::PATH_ANSWERED, absl::StrCat("answered by ", NameOf(who)));
+      if (!who.empty()) {
+        if (IsE164(who)) {
+          entry.add_numbers(who);
+        } else {
+          entry.add_user_ids(who);
+        }
+      }
+      step_.path.push_back(std::move(entry));
+      LifecycleEvent answered{LifecycleKind::kAnswered, absl::StrCat("answered by ", NameOf(who))};
+      if (!who.empty()) answered.user_ids.push_back(who);
+      answered.duration_s = result.duration_s();
+      step_.events.push_back(std::move(answered));
+      out_.add_instructions()->mutable_hangup();
+      return;
+    }
+    if (result.status() == cv1::DIAL_CANCELED) {
+      Info("caller hung up while ringing");
+      state_.set_phase(v1::PHASE_HANGING_UP);
+      state_.clear_dialing();
+      out_.add_instructions()->mutable_hangup();
+      return;
+    }
+    std::vector<std::string> names;
+    v1::PathEntry entry = Entry(v1::PATH_NO_ANSWER, "");
+    for (const v1::DialLeg& leg : dialing.legs()) {
+      names.push_back(LegName(leg));
+      if (!leg.user_id().empty()) entry.add_user_ids(leg.user_id());
+      if (!leg.number().empty()) entry.add_numbers(leg.number());
+    }
+    absl::string_view what = result.status() == cv1::DIAL_BUSY     ? "busy"
+                             : result.status() == cv1::DIAL_FAILED ? "failed"
+                                                                   : "no answer";
+    entry.set_text(absl::StrCat(what, ": ", absl::StrJoin(names, " + ")));
+    entry.set_ring_group_id(dialing.ring_group_id());
+    step_.path.push_back(std::move(entry));
+    state_.set_hops(0);
+    if ((dialing.strategy() == v1::SEQUENTIAL || dialing.strategy() == v1::ROUND_ROBIN) &&
+        RingNextInQueue(dialing)) {
+      return;
+    }
+    state_.clear_dialing();
+    std::string user_id;
+    if (dialing.ring_group_id().empty() && dialing.legs_size() == 1) {
+      user_id = dialing.legs(0).user_id();
+    }
+    RunFallback(dialing.on_no_answer(), user_id);
+  }
+
+  // ---- Dial by name ---------------------------------------------------------------------------
+  void PromptDirectory() {
+    state_.set_phase(v1::PHASE_DIRECTORY);
+    state_.clear_candidates();
+    Info("directory: spell the last name");
+    cv1::Gather* gather = out_.add_instructions()->mutable_gather();
+    gather->set_num_digits(3);
+    gather->set_timeout_s(kDefaultMenuTimeoutS + 3);
+    SetSay(kDirectoryText, nullptr, gather->add_prompts());
+  }
+
+  void OnDirectoryDigits(const cv1::DigitsGathered& digits) {
+    state_.set_hops(0);
+    const v1::DirectoryLookup& lookup = state_.directory();
+    std::string spelled = digits.digits();
+    std::vector<DirectoryUser> matches;
+    if (!spelled.empty() && !digits.timed_out()) {
+      absl::StatusOr<std::vector<DirectoryUser>> users = deps_.directory.ListUsers();
+      if (!users.ok()) {
+        Note(absl::StrCat("directory unavailable: ", users.status().message()));
+      } else {
+        for (DirectoryUser& u : *users) {
+          if (lookup.user_ids_size() > 0 && !absl::c_linear_search(lookup.user_ids(), u.id)) {
+            continue;
+          }
+          if (absl::StartsWith(KeypadDigits(u.last_name), spelled)) matches.push_back(std::move(u));
+        }
+      }
+    }
+    v1::PathEntry key = Entry(v1::PATH_KEY, spelled.empty() || digits.timed_out()
+                                                ? std::string("directory: no input")
+                                                : absl::StrCat("directory: spelled ", spelled));
+    key.set_key(spelled);
+    key.set_menu_id(state_.menu_id());
+    step_.path.push_back(std::move(key));
+    absl::c_sort(matches, [](const DirectoryUser& a, const DirectoryUser& b) {
+      return std::tie(a.last_name, a.first_name, a.id) < std::tie(b.last_name, b.first_name, b.id);
+    });
+    if (matches.size() > static_cast<size_t>(CallEngine::kMaxDirectoryMatches)) {
+      matches.resize(CallEngine::kMaxDirectoryMatches);
+    }
+    if (matches.empty()) {
+      DirectoryRetry(kNoMatchText);
+      return;
+    }
+    if (matches.size() == 1) {
+      ConnectTo(matches.front());
+      return;
+    }
+    state_.set_phase(v1::PHASE_DIRECTORY_CHOICE);
+    state_.set_attempts(0);
+    state_.clear_candidates();
+    for (const DirectoryUser& u : matches) state_.add_candidates(u.id);
+    RenderChoices(matches);
+  }
+
+  void RenderChoices(const std::vector<DirectoryUser>& matches) {
+    std::vector<std::string> parts;
+    for (size_t i = 0; i < matches.size(); ++i) {
+      parts.push_back(absl::StrCat("For ", matches[i].FullName(), ", press ", i + 1, "."));
+    }
+    std::string text = absl::StrJoin(parts, " ");
+    Info(absl::StrCat("directory: ", text));
+    cv1::Gather* gather = out_.add_instructions()->mutable_gather();
+    gather->set_num_digits(1);
+    gather->set_timeout_s(kDefaultMenuTimeoutS);
+    SetSay(text, nullptr, gather->add_prompts());
+  }
+
+  void OnDirectoryChoice(const cv1::DigitsGathered& digits) {
+    state_.set_hops(0);
+    int choice = 0;
+    if (!digits.timed_out() && digits.digits().size() == 1 &&
+        absl::ascii_isdigit(static_cast<unsigned char>(digits.digits()[0]))) {
+      choice = digits.digits()[0] - '0';
+    }
+    const bool no_input = digits.digits().empty() || digits.timed_out();
+    v1::PathEntry key =
+        Entry(v1::PATH_KEY, no_input ? std::string("directory choice: no input")
+                                     : absl::StrCat("directory choice ", digits.digits()));
+    key.set_key(digits.digits());
+    key.set_menu_id(state_.menu_id());
+    step_.path.push_back(std::move(key));
+    if (choice >= 1 && choice <= state_.candidates_size()) {
+      std::optional<DirectoryUser> user = LookUp(state_.candidates(choice - 1));
+      if (user.has_value()) {
+        state_.clear_candidates();
+        ConnectTo(*user);
+        return;
+      }
+    }
+    state_.set_attempts(state_.attempts() + 1);
+    if (state_.attempts() >= OrDefault(state_.directory().max_attempts(), kDefaultMaxAttempts)) {
+      DirectoryGiveUp();
+      return;
+    }
+    std::vector<DirectoryUser> matches;
+    for (const std::string& id : state_.candidates()) {
+      std::optional<DirectoryUser> user = LookUp(id);
+      if (user.has_value()) matches.push_back(std::move(*user));
+    }
+    SetSay(kInvalidText, nullptr, out_.add_instructions()->mutable_say());
+    RenderChoices(matches);
+  }
+
+  void DirectoryRetry(absl::string_view text) {
+    state_.set_attempts(state_.attempts() + 1);
+    if (state_.attempts() >= OrDefault(state_.directory().max_attempts(), kDefaultMaxAttempts)) {
+      DirectoryGiveUp();
+      return;
+    }
+    SetSay(text, nullptr, out_.add_instructions()->mutable_say());
+    Info(std::string(text));
+    PromptDirectory();
+  }
+
+  void DirectoryGiveUp() {
+    Note("directory: attempts exhausted, default action");
+    state_.set_attempts(0);
+    state_.clear_candidates();
+    state_.clear_directory();
+    const v1::Menu* menu = index_.FindMenu(state_.menu_id());
+    if (menu == nullptr) {
+      DeadEnd();
+      return;
+    }
+    RunAction(menu->default_action(), *menu);
+  }
+
+  void ConnectTo(const DirectoryUser& user) {
+    std::string text = absl::StrCat("Connecting you to ", user.FullName(), ".");
+    SetSay(text, nullptr, out_.add_instructions()->mutable_say());
+    Info(text);
+    int ring_seconds = state_.directory().ring_seconds();
+    state_.clear_directory();
+    state_.clear_candidates();
+    state_.set_attempts(0);
+    RingUser(user.id, ring_seconds, v1::Fallback(), "");
+  }
+
+  // ---- Voicemail and endings ------------------------------------------------------------------
+  void Voicemail(absl::string_view box_id, const v1::Greeting* greeting_override) {
+    const v1::VoicemailBox* box = index_.FindBox(box_id);
+    if (box == nullptr) {
+      Note(absl::StrCat("voicemail box ", box_id, " not found"));
+      Goodbye(nullptr, kGoodbyeText);
+      return;
+    }
+    state_.set_phase(v1::PHASE_VOICEMAIL);
+    state_.set_voicemail_box_id(box->id());
+    v1::PathEntry entry = Entry(
+        v1::PATH_VOICEMAIL,
+        absl::StrCat("voicemail box ", box->name().empty() ? box->id() : box->name()));
+    entry.set_voicemail_box_id(box->id());
+    step_.path.push_back(std::move(entry));
+    const v1::Greeting* greeting = greeting_override != nullptr ? greeting_override
+                                   : box->has_greeting()        ? &box->greeting()
+                                                                : nullptr;
+    SayGreetingOr(greeting, kVoicemailText);
+    cv1::Record* record = out_.add_instructions()->mutable_record();
+    record->set_max_length_s(OrDefault(box->max_length_s(), kDefaultVoicemailMaxS));
+  }
+
+  void OnRecording(const cv1::RecordingReady& recording) {
+    LifecycleEvent left{LifecycleKind::kVoicemailLeft,
+                        absl::StrCat("voicemail left in ", state_.voicemail_box_id())};
+    left.voicemail_box_id = state_.voicemail_box_id();
+    left.recording_id = recording.recording_id();
+    left.recording_url = recording.url();
+    left.duration_s = recording.duration_s();
+    step_.events.push_back(std::move(left));
+    state_.set_recording_received(true);
+    Info(absl::StrCat("message recorded (", recording.duration_s(), " s)"));
+    if (state_.phase() == v1::PHASE_ENDED) {
+      // The recording arrived after the hang-up (Telnyx saves it then): the call's status
+      // becomes voicemail.
+      state_.set_status(v1::VOICEMAIL);
+      step_.final_status = v1::VOICEMAIL;
+      step_.answered_by = state_.answered_by();
+      out_.add_instructions()->mutable_hangup();
+      return;
+    }
+    Goodbye(nullptr, kThanksText);
+    state_.set_phase(v1::PHASE_RECORDED);
+  }
+
+  void Goodbye(const v1::Greeting* greeting, absl::string_view default_text) {
+    SayGreetingOr(greeting, default_text);
+    out_.add_instructions()->mutable_hangup();
+    state_.set_phase(v1::PHASE_HANGING_UP);
+    step_.path.push_back(Entry(v1::PATH_INFO, "hang up"));
+  }
+
+  void OnCompleted(const cv1::CallCompleted& completed) {
+    v1::CallStatus status = v1::MISSED;
+    if (!state_.answered_by().empty()) {
+      status = v1::COMPLETED;
+    } else if (state_.recording_received()) {
+      status = v1::VOICEMAIL;
+    } else if (completed.reason() == cv1::CALL_END_BUSY) {
+      status = v1::BUSY;
+    } else if (completed.reason() == cv1::CALL_END_FAILED) {
+      status = v1::FAILED;
+    }
+    state_.set_phase(v1::PHASE_ENDED);
+    state_.clear_dialing();
+    state_.clear_candidates();
+    state_.set_status(status);
+    v1::PathEntry entry = Entry(v1::PATH_END, absl::StrCat("ended: ", StatusName(status)));
+    entry.set_status(status);
+    step_.path.push_back(std::move(entry));
+    if (status == v1::MISSED) {
+      step_.events.push_back(LifecycleEvent{LifecycleKind::kMissed, "missed"});
+    }
+    LifecycleEvent ended{LifecycleKind::kEnded, StatusName(status)};
+    ended.duration_s = completed.duration_s();
+    if (!state_.answered_by().empty()) ended.user_ids.push_back(state_.answered_by());
+    step_.events.push_back(std::move(ended));
+    step_.final_status = status;
+    step_.answered_by = state_.answered_by();
+    out_.add_instructions()->mutable_hangup();
+  }
+
+  Step Finish(absl::string_view dedupe_key) {
+    if (!dedupe_key.empty()) {
+      state_.add_recent_event_keys(std::string(dedupe_key));
+      while (state_.recent_event_keys_size() > CallEngine::kMaxRecentEventKeys) {
+        state_.mutable_recent_event_keys()->erase(state_.mutable_recent_event_keys()->begin());
+      }
+    }
+    state_.set_seq(state_.seq() + 1);
+    out_.set_id(absl::StrCat(SafeId(state_.call_id()), "-", state_.seq()));
+    *state_.mutable_last_instructions() = out_;
+    step_.instructions = std::move(out_);
+    step_.state = std::move(state_);
+    step_.changed = true;
+    return std::move(step_);
+  }
+
+ private:
+  // Counts an action taken without caller input; past kMaxHops the call ends safely.
+  bool Hop() {
+    state_.set_hops(state_.hops() + 1);
+    if (state_.hops() <= CallEngine::kMaxHops) return true;
+    Note("too many steps without caller input: ending the call");
+    Goodbye(nullptr, kGoodbyeText);
+    return false;
+  }
+
+  std::optional<DirectoryUser> LookUp(absl::string_view user_id) {
+    if (user_id.empty()) return std::nullopt;
+    absl::StatusOr<std::optional<DirectoryUser>> user = deps_.directory.FindUser(user_id);
+    if (!user.ok()) {
+      Note(absl::StrCat("directory unavailable for ", user_id, ": ", user.status().message()));
+      return std::nullopt;
+    }
+    return *user;
+  }
+
+  v1::Fallback ResolveUserFallback(const v1::Fallback& fallback, const DirectoryUser& user) {
+    if (fallback.target_case() != v1::Fallback::TARGET_NOT_SET) return fallback;
+    v1::Fallback out;
+    if (!user.voicemail_box_id.empty() && index_.FindBox(user.voicemail_box_id) != nullptr) {
+      out.set_voicemail_box_id(user.voicemail_box_id);
+    } else {
+      return ResolveGroupFallback(fallback);
+    }
+    return out;
+  }
+
+  v1::Fallback ResolveGroupFallback(const v1::Fallback& fallback) {
+    if (fallback.target_case() != v1::Fallback::TARGET_NOT_SET) return fallback;
+    v1::Fallback out;
+    if (!index_.flow().default_voicemail_box_id().empty()) {
+      out.set_voicemail_box_id(index_.flow().default_voicemail_box_id());
+    } else {
+      out.set_hangup(true);
+    }
+    return out;
+  }
+
+  static void AddLegs(const DirectoryUser& user, v1::Dialing* dialing) {
+    v1::DialLeg* leg = dialing->add_legs();
+    leg->set_user_id(user.id);
+    leg->set_number(user.forward_to);
+    leg->set_client(user.softphone);
+  }
+
+  std::string WhoAnswered(const v1::Dialing& dialing, absl::string_view dialed) {
+    absl::string_view client = dialed;
+    absl::ConsumePrefix(&client, "client:");
+    for (const v1::DialLeg& leg : dialing.legs()) {
+      if ((!leg.number().empty() && leg.number() == dialed) ||
+          (!leg.client().empty() && leg.client() == client)) {
+        return leg.user_id().empty() ? leg.number() : leg.user_id();
+      }
+    }
+    if (dialing.legs_size() == 1) {
+      const v1::DialLeg& leg = dialing.legs(0);
+      return leg.user_id().empty() ? leg.number() : leg.user_id();
+    }
+    return std::string(dialed);
+  }
+
+  std::string LegName(const v1::DialLeg& leg) {
+    if (leg.user_id().empty()) return leg.number();
+    return NameOf(leg.user_id());
+  }
+
+  std::string NameOf(absl::string_view who) {
+    if (who.empty()) return "unknown";
+    if (IsE164(who)) return std::string(who);
+    absl::StatusOr<std::optional<DirectoryUser>> user = deps_.directory.FindUser(who);
+    if (user.ok() && user->has_value()) return (*user)->FullName();
+    return std::string(who);
+  }
+
+  static std::string MenuName(const v1::Menu& menu) {
+    return menu.name().empty() ? menu.id() : absl::StrCat(menu.name(), " (", menu.id(), ")");
+  }
+
+  void KeyEntry(const v1::Menu& menu, absl::string_view key, std::string text) {
+    v1::PathEntry entry = Entry(v1::PATH_KEY, std::move(text));
+    entry.set_menu_id(menu.id());
+    entry.set_key(std::string(key));
+    step_.path.push_back(std::move(entry));
+  }
+
+  void Note(std::string text) { step_.path.push_back(Entry(v1::PATH_INFO, std::move(text))); }
+  void Info(std::string text) { Note(std::move(text)); }
+
+  // Voice for a prompt: the greeting's, then the flow's, then the company's.
+  void Voice(const v1::Greeting* g, std::string* voice, std::string* language) const {
+    const v1::VoiceSettings& flow = index_.flow().voice();
+    const v1::VoiceSettings& company = index_.bundle().company_voice();
+    *voice = g != nullptr && !g->voice().empty() ? g->voice()
+             : !flow.voice().empty()             ? flow.voice()
+                                                 : company.voice();
+    *language = g != nullptr && !g->language().empty() ? g->language()
+                : !flow.language().empty()             ? flow.language()
+                                                       : company.language();
+  }
+
+  void SetSay(absl::string_view text, const v1::Greeting* g, cv1::Say* say) const {
+    say->set_text(std::string(text));
+    std::string voice, language;
+    Voice(g, &voice, &language);
+    say->set_voice(voice);
+    say->set_language(language);
+  }
+  void SetSay(absl::string_view text, const v1::Greeting* g, cv1::Prompt* prompt) const {
+    SetSay(text, g, prompt->mutable_say());
+  }
+
+  // Fills `prompt` from a greeting (Play when its audio resolves, else Say); records the path.
+  void AddPrompt(const v1::Greeting& g, cv1::Prompt* prompt) {
+    if (!g.audio_id().empty()) {
+      absl::StatusOr<std::string> url = deps_.greetings.Url(g.audio_id());
+      if (url.ok()) {
+        prompt->mutable_play()->set_url(*url);
+        step_.path.push_back(Entry(v1::PATH_GREETING, absl::StrCat("audio ", g.audio_id())));
+        return;
+      }
+    }
+    if (g.text().empty()) return;
+    SetSay(g.text(), &g, prompt);
+    step_.path.push_back(Entry(v1::PATH_GREETING, g.text()));
+  }
+
+  // A top-level Say/Play of `g`, or of `default_text` when `g` is null or empty.
+  void SayGreetingOr(const v1::Greeting* g, absl::string_view default_text) {
+    cv1::Prompt prompt;
+    if (g != nullptr) AddPrompt(*g, &prompt);
+    if (prompt.prompt_case() == cv1::Prompt::PROMPT_NOT_SET) {
+      if (default_text.empty()) return;
+      SetSay(default_text, nullptr, &prompt);
+      step_.path.push_back(Entry(v1::PATH_GREETING, std::string(default_text)));
+    }
+    cv1::Instruction* instruction = out_.add_instructions();
+    if (prompt.has_play()) {
+      *instruction->mutable_play() = prompt.play();
+    } else {
+      *instruction->mutable_say() = prompt.say();
+    }
+  }
+
+  const FlowIndex& index_;
+  const EngineDeps& deps_;
+  v1::CallState state_;
+  absl::Time now_;
+  cv1::CallInstructions out_;
+  Step step_;
+};
+
+}  // namespace
+
+absl::string_view LifecycleName(LifecycleKind kind) {
+  switch (kind) {
+    case LifecycleKind::kRouted: return "routed";
+    case LifecycleKind::kRinging: return "ringing";
+    case LifecycleKind::kAnswered: return "answered";
+    case LifecycleKind::kMissed: return "missed";
+    case LifecycleKind::kVoicemailLeft: return "voicemail_left";
+    case LifecycleKind::kEnded: return "ended";
+  }
+  return "unknown";
+}
+
+CallEngine::CallEngine(const v1::FlowBundle& bundle, EngineDeps deps)
+    : bundle_(bundle), index_(bundle), deps_(deps) {}
+
+Step CallEngine::Unchanged(const v1::CallState& state) {
+  Step step;
+  step.state = state;
+  step.instructions = state.last_instructions();
+  step.changed = false;
+  return step;
+}
+
+absl::StatusOr<Step> CallEngine::Start(const CallFacts& facts) const {
+  if (facts.call_id.empty()) return absl::InvalidArgumentError("call_id: required");
+  const v1::Flow& flow = bundle_.flow();
+  if (flow.kind_case() == v1::Flow::KIND_NOT_SET) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("flow ", flow.id(), ": no menus or direct line"));
+  }
+  v1::CallState state;
+  state.set_call_id(facts.call_id);
+  state.set_company_id(facts.company_id);
+  state.set_flow_id(flow.id());
+  state.set_flow_version(flow.version());
+  state.set_from(facts.from);
+  state.set_to(facts.to);
+  state.set_started_at_unix(absl::ToUnixSeconds(facts.at));
+  Transition t(index_, deps_, std::move(state), facts.at);
+  t.StartCall();
+  return t.Finish("");
+}
+
+absl::StatusOr<Step> CallEngine::OnEvent(const v1::CallState& state,
+                                         const carrier::v1::CarrierEvent& event,
+                                         absl::Time now) const {
+  if (state.flow_id() != bundle_.flow().id() || state.flow_version() != bundle_.flow().version()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("call ", state.call_id(), " runs flow ", state.flow_id(), " v",
+                     state.flow_version(), ", not ", bundle_.flow().id(), " v",
+                     bundle_.flow().version()));
+  }
+  if (!event.dedupe_key().empty() &&
+      absl::c_linear_search(state.recent_event_keys(), event.dedupe_key())) {
+    return Unchanged(state);
+  }
+  Transition t(index_, deps_, state, now);
+  const v1::CallPhase phase = state.phase();
+  switch (event.kind_case()) {
+    case carrier::v1::CarrierEvent::kDigitsGathered:
+      if (phase == v1::PHASE_MENU) {
+        t.OnMenuDigits(event.digits_gathered());
+      } else if (phase == v1::PHASE_DIRECTORY) {
+        t.OnDirectoryDigits(event.digits_gathered());
+      } else if (phase == v1::PHASE_DIRECTORY_CHOICE) {
+        t.OnDirectoryChoice(event.digits_gathered());
+      } else {
+        return Unchanged(state);
+      }
+      break;
+    case carrier::v1::CarrierEvent::kDialResult:
+      if (phase != v1::PHASE_DIALING ||
+          event.dial_result().status() == carrier::v1::DIAL_STATUS_UNSPECIFIED) {
+        return Unchanged(state);
+      }
+      t.OnDialResult(event.dial_result());
+      break;
+    case carrier::v1::CarrierEvent::kRecordingReady:
+      if (phase == v1::PHASE_VOICEMAIL ||
+          (phase == v1::PHASE_ENDED && !state.voicemail_box_id().empty() &&
+           !state.recording_received() && state.answered_by().empty())) {
+        t.OnRecording(event.recording_ready());
+      } else {
+        return Unchanged(state);
+      }
+      break;
+    case carrier::v1::CarrierEvent::kCallCompleted:
+      if (phase == v1::PHASE_ENDED) return Unchanged(state);
+      t.OnCompleted(event.call_completed());
+      break;
+    default:
+      return Unchanged(state);
+  }
+  return t.Finish(event.dedupe_key());
+}
+
+}  // namespace switchboard::routing

@@ -1,0 +1,111 @@
+// The live call engine: a pure state machine over one flow. No I/O of its own; it asks the
+// ports of interfaces.h (directory, schedule oracle, round robin, caller matcher, greeting URLs).
+//
+//   Start(facts)                  -> Step   (a new call: greeting/menu, direct line, smart routing)
+//   OnEvent(state, event, now)    -> Step   (DigitsGathered, DialResult, RecordingReady,
+//                                            CallCompleted; anything else is ignored)
+//
+// A Step carries the new CallState (the service stores it, e.g. in Redis), the CallInstructions to
+// answer the carrier with, the path entries and lifecycle events produced by the transition, and,
+// when the call ended (or its status changed after the end), the final status and answered_by.
+//
+// Idempotence: an event whose dedupe key was already seen, or that does not fit the call's phase
+// (a stale DialResult, a DigitsGathered while ringing, a second CallCompleted, a redelivered
+// CallIncoming, ...), returns Unchanged(state): changed=false, the same state, and the call's last
+// instructions to replay, with no path entries or events.
+//
+// Failures of the ports never leave a caller in silence: a directory error makes the user
+// unreachable (next member / fallback), a schedule error counts as open, a round-robin error
+// starts at member 0, an unresolvable greeting audio falls back to its text.
+//
+// Errors (Status): INVALID_ARGUMENT for facts without a call id or a flow without a kind;
+// FAILED_PRECONDITION when the state belongs to another flow id or version than the engine's.
+//
+// Thread-safety: a CallEngine holds references to the bundle and the ports and no mutable state;
+// it may be used from several threads if the ports allow it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "services/routing/flow_index.h"
+#include "services/routing/interfaces.h"
+#include "switchboard/carrier/v1/carrier.pb.h"
+#include "switchboard/routing/v1/call.pb.h"
+#include "switchboard/routing/v1/flow.pb.h"
+
+namespace switchboard::routing {
+
+// What is known when a call comes in.
+struct CallFacts {
+  std::string call_id;  // required; the service's id for the call
+  std::string company_id;
+  std::string from;  // caller, E.164 when known
+  std::string to;    // the company number called
+  absl::Time at;     // when the call arrived (schedule and on-call are evaluated at it)
+};
+
+enum class LifecycleKind { kRouted, kRinging, kAnswered, kMissed, kVoicemailLeft, kEnded };
+absl::string_view LifecycleName(LifecycleKind kind);
+
+// A calls.v1 event to emit (through the outbox) for a transition.
+struct LifecycleEvent {
+  LifecycleKind kind;
+  std::string detail;                 // human readable
+  std::vector<std::string> user_ids;  // ringing: who; answered: who answered
+  std::string voicemail_box_id;       // voicemail_left
+  std::string recording_id;           // voicemail_left
+  std::string recording_url;          // voicemail_left
+  // voicemail_left: message length; ended: call length; answered: talk time (Twilio and Telnyx
+  // report a Dial's outcome when the dialled leg ends, so answered_at = now - duration_s).
+  int duration_s = 0;
+};
+
+struct Step {
+  v1::CallState state;
+  carrier::v1::CallInstructions instructions;
+  std::vector<v1::PathEntry> path;
+  std::vector<LifecycleEvent> events;
+  std::optional<v1::CallStatus> final_status;
+  std::string answered_by;  // user id or E.164; with final_status
+  bool changed = false;     // false: the event was a duplicate or stale; nothing to store
+};
+
+struct EngineDeps {
+  const Directory& directory;
+  ScheduleOracle& schedule;
+  RoundRobin& round_robin;
+  CallerMatcher& callers;
+  const GreetingUrlResolver& greetings;
+};
+
+class CallEngine {
+ public:
+  // Without transitions that take no caller input (fallback -> group -> fallback ...), a flow
+  // that passed validation cannot loop; this bound guards an unvalidated one.
+  static constexpr int kMaxHops = 16;
+  static constexpr int kMaxRecentEventKeys = 8;
+  static constexpr int kMaxDirectoryMatches = 9;
+
+  // `bundle` and the ports must outlive the engine.
+  CallEngine(const v1::FlowBundle& bundle, EngineDeps deps);
+
+  [[nodiscard]] absl::StatusOr<Step> Start(const CallFacts& facts) const;
+  [[nodiscard]] absl::StatusOr<Step> OnEvent(const v1::CallState& state,
+                                             const carrier::v1::CarrierEvent& event,
+                                             absl::Time now) const;
+
+  // The answer to an event that changes nothing: same state, last instructions.
+  static Step Unchanged(const v1::CallState& state);
+
+ private:
+  const v1::FlowBundle& bundle_;
+  FlowIndex index_;
+  EngineDeps deps_;
+};
+
+}  // namespace switchboard::routing

@@ -1,0 +1,228 @@
+#include "services/routing/live_ports.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "libs/common/log.h"
+#include "services/routing/oncall.h"
+
+namespace switchboard::routing {
+
+// ---- CallStateCache: value = "<call_id>|<line_id>|<serialized CallState>" -----------------------
+
+std::string CallStateCache::Encode(const CachedCall& call) {
+  std::string out = absl::StrCat(call.call_id, "|", call.line_id, "|");
+  out += call.state.SerializeAsString();
+  return out;
+}
+
+std::optional<CachedCall> CallStateCache::Decode(absl::string_view value) {
+  const size_t a = value.find('|');
+  if (a == absl::string_view::npos) return std::nullopt;
+  const size_t b = value.find('|', a + 1);
+  if (b == absl::string_view::npos) return std::nullopt;
+  CachedCall c;
+  c.call_id = std::string(value.substr(0, a));
+  c.line_id = std::string(value.substr(a + 1, b - a - 1));
+  const absl::string_view state = value.substr(b + 1);
+  if (!c.state.ParseFromArray(state.data(), static_cast<int>(state.size()))) return std::nullopt;
+  if (c.call_id.empty() || c.state.call_id().empty()) return std::nullopt;
+  return c;
+}
+
+std::optional<CachedCall> CallStateCache::Get(absl::string_view call_key) {
+  absl::StatusOr<std::optional<std::string>> v = redis_.Get(absl::StrCat("call:", call_key));
+  if (!v.ok() || !v->has_value()) return std::nullopt;
+  return Decode(**v);
+}
+
+absl::Status CallStateCache::Put(absl::string_view call_key, const CachedCall& call) {
+  return redis_.Set(absl::StrCat("call:", call_key), Encode(call), ttl_);
+}
+
+// ---- RedisRoundRobin ----------------------------------------------------------------------------
+
+absl::StatusOr<int64_t> RedisRoundRobin::Next(absl::string_view ring_group_id) {
+  absl::StatusOr<int64_t> v = redis_.Incr(absl::StrCat("rr:", company_id_, ":", ring_group_id));
+  if (!v.ok()) return v.status();
+  return *v - 1;
+}
+
+// ---- ConfigCache --------------------------------------------------------------------------------
+
+ConfigCache::ConfigCache(PgStore& store, CompanyInfoSource& companies, const Clock& clock,
+                         absl::Duration ttl, std::string fallback_zone)
+    : store_(store),
+      companies_(companies),
+      clock_(clock),
+      ttl_(ttl),
+      fallback_zone_(std::move(fallback_zone)) {}
+
+absl::StatusOr<std::shared_ptr<const CompanySnapshot>> ConfigCache::Get(
+    absl::string_view company_id) {
+  const absl::Time now = clock_.Now();
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(company_id);
+    if (it != entries_.end() && now - it->second.loaded_at < ttl_) return it->second.snapshot;
+  }
+  auto snap = std::make_shared<CompanySnapshot>();
+  snap->company_id = std::string(company_id);
+  absl::StatusOr<CompanyConfig> config = store_.LoadCompanyConfig(company_id);
+  if (!config.ok()) return config.status();
+  snap->config = std::move(*config);
+  bool cacheable = true;
+  absl::StatusOr<CompanyInfo> info = companies_.Company(company_id);
+  if (!info.ok()) {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(company_id);
+    if (it != entries_.end()) {  // keep the last known zone and state
+      info = CompanyInfo{.time_zone = it->second.snapshot->zone_name,
+                         .state = it->second.snapshot->state};
+    }
+  }
+  absl::StatusOr<absl::TimeZone> zone =
+      info.ok() ? LoadZone(info->time_zone) : absl::StatusOr<absl::TimeZone>(info.status());
+  if (!zone.ok()) {
+    log::Warn("company time zone unavailable; using the fallback zone",
+              {{"company_id", std::string(company_id)},
+               {"error", std::string(zone.status().message())},
+               {"fallback", fallback_zone_}});
+    cacheable = false;
+    zone = LoadZone(fallback_zone_);
+    if (!zone.ok()) zone = absl::UTCTimeZone();
+    snap->zone_name = fallback_zone_;
+  } else {
+    snap->zone_name = info->time_zone;
+  }
+  if (info.ok()) snap->state = info->state;
+  snap->zone = *zone;
+  for (const v1::NamedSchedule& s : snap->config.schedules) {
+    absl::StatusOr<CompiledSchedule> compiled = CompiledSchedule::Compile(s.schedule());
+    if (compiled.ok()) snap->schedules.emplace(s.id(), std::move(*compiled));
+  }
+  for (const v1::NamedRotation& r : snap->config.rotations) {
+    snap->rotations.emplace(r.id(), r.rotation());
+  }
+  std::shared_ptr<const CompanySnapshot> out = std::move(snap);
+  if (cacheable) {
+    absl::MutexLock lock(&mu_);
+    entries_[std::string(company_id)] = Entry{out, now};
+  }
+  return out;
+}
+
+void ConfigCache::Invalidate(absl::string_view company_id) {
+  absl::MutexLock lock(&mu_);
+  entries_.erase(company_id);
+}
+
+// ---- DirectoryCache -----------------------------------------------------------------------------
+
+absl::StatusOr<std::shared_ptr<const UserList>> DirectoryCache::Get(
+    absl::string_view company_id) {
+  const absl::Time now = clock_.Now();
+  std::shared_ptr<const UserList> stale;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(company_id);
+    if (it != entries_.end()) {
+      if (it->second.users == nullptr) {
+        if (now - it->second.loaded_at < std::min(ttl_, absl::Seconds(2))) return it->second.error;
+      } else if (now - it->second.loaded_at < ttl_) {
+        return it->second.users;
+      } else {
+        stale = it->second.users;
+      }
+    }
+  }
+  absl::StatusOr<UserList> users = source_.LoadUsers(company_id);
+  if (!users.ok()) {
+    if (stale != nullptr) {
+      log::Warn("directory refresh failed; using the last list",
+                {{"company_id", std::string(company_id)},
+                 {"error", std::string(users.status().message())}});
+      return stale;
+    }
+    absl::MutexLock lock(&mu_);
+    entries_[std::string(company_id)] = Entry{nullptr, now, users.status()};
+    return users.status();
+  }
+  auto fresh = std::make_shared<const UserList>(std::move(*users));
+  absl::MutexLock lock(&mu_);
+  entries_[std::string(company_id)] = Entry{fresh, now};
+  return fresh;
+}
+
+void DirectoryCache::Invalidate(absl::string_view company_id) {
+  absl::MutexLock lock(&mu_);
+  entries_.erase(company_id);
+}
+
+void InvalidateOnIdentityEvent(absl::string_view company_id, DirectoryCache& directory,
+                               ConfigCache& config) {
+  if (company_id.empty()) return;
+  directory.Invalidate(company_id);
+  config.Invalidate(company_id);  // the time zone may have changed
+}
+
+// ---- CallDirectory ------------------------------------------------------------------------------
+
+CallDirectory::CallDirectory(std::shared_ptr<const UserList> users,
+                             const std::vector<v1::VoicemailBox>& boxes)
+    : users_(std::move(users)) {
+  for (const v1::VoicemailBox& b : boxes) {
+    if (b.owner_case() == v1::VoicemailBox::kUserId && !b.user_id().empty()) {
+      box_of_user_.emplace(b.user_id(), b.id());
+    }
+  }
+}
+
+DirectoryUser CallDirectory::WithBox(const DirectoryUser& u) const {
+  DirectoryUser out = u;
+  auto it = box_of_user_.find(u.id);
+  if (it != box_of_user_.end()) out.voicemail_box_id = it->second;
+  return out;
+}
+
+absl::StatusOr<std::optional<DirectoryUser>> CallDirectory::FindUser(
+    absl::string_view user_id) const {
+  if (users_ == nullptr) return absl::UnavailableError("directory unavailable");
+  for (const DirectoryUser& u : *users_) {
+    if (u.id == user_id) return std::optional<DirectoryUser>(WithBox(u));
+  }
+  return std::optional<DirectoryUser>();
+}
+
+absl::StatusOr<std::vector<DirectoryUser>> CallDirectory::ListUsers() const {
+  if (users_ == nullptr) return absl::UnavailableError("directory unavailable");
+  std::vector<DirectoryUser> out;
+  out.reserve(users_->size());
+  for (const DirectoryUser& u : *users_) out.push_back(WithBox(u));
+  return out;
+}
+
+// ---- SnapshotScheduleOracle ---------------------------------------------------------------------
+
+absl::StatusOr<ScheduleAnswer> SnapshotScheduleOracle::At(absl::string_view schedule_id,
+                                                          absl::Time t) {
+  auto it = snapshot_->schedules.find(schedule_id);
+  if (it == snapshot_->schedules.end()) {
+    return absl::NotFoundError(absl::StrCat("schedule ", schedule_id, " not found"));
+  }
+  absl::StatusOr<ScheduleDecision> d = it->second.Evaluate(snapshot_->zone, t);
+  if (!d.ok()) return d.status();
+  return ScheduleAnswer{d->open, std::string(ScheduleReasonName(d->reason)), d->detail};
+}
+
+absl::StatusOr<std::string> SnapshotScheduleOracle::OnCall(absl::string_view rotation_id,
+                                                           absl::Time t) {
+  auto it = snapshot_->rotations.find(rotation_id);
+  if (it == snapshot_->rotations.end()) {
+    return absl::NotFoundError(absl::StrCat("rotation ", rotation_id, " not found"));
+  }
+  return OnCallUserAt(it->second, snapshot_->zone, t);
+}
+
+}  // namespace switchboard::routing

@@ -1,0 +1,161 @@
+// The live implementations of the core's ports (interfaces.h) and the service's caches:
+//
+//   CallStateCache  - a live call's state in Redis ("call:<call_key>", TTL), a cache of the call
+//                     log's copy in Postgres: every error is a miss (the caller reads Postgres).
+//   RedisRoundRobin - RoundRobin as Redis INCR "rr:<company>:<group>": shared by the replicas,
+//                     survives restarts. Per call (holds the company).
+//   CompanySnapshot - a company's ring groups, boxes, compiled schedules, rotations and time zone,
+//                     loaded together (ConfigCache, TTL per company, invalidated by local saves).
+//   DirectoryCache  - the company's users (DirectorySource), TTL per company.
+//   CallDirectory   - Directory over a users snapshot, with each user's own voicemail box.
+//   SnapshotScheduleOracle - ScheduleOracle over a snapshot (schedule.h / oncall.h, company zone).
+//
+// Thread-safety: the caches are thread-safe; snapshots are immutable; the per-call objects
+// (RedisRoundRobin, CallDirectory, SnapshotScheduleOracle) are used by one call at a time.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "libs/cache/redis_pool.h"
+#include "libs/common/clock.h"
+#include "services/routing/interfaces.h"
+#include "services/routing/pg_store.h"
+#include "services/routing/schedule.h"
+#include "services/routing/service_ports.h"
+#include "switchboard/routing/v1/call.pb.h"
+
+namespace switchboard::routing {
+
+struct CachedCall {
+  std::string call_id;  // call log row id
+  std::string line_id;
+  v1::CallState state;
+};
+
+class CallStateCache {
+ public:
+  CallStateCache(cache::RedisPool& redis, absl::Duration ttl) : redis_(redis), ttl_(ttl) {}
+  // nullopt on a miss, an error or an unreadable value.
+  std::optional<CachedCall> Get(absl::string_view call_key);
+  // Best effort: an error is returned for logging only.
+  absl::Status Put(absl::string_view call_key, const CachedCall& call);
+
+  static std::string Encode(const CachedCall& call);
+  static std::optional<CachedCall> Decode(absl::string_view value);
+
+ private:
+  cache::RedisPool& redis_;
+  absl::Duration ttl_;
+};
+
+class RedisRoundRobin final : public RoundRobin {
+ public:
+  RedisRoundRobin(cache::RedisPool& redis, std::string company_id)
+      : redis_(redis), company_id_(std::move(company_id)) {}
+  // INCR - 1: 0, 1, 2, ... Errors are Redis's (the engine then starts at member 0).
+  absl::StatusOr<int64_t> Next(absl::string_view ring_group_id) override;
+
+ private:
+  cache::RedisPool& redis_;
+  std::string company_id_;
+};
+
+struct CompanySnapshot {
+  std::string company_id;
+  CompanyConfig config;
+  absl::TimeZone zone;
+  std::string zone_name;
+  std::string state;  // company address state ("" when identity could not be read)
+  absl::flat_hash_map<std::string, CompiledSchedule> schedules;  // only the valid ones
+  absl::flat_hash_map<std::string, v1::OnCallRotation> rotations;
+};
+
+// Loads and caches CompanySnapshots. When the company record cannot be read (identity down), the
+// last known time zone and state are kept; without one the snapshot uses `fallback_zone` and is
+// not cached, so the next call retries.
+class ConfigCache {
+ public:
+  ConfigCache(PgStore& store, CompanyInfoSource& companies, const Clock& clock,
+              absl::Duration ttl, std::string fallback_zone = "America/New_York");
+  absl::StatusOr<std::shared_ptr<const CompanySnapshot>> Get(absl::string_view company_id);
+  void Invalidate(absl::string_view company_id);
+
+ private:
+  struct Entry {
+    std::shared_ptr<const CompanySnapshot> snapshot;
+    absl::Time loaded_at;
+  };
+  PgStore& store_;
+  CompanyInfoSource& companies_;
+  const Clock& clock_;
+  absl::Duration ttl_;
+  std::string fallback_zone_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+};
+
+using UserList = std::vector<DirectoryUser>;
+
+class DirectoryCache {
+ public:
+  DirectoryCache(DirectorySource& source, const Clock& clock, absl::Duration ttl)
+      : source_(source), clock_(clock), ttl_(ttl) {}
+  // The cached list, or a fresh one; on an error the last list (however old) if any. Without
+  // one, the error is remembered for min(ttl, 2 s): calls in that window get UNAVAILABLE at once
+  // instead of each waiting for identity's deadline.
+  absl::StatusOr<std::shared_ptr<const UserList>> Get(absl::string_view company_id);
+  void Invalidate(absl::string_view company_id);
+
+ private:
+  struct Entry {
+    std::shared_ptr<const UserList> users;  // null: the last load failed (at loaded_at)
+    absl::Time loaded_at;
+    absl::Status error;
+  };
+  DirectorySource& source_;
+  const Clock& clock_;
+  absl::Duration ttl_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+};
+
+// identity.v1 consumer handler: any event of a company (user invited/activated/deactivated/role
+// changed, company updated, ...) drops that company's directory and config snapshot, so the next
+// call reloads them. Events without a company are ignored. Never fails.
+void InvalidateOnIdentityEvent(absl::string_view company_id, DirectoryCache& directory,
+                               ConfigCache& config);
+
+class CallDirectory final : public Directory {
+ public:
+  // `users` may be null (directory unavailable: every lookup is UNAVAILABLE).
+  CallDirectory(std::shared_ptr<const UserList> users,
+                const std::vector<v1::VoicemailBox>& boxes);
+  absl::StatusOr<std::optional<DirectoryUser>> FindUser(absl::string_view user_id) const override;
+  absl::StatusOr<std::vector<DirectoryUser>> ListUsers() const override;
+
+ private:
+  DirectoryUser WithBox(const DirectoryUser& u) const;
+  std::shared_ptr<const UserList> users_;
+  absl::flat_hash_map<std::string, std::string> box_of_user_;
+};
+
+class SnapshotScheduleOracle final : public ScheduleOracle {
+ public:
+  explicit SnapshotScheduleOracle(std::shared_ptr<const CompanySnapshot> snapshot)
+      : snapshot_(std::move(snapshot)) {}
+  // NOT_FOUND for an unknown (or invalid, never compiled) schedule / rotation.
+  absl::StatusOr<ScheduleAnswer> At(absl::string_view schedule_id, absl::Time t) override;
+  absl::StatusOr<std::string> OnCall(absl::string_view rotation_id, absl::Time t) override;
+
+ private:
+  std::shared_ptr<const CompanySnapshot> snapshot_;
+};
+
+}  // namespace switchboard::routing

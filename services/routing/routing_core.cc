@@ -1,0 +1,1161 @@
+#include "services/routing/routing_core.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "libs/common/ids.h"
+#include "libs/common/log.h"
+#include "libs/common/status_macros.h"
+#include "libs/events/event.h"
+#include "services/routing/flow_validate.h"
+#include "services/routing/oncall.h"
+#include "services/routing/schedule.h"
+#include "services/routing/simulate.h"
+
+namespace switchboard::routing {
+namespace {
+
+namespace cv1 = ::switchboard::carrier::v1;
+namespace ev1 = ::switchboard::events::v1;
+
+constexpr char kLinePrefix[] = "line:";  // synthetic direct-line flows: "line:<line>:<user>"
+
+bool IsService(const rpc::Principal& p) { return p.role == "service"; }
+bool IsManager(const rpc::Principal& p) {
+  return p.role == "owner" || p.role == "admin" || IsService(p);
+}
+bool IsViewer(const rpc::Principal& p) { return IsManager(p) || p.role == "office"; }
+
+absl::Status RequireCompany(const rpc::Principal& p) {
+  if (p.company_id.empty()) return absl::UnauthenticatedError("no company in the principal");
+  return absl::OkStatus();
+}
+absl::Status RequireManager(const rpc::Principal& p) {
+  RETURN_IF_ERROR(RequireCompany(p));
+  if (!IsManager(p)) {
+    return absl::PermissionDeniedError("configuring routing needs the owner or admin role");
+  }
+  return absl::OkStatus();
+}
+absl::Status RequireViewer(const rpc::Principal& p) {
+  RETURN_IF_ERROR(RequireCompany(p));
+  if (!IsViewer(p)) {
+    return absl::PermissionDeniedError("reading routing configuration needs owner, admin or office");
+  }
+  return absl::OkStatus();
+}
+
+// Client-chosen ids are [A-Za-z0-9_-]{1,64}; empty = a new UUIDv7.
+absl::StatusOr<std::string> IdOrNew(absl::string_view field, const std::string& id,
+                                    absl::Time now) {
+  if (id.empty()) return NewUuidV7(now);
+  if (id.size() > 64) return absl::InvalidArgumentError(absl::StrCat(field, ": longer than 64"));
+  for (char c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": only letters, digits, '_' and '-' are allowed"));
+    }
+  }
+  return id;
+}
+
+absl::Status ProblemsStatus(const std::vector<ValidationProblem>& problems) {
+  if (problems.empty()) return absl::OkStatus();
+  std::vector<std::string> lines;
+  lines.reserve(problems.size());
+  for (const ValidationProblem& p : problems) lines.push_back(p.ToString());
+  return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
+}
+absl::Status ScheduleProblemsStatus(const std::vector<ScheduleProblem>& problems) {
+  if (problems.empty()) return absl::OkStatus();
+  std::vector<std::string> lines;
+  for (const ScheduleProblem& p : problems) lines.push_back(absl::StrCat(p.path, ": ", p.message));
+  return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
+}
+
+int PageSize(int32_t requested) {
+  if (requested <= 0) return 50;
+  return std::min(requested, 200);
+}
+
+absl::Time TimeOr(const google::protobuf::Timestamp& ts, bool has, absl::Time fallback) {
+  if (!has) return fallback;
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+std::string StatusName(v1::CallStatus s) {
+  switch (s) {
+    case v1::COMPLETED:
+      return "completed";
+    case v1::MISSED:
+      return "missed";
+    case v1::VOICEMAIL:
+      return "voicemail";
+    case v1::FAILED:
+      return "failed";
+    case v1::BUSY:
+      return "busy";
+    default:
+      return "";
+  }
+}
+
+bool FallbackUses(const v1::Fallback& f, absl::string_view group, absl::string_view box);
+
+// Does `action` (or its no-answer fallback) name this group / box?
+bool ActionUses(const v1::Action& a, absl::string_view group, absl::string_view box) {
+  switch (a.kind_case()) {
+    case v1::Action::kRingGroupId:
+      return !group.empty() && a.ring_group_id() == group;
+    case v1::Action::kVoicemailBoxId:
+      return !box.empty() && a.voicemail_box_id() == box;
+    case v1::Action::kRingUser:
+      return a.ring_user().has_on_no_answer() &&
+             FallbackUses(a.ring_user().on_no_answer(), group, box);
+    case v1::Action::kExternalNumber:
+      return a.external_number().has_on_no_answer() &&
+             FallbackUses(a.external_number().on_no_answer(), group, box);
+    case v1::Action::kOnCall:
+      return a.on_call().has_on_no_answer() &&
+             FallbackUses(a.on_call().on_no_answer(), group, box);
+    default:
+      return false;
+  }
+}
+bool FlowUses(const v1::Flow& f, absl::string_view group, absl::string_view box) {
+  if (!box.empty() && f.default_voicemail_box_id() == box) return true;
+  if (f.has_operator_action() && ActionUses(f.operator_action(), group, box)) return true;
+  if (f.has_direct_line() && !box.empty() && f.direct_line().voicemail_box_id() == box) return true;
+  for (const v1::Menu& m : f.menus().menus()) {
+    if (m.has_default_action() && ActionUses(m.default_action(), group, box)) return true;
+    for (const v1::KeyBinding& k : m.keys()) {
+      if (ActionUses(k.action(), group, box)) return true;
+    }
+  }
+  return false;
+}
+bool FallbackUses(const v1::Fallback& f, absl::string_view group, absl::string_view box) {
+  if (!group.empty() && f.target_case() == v1::Fallback::kRingGroupId && f.ring_group_id() == group) {
+    return true;
+  }
+  return !box.empty() && f.target_case() == v1::Fallback::kVoicemailBoxId &&
+         f.voicemail_box_id() == box;
+}
+
+carrier::v1::CallInstructions GoodbyeSet(absl::string_view id, absl::string_view text) {
+  cv1::CallInstructions out;
+  out.set_id(std::string(id));
+  out.add_instructions()->mutable_say()->set_text(std::string(text));
+  out.add_instructions()->mutable_hangup();
+  return out;
+}
+
+// The answer for a call whose state did not change.
+cv1::CallInstructions CurrentSet(const v1::CallState& state) {
+  if (state.phase() == v1::PHASE_ENDED) return cv1::CallInstructions();
+  return state.last_instructions();
+}
+
+std::string SanitizeId(absl::string_view s) {
+  std::string out;
+  for (char c : s) {
+    out.push_back(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' ? c : '_');
+  }
+  return out.substr(0, 60);
+}
+
+}  // namespace
+
+bool RequiresAllPartyConsent(absl::string_view state) {
+  static const char* const kStates[] = {"CA", "CT", "DE", "FL", "IL", "MD", "MA",
+                                        "MI", "MT", "NV", "NH", "PA", "WA"};
+  const std::string upper = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(state));
+  for (const char* s : kStates) {
+    if (upper == s) return true;
+  }
+  return false;
+}
+
+void RoutingCore::ApplyRecording(const CompanySnapshot& snap, bool first_set, Step* step) {
+  const v1::RecordingMode mode = snap.config.recording.mode();
+  // Every call routing handles today is inbound, so ALL and INBOUND_ONLY both record.
+  if (mode != v1::RECORDING_ALL && mode != v1::RECORDING_INBOUND_ONLY) return;
+  auto apply = [&](cv1::CallInstructions* set) {
+    for (cv1::Instruction& i : *set->mutable_instructions()) {
+      if (i.has_dial()) i.mutable_dial()->set_record(true);
+    }
+    if (first_set && RequiresAllPartyConsent(snap.state) && !set->instructions().empty()) {
+      cv1::Instruction say;
+      const std::string& text = snap.config.recording.consent_announcement();
+      say.mutable_say()->set_text(text.empty() ? kDefaultConsentAnnouncement : text);
+      set->mutable_instructions()->Add(std::move(say));
+      // Move it to the front.
+      for (int k = set->instructions_size() - 1; k > 0; --k) {
+        set->mutable_instructions()->SwapElements(k, k - 1);
+      }
+    }
+  };
+  const bool same = step->state.last_instructions().id() == step->instructions.id();
+  apply(&step->instructions);
+  if (same) *step->state.mutable_last_instructions() = step->instructions;
+}
+
+std::string CallKeyOf(const cv1::CarrierEvent& event) {
+  const cv1::ProviderIds& ids = event.ids();
+  if (event.provider() == cv1::TELNYX ||
+      (!ids.call_session_id().empty() && ids.call_sid().empty())) {
+    if (!ids.call_session_id().empty()) return ids.call_session_id();
+    return ids.call_control_id();
+  }
+  if (!ids.parent_call_sid().empty()) return ids.parent_call_sid();
+  if (!ids.call_sid().empty()) return ids.call_sid();
+  if (!ids.call_session_id().empty()) return ids.call_session_id();
+  return ids.call_control_id();
+}
+
+RoutingCore::RoutingCore(PgStore& store, CallStateCache& calls, cache::RedisPool& rr_redis,
+                         NumberResolver& numbers, DirectoryCache& directory, ConfigCache& config,
+                         const Clock& clock, RoutingCoreOptions options)
+    : store_(store),
+      calls_(calls),
+      rr_redis_(rr_redis),
+      numbers_(numbers),
+      directory_(directory),
+      config_(config),
+      clock_(clock),
+      options_(std::move(options)) {
+  if (options_.metrics != nullptr) {
+    event_seconds_ = &options_.metrics->GetHistogram(
+        "routing_call_event_seconds", "HandleCallEvent time, Redis and Postgres included.",
+        metrics::DefaultLatencyBuckets());
+    recovered_ = &options_.metrics->GetCounter(
+        "routing_call_state_recovered_total",
+        "Live calls whose state was missing in Redis and read from the call log.");
+    for (const char* outcome : {"applied", "unchanged", "new_call", "unknown_call",
+                                "not_in_service", "unrouted", "error"}) {
+      outcomes_[outcome] = &options_.metrics->GetCounter(
+          "routing_call_events_total", "Carrier call events handled, by outcome.",
+          {{"outcome", outcome}});
+    }
+  }
+}
+
+void RoutingCore::Count(absl::string_view outcome) {
+  auto it = outcomes_.find(outcome);
+  if (it != outcomes_.end()) it->second->Inc();
+}
+
+void RoutingCore::Invalidate(const std::string& company_id) {
+  config_.Invalidate(company_id);
+  absl::MutexLock lock(&mu_);
+  for (auto it = latest_.begin(); it != latest_.end();) {
+    if (absl::StartsWith(it->first, absl::StrCat(company_id, "/"))) {
+      latest_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+}
+
+absl::StatusOr<std::shared_ptr<const v1::Flow>> RoutingCore::LoadFlow(
+    const std::string& company_id, const std::string& flow_id, int64_t version) {
+  const absl::Time now = clock_.Now();
+  const std::string latest_key = absl::StrCat(company_id, "/", flow_id);
+  {
+    absl::MutexLock lock(&mu_);
+    if (version > 0) {
+      auto it = versions_.find(absl::StrCat(latest_key, "/", version));
+      if (it != versions_.end()) return it->second;
+    } else {
+      auto it = latest_.find(latest_key);
+      if (it != latest_.end() && now - it->second.loaded_at < options_.flow_cache_ttl) {
+        return it->second.flow;
+      }
+    }
+  }
+  ASSIGN_OR_RETURN(v1::Flow flow, store_.GetFlow(company_id, flow_id, version));
+  auto shared = std::make_shared<const v1::Flow>(std::move(flow));
+  absl::MutexLock lock(&mu_);
+  if (versions_.size() >= 10000) versions_.clear();
+  versions_[absl::StrCat(latest_key, "/", shared->version())] = shared;
+  if (version == 0) latest_[latest_key] = LatestFlow{shared, now};
+  return shared;
+}
+
+absl::StatusOr<v1::FlowBundle> RoutingCore::BundleFor(const CompanySnapshot& snap,
+                                                      const v1::Flow& flow) {
+  v1::FlowBundle b;
+  *b.mutable_flow() = flow;
+  for (const v1::RingGroup& g : snap.config.ring_groups) *b.add_ring_groups() = g;
+  for (const v1::VoicemailBox& x : snap.config.voicemail_boxes) *b.add_voicemail_boxes() = x;
+  return b;
+}
+
+absl::StatusOr<ValidationContext> RoutingCore::ContextFor(const std::string& company_id,
+                                                          const CompanySnapshot& snap) {
+  ValidationContext c;
+  absl::StatusOr<std::shared_ptr<const UserList>> users = directory_.Get(company_id);
+  if (!users.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("the company's users cannot be read to validate: ", users.status().message()));
+  }
+  for (const DirectoryUser& u : **users) c.user_ids.insert(u.id);
+  for (const v1::NamedSchedule& s : snap.config.schedules) c.schedule_ids.insert(s.id());
+  for (const v1::NamedRotation& r : snap.config.rotations) c.rotation_ids.insert(r.id());
+  return c;
+}
+
+// ---- flows ------------------------------------------------------------------------------------
+
+absl::StatusOr<v1::Flow> RoutingCore::SaveFlow(const P& p, const v1::SaveFlowRequest& req) {
+  RETURN_IF_ERROR(RequireManager(p));
+  if (!req.has_flow()) return absl::InvalidArgumentError("flow: required");
+  if (req.expected_version() < 0) {
+    return absl::InvalidArgumentError("expected_version: must not be negative");
+  }
+  const absl::Time now = clock_.Now();
+  v1::Flow flow = req.flow();
+  ASSIGN_OR_RETURN(std::string id, IdOrNew("flow.id", flow.id(), now));
+  flow.set_id(id);
+  flow.set_company_id(p.company_id);
+  flow.set_created_by(p.user_id);
+  flow.set_version(0);
+  config_.Invalidate(p.company_id);
+  ASSIGN_OR_RETURN(std::shared_ptr<const CompanySnapshot> snap, config_.Get(p.company_id));
+  ASSIGN_OR_RETURN(v1::FlowBundle bundle, BundleFor(*snap, flow));
+  ASSIGN_OR_RETURN(ValidationContext context, ContextFor(p.company_id, *snap));
+  RETURN_IF_ERROR(ProblemsStatus(routing::ValidateFlow(bundle, context)));
+  ASSIGN_OR_RETURN(v1::Flow saved,
+                   store_.SaveFlow(p.company_id, flow, req.expected_version(), now));
+  Invalidate(p.company_id);
+  return saved;
+}
+
+absl::StatusOr<v1::Flow> RoutingCore::GetFlow(const P& p, const v1::GetFlowRequest& req) {
+  RETURN_IF_ERROR(RequireViewer(p));
+  if (req.flow_id().empty()) return absl::InvalidArgumentError("flow_id: required");
+  return store_.GetFlow(p.company_id, req.flow_id(), req.version());
+}
+
+absl::StatusOr<v1::ListFlowsResponse> RoutingCore::ListFlows(const P& p,
+                                                             const v1::ListFlowsRequest& req) {
+  RETURN_IF_ERROR(RequireViewer(p));
+  const int size = PageSize(req.page_size());
+  ASSIGN_OR_RETURN(std::vector<v1::Flow> flows,
+                   store_.ListFlows(p.company_id, Page{size + 1, req.page_token()}));
+  v1::ListFlowsResponse out;
+  for (int i = 0; i < static_cast<int>(flows.size()) && i < size; ++i) {
+    *out.add_flows() = std::move(flows[i]);
+  }
+  if (static_cast<int>(flows.size()) > size) out.set_next_page_token(out.flows(size - 1).id());
+  return out;
+}
+
+absl::StatusOr<v1::ListFlowVersionsResponse> RoutingCore::ListFlowVersions(
+    const P& p, const v1::ListFlowVersionsRequest& req) {
+  RETURN_IF_ERROR(RequireViewer(p));
+  if (req.flow_id().empty()) return absl::InvalidArgumentError("flow_id: required");
+  int64_t before = 0;
+  if (!req.page_token().empty() && (!absl::SimpleAtoi(req.page_token(), &before) || before <= 0)) {
+    return absl::InvalidArgumentError("page_token: not a token ListFlowVersions returned");
+  }
+  const int size = PageSize(req.page_size());
+  ASSIGN_OR_RETURN(auto versions,
+                   store_.ListFlowVersions(p.company_id, req.flow_id(), size + 1, before));
+  v1::ListFlowVersionsResponse out;
+  for (int i = 0; i < static_cast<int>(versions.size()) && i < size; ++i) {
+    *out.add_versions() = std::move(versions[i]);
+  }
+  if (static_cast<int>(versions.size()) > size) {
+    out.set_next_page_token(absl::StrCat(out.versions(size - 1).version()));
+  }
+  return out;
+}
+
+absl::StatusOr<v1::ValidateFlowResponse> RoutingCore::ValidateFlow(
+    const P& p, const v1::ValidateFlowRequest& req) {
+  RETURN_IF_ERROR(RequireManager(p));
+  ASSIGN_OR_RETURN(std::shared_ptr<const CompanySnapshot> snap, config_.Get(p.company_id));
+  v1::FlowBundle bundle = req.bundle();
+  bundle.mutable_flow()->set_company_id(p.company_id);
+  if (bundle.flow().id().empty()) bundle.mutable_flow()->set_id("draft");
+  if (bundle.ring_groups().empty()) {
+    for (const v1::RingGroup& g : snap->config.ring_groups) *bundle.add_ring_groups() = g;
+  }
+  if (bundle.voicemail_boxes().empty()) {
+    for (const v1::VoicemailBox& b : snap->config.voicemail_boxes) {
+      *bundle.add_voicemail_boxes() = b;
+    }
+  }
+  ASSIGN_OR_RETURN(ValidationContext context, ContextFor(p.company_id, *snap));
+  v1::ValidateFlowResponse out;
+  for (const ValidationProblem& problem : routing::ValidateFlow(bundle, context)) {
+    v1::ValidationProblem* vp = out.add_problems();
+    vp->set_path(problem.path);
+    vp->set_message(problem.message);
+  }
+  out.set_valid(out.problems().empty());
+  return out;
+}
+
+// ---- entities ---------------------------------------------------------------------------------
+
+absl::Status RoutingCore::SaveEntity(const P& p, EntityKind kind, const std::string& id,
+                                     const std::string& name,
+                                     const google::protobuf::Message& body) {
+  RETURN_IF_ERROR(store_.PutEntity(kind, p.company_id,
+                                   StoredEntity{id, name, body.SerializeAsString()},
+                                   clock_.Now()));
+  Invalidate(p.company_id);
+  return absl::OkStatus();
+}
+
+template <typename Msg>
+static absl::StatusOr<Msg> ParseEntity(const StoredEntity& e) {
+  Msg m;
+  if (!m.ParseFromString(e.body)) return absl::DataLossError("stored entity cannot be parsed");
+  return m;
+}
+
+absl::StatusOr<v1::RingGroup> RoutingCore::SaveRingGroup(const P& p, v1::RingGroup group) {
+  RETURN_IF_ERROR(RequireManager(p));
+  const absl::Time now = clock_.Now();
+  ASSIGN_OR_RETURN(std::string id, IdOrNew("id", group.id(), now));
+  group.set_id(id);
+  group.set_company_id(p.company_id);
+  if (group.name().empty()) return absl::InvalidArgumentError("name: required");
+  ASSIGN_OR_RETURN(std::shared_ptr<const CompanySnapshot> snap, config_.Get(p.company_id));
+  ASSIGN_OR_RETURN(ValidationContext context, ContextFor(p.company_id, *snap));
+  std::vector<ValidationProblem> problems;
+  ValidateRingGroup(group, context, "ring_group", nullptr, &problems);
+  RETURN_IF_ERROR(ProblemsStatus(problems));
+  RETURN_IF_ERROR(SaveEntity(p, EntityKind::kRingGroup, id, group.name(), group));
+  return group;
+}
+
+absl::StatusOr<v1::RingGroup> RoutingCore::GetRingGroup(const P& p, const std::string& id) {
+  RETURN_IF_ERROR(RequireViewer(p));
+  if (id.empty()) return absl::InvalidArgumentError("id: required");
+  ASSIGN_OR_RETURN(StoredEntity e, store_.GetEntity(EntityKind::kRingGroup, p.company_id, id));
+  return ParseEntity<v1::RingGroup>(e);
+}
+
+absl::StatusOr<v1::ListRingGroupsResponse> RoutingCore::ListRingGroups(const P& p,
+                                                                       const v1::ListRequest& r) {
+  RETURN_IF_ERROR(RequireViewer(p));
+  const int size = PageSize(r.page_size());
+  ASSIGN_OR_RETURN(auto rows, store_.ListEntities(EntityKind::kRingGroup, p.company_id,
+                                                  Page{size + 1, r.page_token()}));
+  v1::ListRingGroupsResponse out;
+  for (int i = 0; i < static_cast<int>(rows.size()) && i < size; ++i) {
+    ASSIGN_OR_RETURN(*out.add_ring_groups(), ParseEntity<v1::RingGroup>(rows[i]));
+  }
+  if (static_cast<int>(rows.size()) > size) out.set_next_page_token(rows[size - 1].id);
+  return out;
+}
+
+absl::Status RoutingCore::DeleteRingGroup(const P& p, const std::string& id) {
+  RETURN_IF_ERROR(RequireManager(p));
+  if (id.empty()) return absl::InvalidArgumentError("id: required");
+  RETURN_IF_ERROR(store_.GetEntity(EntityKind::kRingGroup, p.company_id, id).status());
+  ASSIGN_OR_RETURN(std::vector<v1::Flow> flows, store_.ListFlows(p.company_id, Page{100000, ""}));
+  for (const v1::Flow& f : flows) {
+    if (FlowUses(f, id, "")) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("ring group ", id, " is used by flow ", f.id()));
+    }
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<const CompanySnapshot> snap, config_.Get(p.company_id));
+  for (const v1::RingGroup& g : snap->config.ring_groups) {
+    if (g.id() != id && g.has_on_no_answer() && FallbackUses(g.on_no_answer(), id, "")) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("ring group ", id, " is the no-answer fallback of ring group ", g.id()));
+    }
+  }
+  RETURN_IF_ERROR(store_.DeleteEntity(EntityKind::kRingGroup, p.company_id, id));
+  Invalidate(p.company_id);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::VoicemailBox> RoutingCore::SaveVoicemailBox(const P& p, v1::VoicemailBox box) {
+  RETURN_IF_ERROR(RequireManager(p));
+  const absl::Time now = clock_.Now();
+  ASSIGN_OR_RETURN(std::string id, IdOrNew("id", box.id(), now));
+  box.set_id(id);
+  box.set_company_id(p.company_id);
+  if (box.name().empty()) return absl::InvalidArgumentError("name: required");
+  ASSIGN_OR_RETURN(std::shared_ptr<const CompanySnapshot> snap, config_.Get(p.company_id));
+  ASSIGN_OR_RETURN(ValidationContext context, ContextFor(p.company_id, *snap));
+  std::vector<ValidationProblem> problems;
+  ValidateVoicemailBox(box, context, "voicemail_box", &problems);
+  RETURN_IF_ERROR(ProblemsStatus(problems));
+  RETURN_IF_ERROR(SaveEntity(p, EntityKind::kVoicemailBox, id, box.name(), box));
+  return box;
+}
+
+absl::StatusOr<v1::VoicemailBox> RoutingCore::GetVoicemailBox(const P& p, const std::string& id) {
+  RETURN_IF_ERROR(RequireViewer(p));
+  if (id.empty()) return absl::InvalidArgumentError("id: required");
+  ASSIGN_OR_RETURN(StoredEntity e, store_.GetEntity(EntityKind::kVoicemailBox, p.company_id, id));
+  return ParseEntity<v1::VoicemailBox>(e);
+}
+
+absl::StatusOr<v1::ListVoicemailBoxesResponse> RoutingCore::ListVoicemailBoxes(
+    const P& p, const v1::ListRequest& r) {
+  RETURN_IF_ERROR(RequireViewer(p));
+  const int size = PageSize(r.page_size());
+  ASSIGN_OR_RETURN(auto rows, store_.ListEntities(EntityKind::kVoicemailBox, p.company_id,
+                                                  Page{size + 1, r.page_token()}));
+  v1::ListVoicemailBoxesResponse out;
+  for (int i = 0; i < static_cast<int>(rows.size()) && i < size; ++i) {
+    ASSIGN_OR_RETURN(*out.add_voicemail_boxes(), ParseEntity<v1::VoicemailBox>(rows[i]));
+  }
+  if (static_cast<int>(rows.size()) > size) out.set_next_page_token(rows[size - 1].id);
+  return out;
+}
+
+absl::Status RoutingCore::DeleteVoicemailBox(const P& p, const std::string& id) {
+  RETURN_IF_ERROR(RequireManager(p));
+  if (id.empty()) return absl::InvalidArgumentError("id: required");
+  RETURN_IF_ERROR(store_.GetEntity(EntityKind::kVoicemailBox, p.company_id, id).status());
+  ASSIGN_OR_RETURN(std::vector<v1::Flow> flows, store_.ListFlows(p.company_id, Page{100000, ""}));
+  for (const v1::Flow& f : flows) {
+    if (FlowUses(f, "", id)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("voicemail box ", id, " is used by flow ", f.id()));
+    }
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<const CompanySnapshot> snap, config_.Get(p.company_id));
+  for (const v1::RingGroup& g : snap->config.ring_groups) {
+    if (g.has_on_no_answer() && FallbackUses(g.on_no_answer(), "", id)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("voicemail box ", id, " is the no-answer fallback of ring group ", g.id()));
+    }
+  }
+  RETURN_IF_ERROR(store_.DeleteEntity(EntityKind::kVoicemailBox, p.company_id, id));
+  Invalidate(p.company_id);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::NamedSchedule> RoutingCore::SaveSchedule(const P& p, v1::NamedSchedule s) {
+  RETURN_IF_ERROR(RequireManager(p));
+  ASSIGN_OR_RETURN(std::string id, IdOrNew("id", s.id(), clock_.Now()));
+  s.set_id(id);
+  s.set_company_id(p.company_id);
+  if (s.name().empty()) return absl::InvalidArgumentError("name: required");
+  RETURN_IF_ERROR(ScheduleProblemsStatus(ValidateSchedule(s.schedule(), "schedule")));
+  RETURN_IF_ERROR(SaveEntity(p, EntityKind::kSchedule, id, s.name(), s));
+  return s;
+}
+
+absl::StatusOr<v1::NamedSchedule> RoutingCore::GetSchedule(const P& p, const std::string& id) {
+  RETURN_IF_ERROR(RequireViewer(p));
+  if (id.empty()) return absl::InvalidArgumentError("id: required");
+  ASSIGN_OR_RETURN(StoredEntity e, store_.GetEntity(EntityKind::kSchedule, p.company_id, id));
+  return ParseEntity<v1::NamedSchedule>(e);
+}
+
+absl::StatusOr<v1::ListSchedulesResponse> RoutingCore::ListSchedules(const P& p,
+                                                                     const v1::ListRequest& r) {
+  RETURN_IF_ERROR(RequireViewer(p));
+  const int size = PageSize(r.page_size());
+  ASSIGN_OR_RETURN(auto rows, store_.ListEntities(EntityKind::kSchedule, p.company_id,
+                                                  Page{size + 1, r.page_token()}));
+  v1::ListSchedulesResponse out;
+  for (int i = 0; i < static_cast<int>(rows.size()) && i < size; ++i) {
+    ASSIGN_OR_RETURN(*out.add_schedules(), ParseEntity<v1::NamedSchedule>(rows[i]));
+  }
+  if (static_cast<int>(rows.size()) > size) out.set_next_page_token(rows[size - 1].id);
+  return out;
+}
+
+absl::StatusOr<v1::CheckScheduleResponse> RoutingCore::CheckSchedule(
+    const P& p, const v1::CheckScheduleRequest& req) {
+  RETURN_IF_ERROR(RequireCompany(p));
+  if (req.schedule_id().empty()) return absl::InvalidArgumentError("schedule_id: required");
+  ASSIGN_OR_RETURN(std::shared_ptr<const CompanySnapshot> snap, config_.Get(p.company_id));
+  SnapshotScheduleOracle oracle(snap);
+  ASSIGN_OR_RETURN(ScheduleAnswer a,
+                   oracle.At(req.schedule_id(), TimeOr(req.at(), req.has_at(), clock_.Now())));
+  v1::CheckScheduleResponse out;
+  out.set_open(a.open);
+  out.set_reason(a.reason);
+  out.set_detail(a.detail);
+  return out;
+}
+
+absl::StatusOr<v1::NamedRotation> RoutingCore::SaveOnCallRotation(const P& p, v1::NamedRotation r) {
+  RETURN_IF_ERROR(RequireManager(p));
+  ASSIGN_OR_RETURN(std::string id, IdOrNew("id", r.id(), clock_.Now()));
+  r.set_id(id);
+  r.set_company_id(p.company_id);
+  if (r.name().empty()) return absl::InvalidArgumentError("name: required");
+  RETURN_IF_ERROR(ScheduleProblemsStatus(ValidateRotation(r.rotation(), "rotation")));
+  ASSIGN_OR_RETURN(std::shared_ptr<const UserList> users, directory_.Get(p.company_id));
+  std::vector<ValidationProblem> problems;
+  for (int i = 0; i < r.rotation().user_ids_size(); ++i) {
+    const std::string& uid = r.rotation().user_ids(i);
+    if (std::none_of(users->begin(), users->end(),
+                     [&](const DirectoryUser& u) { return u.id == uid; })) {
+      problems.push_back({absl::StrCat("rotation.user_ids[", i, "]"), "unknown user " + uid});
+    }
+  }
+  RETURN_IF_ERROR(ProblemsStatus(problems));
+  RETURN_IF_ERROR(SaveEntity(p, EntityKind::kRotation, id, r.name(), r));
+  return r;
+}
+
+absl::StatusOr<v1::NamedRotation> RoutingCore::GetOnCallRotation(const P& p,
+                                                                 const std::string& id) {
+  RETURN_IF_ERROR(RequireViewer(p));
+  if (id.empty()) return absl::InvalidArgumentError("id: required");
+  ASSIGN_OR_RETURN(StoredEntity e, store_.GetEntity(EntityKind::kRotation, p.company_id, id));
+  return ParseEntity<v1::NamedRotation>(e);
+}
+
+absl::StatusOr<v1::ListOnCallRotationsResponse> RoutingCore::ListOnCallRotations(
+    const P& p, const v1::ListRequest& r) {
+  RETURN_IF_ERROR(RequireViewer(p));
+  const int size = PageSize(r.page_size());
+  ASSIGN_OR_RETURN(auto rows, store_.ListEntities(EntityKind::kRotation, p.company_id,
+                                                  Page{size + 1, r.page_token()}));
+  v1::ListOnCallRotationsResponse out;
+  for (int i = 0; i < static_cast<int>(rows.size()) && i < size; ++i) {
+    ASSIGN_OR_RETURN(*out.add_rotations(), ParseEntity<v1::NamedRotation>(rows[i]));
+  }
+  if (static_cast<int>(rows.size()) > size) out.set_next_page_token(rows[size - 1].id);
+  return out;
+}
+
+absl::StatusOr<v1::WhoIsOnCallResponse> RoutingCore::WhoIsOnCall(
+    const P& p, const v1::WhoIsOnCallRequest& req) {
+  RETURN_IF_ERROR(RequireCompany(p));
+  if (req.rotation_id().empty()) return absl::InvalidArgumentError("rotation_id: required");
+  ASSIGN_OR_RETURN(std::shared_ptr<const CompanySnapshot> snap, config_.Get(p.company_id));
+  SnapshotScheduleOracle oracle(snap);
+  ASSIGN_OR_RETURN(std::string user,
+                   oracle.OnCall(req.rotation_id(), TimeOr(req.at(), req.has_at(), clock_.Now())));
+  v1::WhoIsOnCallResponse out;
+  out.set_user_id(user);
+  return out;
+}
+
+// ---- dry run ------------------------------------------------------------------------------------
+
+absl::StatusOr<v1::SimulateCallResponse> RoutingCore::SimulateCall(
+    const P& p, const v1::SimulateCallRequest& req) {
+  RETURN_IF_ERROR(RequireManager(p));
+  ASSIGN_OR_RETURN(std::shared_ptr<const CompanySnapshot> snap, config_.Get(p.company_id));
+  v1::FlowBundle bundle;
+  std::string to;
+  if (req.subject_case() == v1::SimulateCallRequest::kNumber) {
+    absl::StatusOr<ResolvedLine> line = numbers_.Resolve(req.number());
+    if (!line.ok() || line->company_id != p.company_id) {
+      if (line.ok() || line.status().code() == absl::StatusCode::kNotFound) {
+        return absl::NotFoundError(absl::StrCat("number ", req.number(), " not found"));
+      }
+      return line.status();
+    }
+    v1::CallState probe;
+    if (line->flow_id.empty()) {
+      probe.set_flow_id(absl::StrCat(kLinePrefix, line->line_id, ":", line->assigned_user_id));
+    } else {
+      probe.set_flow_id(line->flow_id);
+    }
+    ASSIGN_OR_RETURN(bundle, BundleForCall(*snap, probe, line->line_id, line->assigned_user_id));
+    to = req.number();
+  } else if (req.subject_case() == v1::SimulateCallRequest::kBundle) {
+    bundle = req.bundle();
+    bundle.mutable_flow()->set_company_id(p.company_id);
+    if (bundle.flow().id().empty()) bundle.mutable_flow()->set_id("draft");
+    if (bundle.ring_groups().empty()) {
+      for (const v1::RingGroup& g : snap->config.ring_groups) *bundle.add_ring_groups() = g;
+    }
+    if (bundle.voicemail_boxes().empty()) {
+      for (const v1::VoicemailBox& b : snap->config.voicemail_boxes) {
+        *bundle.add_voicemail_boxes() = b;
+      }
+    }
+  } else {
+    return absl::InvalidArgumentError("subject: number or bundle required");
+  }
+  absl::StatusOr<std::shared_ptr<const UserList>> users = directory_.Get(p.company_id);
+  CallDirectory directory(users.ok() ? *users : nullptr,
+                          {bundle.voicemail_boxes().begin(), bundle.voicemail_boxes().end()});
+  SnapshotScheduleOracle oracle(snap);
+  InMemoryRoundRobin rr;
+  NoCallerMatcher callers;
+  NoGreetingUrls greetings;
+  SimulationInput in;
+  in.company_id = p.company_id;
+  in.from = req.from();
+  in.to = to;
+  in.at = TimeOr(req.at(), req.has_at(), clock_.Now());
+  in.key_presses.assign(req.key_presses().begin(), req.key_presses().end());
+  for (const v1::SimulatedAnswer& a : req.answers()) {
+    if (a.target().empty()) return absl::InvalidArgumentError("answers.target: required");
+    SimulatedOutcome o = SimulatedOutcome::kNoAnswer;
+    if (a.outcome() == v1::SimulatedAnswer::ANSWER) o = SimulatedOutcome::kAnswer;
+    if (a.outcome() == v1::SimulatedAnswer::BUSY) o = SimulatedOutcome::kBusy;
+    in.answers[a.target()] = o;
+  }
+  in.leave_voicemail = req.leave_voicemail();
+  ASSIGN_OR_RETURN(SimulationResult r,
+                   routing::SimulateCall(bundle, EngineDeps{directory, oracle, rr, callers,
+                                                            greetings},
+                                         in));
+  v1::SimulateCallResponse out;
+  for (auto& e : r.path) *out.add_path() = std::move(e);
+  out.set_status(r.status);
+  out.set_answered_by(r.answered_by);
+  for (auto& i : r.instructions) *out.add_instructions() = std::move(i);
+  for (auto& s : r.rang) out.add_rang(std::move(s));
+  return out;
+}
+
+// ---- live calls ---------------------------------------------------------------------------------
+
+absl::StatusOr<v1::FlowBundle> RoutingCore::BundleForCall(const CompanySnapshot& snap,
+                                                          const v1::CallState& state,
+                                                          const std::string& line_id,
+                                                          const std::string& assigned_user) {
+  if (absl::StartsWith(state.flow_id(), kLinePrefix)) {
+    // A line without a flow: ring its user, then the user's box (else the company box).
+    std::vector<std::string> parts = absl::StrSplit(state.flow_id(), ':');
+    const std::string user = parts.size() >= 3 ? parts[2] : assigned_user;
+    v1::Flow flow;
+    flow.set_id(state.flow_id());
+    flow.set_company_id(snap.company_id);
+    flow.set_version(1);
+    flow.set_name(absl::StrCat("direct line ", line_id));
+    for (const v1::VoicemailBox& b : snap.config.voicemail_boxes) {
+      if (b.owner_case() == v1::VoicemailBox::kDepartment && b.department().empty()) {
+        flow.set_default_voicemail_box_id(b.id());
+        break;
+      }
+    }
+    flow.mutable_direct_line()->set_user_id(user);
+    return BundleFor(snap, flow);
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<const v1::Flow> flow,
+                   LoadFlow(snap.company_id, state.flow_id(), state.flow_version()));
+  return BundleFor(snap, *flow);
+}
+
+void RoutingCore::FillWrite(const Step& step, absl::Time now, const std::string& call_id,
+                            const std::string& key, CallWrite* w) {
+  const std::string& company = step.state.company_id();
+  auto event = [&](absl::string_view type) {
+    return events::NewEvent(absl::StrCat("calls.", type), company, call_id,
+                            options_.events_source, clock_);
+  };
+  for (const v1::PathEntry& e : step.path) {
+    w->path.push_back(e);
+    for (const std::string& u : e.user_ids()) w->user_ids.push_back(u);
+  }
+  for (const LifecycleEvent& le : step.events) {
+    for (const std::string& u : le.user_ids) w->user_ids.push_back(u);
+    switch (le.kind) {
+      case LifecycleKind::kRouted: {
+        ev1::Event e = event("call_routed");
+        auto* m = e.mutable_call_routed();
+        m->set_call_id(call_id);
+        m->set_call_key(key);
+        m->set_detail(le.detail);
+        w->events.push_back(std::move(e));
+        break;
+      }
+      case LifecycleKind::kRinging: {
+        ev1::Event e = event("call_ringing");
+        auto* m = e.mutable_call_ringing();
+        m->set_call_id(call_id);
+        m->set_call_key(key);
+        for (const auto& u : le.user_ids) m->add_user_ids(u);
+        m->set_detail(le.detail);
+        w->events.push_back(std::move(e));
+        break;
+      }
+      case LifecycleKind::kAnswered: {
+        ev1::Event e = event("call_answered");
+        auto* m = e.mutable_call_answered();
+        m->set_call_id(call_id);
+        m->set_call_key(key);
+        m->set_answered_by(!le.user_ids.empty() ? le.user_ids[0] : step.state.answered_by());
+        m->set_detail(le.detail);
+        w->answered_at = now - absl::Seconds(le.duration_s);
+        w->events.push_back(std::move(e));
+        break;
+      }
+      case LifecycleKind::kMissed: {
+        ev1::Event e = event("call_missed");
+        auto* m = e.mutable_call_missed();
+        m->set_call_id(call_id);
+        m->set_call_key(key);
+        for (const auto& u : le.user_ids) m->add_user_ids(u);
+        m->set_detail(le.detail);
+        w->events.push_back(std::move(e));
+        break;
+      }
+      case LifecycleKind::kVoicemailLeft: {
+        ev1::Event e = event("voicemail_left");
+        auto* m = e.mutable_voicemail_left();
+        m->set_call_id(call_id);
+        m->set_call_key(key);
+        m->set_voicemail_box_id(le.voicemail_box_id);
+        m->set_recording_id(le.recording_id);
+        m->set_recording_url(le.recording_url);
+        m->set_duration_s(le.duration_s);
+        m->set_from(step.state.from());
+        w->recording_id = le.recording_id;
+        w->recording_url = le.recording_url;
+        w->voicemail_box_id = le.voicemail_box_id;
+        w->events.push_back(std::move(e));
+        break;
+      }
+      case LifecycleKind::kEnded: {
+        ev1::Event e = event("call_ended");
+        auto* m = e.mutable_call_ended();
+        m->set_call_id(call_id);
+        m->set_call_key(key);
+        m->set_status(StatusName(step.final_status.value_or(step.state.status())));
+        m->set_answered_by(step.answered_by);
+        m->set_duration_s(le.duration_s);
+        w->ended_at = now;
+        w->duration_s = le.duration_s;
+        w->events.push_back(std::move(e));
+        break;
+      }
+    }
+  }
+  if (step.final_status.has_value()) w->status = StatusName(*step.final_status);
+  if (!step.answered_by.empty()) w->answered_by = step.answered_by;
+  std::sort(w->user_ids.begin(), w->user_ids.end());
+  w->user_ids.erase(std::unique(w->user_ids.begin(), w->user_ids.end()), w->user_ids.end());
+  w->user_ids.erase(std::remove(w->user_ids.begin(), w->user_ids.end(), ""), w->user_ids.end());
+}
+
+struct RoutingCore::Live {
+  std::shared_ptr<const CompanySnapshot> snap;
+  CallDirectory directory;
+  SnapshotScheduleOracle oracle;
+  RedisRoundRobin rr;
+  NoCallerMatcher callers;
+  NoGreetingUrls greetings;
+
+  Live(RoutingCore& core, std::shared_ptr<const CompanySnapshot> s, const v1::FlowBundle& bundle)
+      : snap(s),
+        directory(
+            [&]() -> std::shared_ptr<const UserList> {
+              auto users = core.directory_.Get(s->company_id);
+              if (!users.ok()) {
+                log::Warn("directory unavailable for a live call",
+                          {{"company_id", s->company_id},
+                           {"error", std::string(users.status().message())}});
+                return nullptr;
+              }
+              return *users;
+            }(),
+            {bundle.voicemail_boxes().begin(), bundle.voicemail_boxes().end()}),
+        oracle(s),
+        rr(core.rr_redis_, s->company_id) {}
+  EngineDeps deps() { return EngineDeps{directory, oracle, rr, callers, greetings}; }
+};
+
+absl::StatusOr<cv1::CallInstructions> RoutingCore::HandleCallEvent(
+    const P& p, const v1::HandleCallEventRequest& req) {
+  RETURN_IF_ERROR(RequireCompany(p));
+  if (!IsService(p)) return absl::PermissionDeniedError("HandleCallEvent is for role service");
+  if (!req.has_event()) return absl::InvalidArgumentError("event: required");
+  const cv1::CarrierEvent& event = req.event();
+  const std::string key = CallKeyOf(event);
+  if (key.empty()) return absl::InvalidArgumentError("event.ids: no call id (CallSid / call_session_id)");
+  const absl::Time now = clock_.Now();
+  const absl::Time started = absl::Now();
+  struct Timer {
+    metrics::Histogram* h;
+    absl::Time t0;
+    ~Timer() {
+      if (h != nullptr) h->Observe(absl::ToDoubleSeconds(absl::Now() - t0));
+    }
+  } timer{event_seconds_, started};
+  std::optional<CachedCall> call = calls_.Get(key);
+  if (!call.has_value()) {
+    absl::StatusOr<std::optional<StoredCall>> stored = store_.LoadCall(key);
+    if (!stored.ok()) {
+      Count("error");
+      return stored.status();
+    }
+    if (stored->has_value()) {
+      if (recovered_ != nullptr) recovered_->Inc();
+      call = CachedCall{(*stored)->id, (*stored)->line_id, std::move((*stored)->state)};
+    }
+  }
+  if (call.has_value()) {
+    auto out = ContinueCall(key, std::move(*call), event, now);
+    if (!out.ok()) Count("error");
+    return out;
+  }
+  if (event.kind_case() == cv1::CarrierEvent::kCallIncoming) {
+    auto out = StartCall(key, event, now);
+    if (!out.ok()) Count("error");
+    return out;
+  }
+  Count("unknown_call");
+  switch (event.kind_case()) {
+    case cv1::CarrierEvent::kCallCompleted:
+    case cv1::CarrierEvent::kRecordingReady:
+    case cv1::CarrierEvent::kPromptEnded:
+    case cv1::CarrierEvent::kCallAnswered:
+      return cv1::CallInstructions();
+    default:
+      log::Warn("event for an unknown call", {{"call_key", key}});
+      return GoodbyeSet(absl::StrCat(SanitizeId(key), "-unknown"),
+                        "Sorry, we cannot take your call right now. Goodbye.");
+  }
+}
+
+absl::StatusOr<cv1::CallInstructions> RoutingCore::StartCall(const std::string& key,
+                                                             const cv1::CarrierEvent& event,
+                                                             absl::Time now) {
+  absl::StatusOr<ResolvedLine> line = numbers_.Resolve(event.to());
+  if (!line.ok()) {
+    if (line.status().code() == absl::StatusCode::kNotFound) {
+      log::Warn("call to a number that is not an active line", {{"to", event.to()}});
+      Count("not_in_service");
+      return GoodbyeSet(absl::StrCat(SanitizeId(key), "-nis"),
+                        "The number you have called is not in service. Goodbye.");
+    }
+    return line.status();
+  }
+  if (line->flow_id.empty() && line->assigned_user_id.empty()) {
+    log::Warn("call to a line without a flow or a user",
+              {{"company_id", line->company_id}, {"line_id", line->line_id}});
+    Count("unrouted");
+    return GoodbyeSet(absl::StrCat(SanitizeId(key), "-unrouted"),
+                      "Sorry, no one is available to take your call. Goodbye.");
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<const CompanySnapshot> snap, config_.Get(line->company_id));
+  v1::CallState probe;
+  probe.set_flow_id(line->flow_id.empty()
+                        ? absl::StrCat(kLinePrefix, line->line_id, ":", line->assigned_user_id)
+                        : line->flow_id);
+  absl::StatusOr<v1::FlowBundle> bundle =
+      BundleForCall(*snap, probe, line->line_id, line->assigned_user_id);
+  if (!bundle.ok() && bundle.status().code() == absl::StatusCode::kNotFound &&
+      !line->assigned_user_id.empty()) {
+    probe.set_flow_id(absl::StrCat(kLinePrefix, line->line_id, ":", line->assigned_user_id));
+    bundle = BundleForCall(*snap, probe, line->line_id, line->assigned_user_id);
+  }
+  if (!bundle.ok()) return bundle.status();
+  Live live(*this, snap, *bundle);
+  CallEngine engine(*bundle, live.deps());
+  const std::string call_id = NewUuidV7(now);
+  ASSIGN_OR_RETURN(Step step, engine.Start(CallFacts{.call_id = call_id,
+                                                     .company_id = line->company_id,
+                                                     .from = event.from(),
+                                                     .to = event.to(),
+                                                     .at = now}));
+  ApplyRecording(*snap, /*first_set=*/true, &step);
+  CallWrite w;
+  w.create = true;
+  w.id = call_id;
+  w.company_id = line->company_id;
+  w.call_key = key;
+  w.dedupe_key = event.dedupe_key();
+  w.state = step.state;
+  w.line_id = line->line_id;
+  w.started_at = now;
+  if (!line->assigned_user_id.empty()) w.user_ids.push_back(line->assigned_user_id);
+  ev1::Event started = events::NewEvent("calls.call_started", line->company_id, call_id,
+                                        options_.events_source, clock_);
+  auto* m = started.mutable_call_started();
+  m->set_call_id(call_id);
+  m->set_call_key(key);
+  m->set_direction("inbound");
+  m->set_from(event.from());
+  m->set_to(event.to());
+  m->set_line_id(line->line_id);
+  m->set_flow_id(step.state.flow_id());
+  m->set_flow_version(step.state.flow_version());
+  w.events.push_back(std::move(started));
+  FillWrite(step, now, call_id, key, &w);
+  absl::Status s = store_.ApplyCall(w, now);
+  if (s.code() == absl::StatusCode::kAborted || s.code() == absl::StatusCode::kAlreadyExists) {
+    // A redelivered CallIncoming raced this one: answer with what the winner stored.
+    ASSIGN_OR_RETURN(std::optional<StoredCall> stored, store_.LoadCall(key));
+    if (stored.has_value()) return CurrentSet(stored->state);
+    return s;
+  }
+  RETURN_IF_ERROR(s);
+  Count("new_call");
+  absl::Status cached = calls_.Put(key, CachedCall{call_id, line->line_id, step.state});
+  if (!cached.ok()) {
+    log::Warn("call state not cached (Postgres has it)",
+              {{"call_key", key}, {"error", std::string(cached.message())}});
+  }
+  return step.instructions;
+}
+
+absl::StatusOr<cv1::CallInstructions> RoutingCore::ContinueCall(const std::string& key,
+                                                                CachedCall call,
+                                                                const cv1::CarrierEvent& event,
+                                                                absl::Time now) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const std::string company = call.state.company_id();
+    ASSIGN_OR_RETURN(std::shared_ptr<const CompanySnapshot> snap, config_.Get(company));
+    absl::StatusOr<v1::FlowBundle> bundle = BundleForCall(*snap, call.state, call.line_id, "");
+    if (!bundle.ok()) {
+      if (bundle.status().code() != absl::StatusCode::kNotFound) return bundle.status();
+      // The flow version vanished (it never should: versions are kept): end gracefully.
+      log::Error("flow of a live call not found",
+                 {{"call_key", key}, {"flow_id", call.state.flow_id()}});
+      return GoodbyeSet(absl::StrCat(SanitizeId(key), "-lost"),
+                        "Sorry, we cannot take your call right now. Goodbye.");
+    }
+    Live live(*this, snap, *bundle);
+    CallEngine engine(*bundle, live.deps());
+    ASSIGN_OR_RETURN(Step step, engine.OnEvent(call.state, event, now));
+    if (!step.changed) {
+      Count("unchanged");
+      return CurrentSet(call.state);
+    }
+    ApplyRecording(*snap, /*first_set=*/false, &step);
+    CallWrite w;
+    w.id = call.call_id;
+    w.company_id = company;
+    w.call_key = key;
+    w.dedupe_key = event.dedupe_key();
+    w.expected_seq = call.state.seq();
+    w.state = step.state;
+    FillWrite(step, now, call.call_id, key, &w);
+    absl::Status s = store_.ApplyCall(w, now);
+    if (s.ok()) {
+      Count("applied");
+      absl::Status cached = calls_.Put(key, CachedCall{call.call_id, call.line_id, step.state});
+      if (!cached.ok()) {
+        log::Warn("call state not cached (Postgres has it)",
+                  {{"call_key", key}, {"error", std::string(cached.message())}});
+      }
+      return step.instructions;
+    }
+    if (s.code() != absl::StatusCode::kAborted && s.code() != absl::StatusCode::kAlreadyExists) {
+      return s;
+    }
+    // A duplicate already applied, or another transition won: continue from what Postgres has.
+    ASSIGN_OR_RETURN(std::optional<StoredCall> stored, store_.LoadCall(key));
+    if (!stored.has_value()) return s;
+    call = CachedCall{stored->id, stored->line_id, std::move(stored->state)};
+    (void)calls_.Put(key, call);
+    if (s.code() == absl::StatusCode::kAlreadyExists) {
+      Count("unchanged");
+      return CurrentSet(call.state);
+    }
+  }
+  return absl::AbortedError(absl::StrCat("call ", key, " keeps changing concurrently"));
+}
+
+// ---- recording policy ---------------------------------------------------------------------------
+
+absl::StatusOr<v1::RecordingPolicyView> RoutingCore::GetRecordingPolicy(const P& p) {
+  RETURN_IF_ERROR(RequireViewer(p));
+  ASSIGN_OR_RETURN(std::shared_ptr<const CompanySnapshot> snap, config_.Get(p.company_id));
+  v1::RecordingPolicyView out;
+  *out.mutable_policy() = snap->config.recording;
+  out.set_company_state(snap->state);
+  out.set_consent_announcement_required(RequiresAllPartyConsent(snap->state));
+  return out;
+}
+
+absl::StatusOr<v1::RecordingPolicyView> RoutingCore::SetRecordingPolicy(
+    const P& p, const v1::RecordingPolicy& policy) {
+  RETURN_IF_ERROR(RequireCompany(p));
+  if (p.role != "owner" && !IsService(p)) {
+    return absl::PermissionDeniedError("changing the recording policy needs the owner role");
+  }
+  if (policy.mode() == v1::RECORDING_ON_DEMAND) {
+    return absl::UnimplementedError(
+        "mode: on-demand recording needs live call control, which is not available yet");
+  }
+  if (policy.consent_announcement().size() > 500) {
+    return absl::InvalidArgumentError("consent_announcement: longer than 500 characters");
+  }
+  v1::RecordingPolicy stored = policy;
+  if (stored.mode() == v1::RECORDING_MODE_UNSPECIFIED) stored.set_mode(v1::RECORDING_OFF);
+  RETURN_IF_ERROR(store_.PutRecordingPolicy(p.company_id, stored, clock_.Now()));
+  Invalidate(p.company_id);
+  return GetRecordingPolicy(rpc::Principal{.company_id = p.company_id, .role = "service"});
+}
+
+// ---- history --------------------------------------------------------------------------------------
+
+absl::StatusOr<v1::ListCallsResponse> RoutingCore::ListCalls(const P& p,
+                                                             const v1::ListCallsRequest& req) {
+  RETURN_IF_ERROR(RequireCompany(p));
+  CallFilter f;
+  if (req.has_started_after()) f.started_after = TimeOr(req.started_after(), true, absl::Now());
+  if (req.has_started_before()) f.started_before = TimeOr(req.started_before(), true, absl::Now());
+  switch (req.direction()) {
+    case v1::DIRECTION_INBOUND:
+      f.direction = "inbound";
+      break;
+    case v1::DIRECTION_OUTBOUND:
+      f.direction = "outbound";
+      break;
+    case v1::DIRECTION_INTERNAL:
+      f.direction = "internal";
+      break;
+    default:
+      break;
+  }
+  f.status = StatusName(req.status());
+  f.number = req.number();
+  f.user_id = req.user_id();
+  for (char c : req.search()) {
+    if (absl::ascii_isdigit(static_cast<unsigned char>(c))) f.search.push_back(c);
+  }
+  if (!req.search().empty() && f.search.empty()) {
+    return absl::InvalidArgumentError("search: needs at least one digit");
+  }
+  if (!IsViewer(p)) {
+    if (p.user_id.empty()) return absl::PermissionDeniedError("no user in the principal");
+    f.visible_to_user = p.user_id;
+  }
+  const int size = PageSize(req.page_size());
+  ASSIGN_OR_RETURN(std::vector<v1::CallRecord> calls,
+                   store_.ListCalls(p.company_id, f, size + 1, req.page_token()));
+  v1::ListCallsResponse out;
+  for (int i = 0; i < static_cast<int>(calls.size()) && i < size; ++i) {
+    *out.add_calls() = std::move(calls[i]);
+  }
+  if (static_cast<int>(calls.size()) > size) {
+    out.set_next_page_token(CallPageToken(out.calls(size - 1)));
+  }
+  return out;
+}
+
+absl::StatusOr<v1::CallRecord> RoutingCore::GetCall(const P& p, const v1::GetCallRequest& req) {
+  RETURN_IF_ERROR(RequireCompany(p));
+  if (req.call_id().empty()) return absl::InvalidArgumentError("call_id: required");
+  return store_.GetCall(p.company_id, req.call_id(), IsViewer(p) ? "" : p.user_id);
+}
+
+absl::StatusOr<v1::CallNote> RoutingCore::AddCallNote(const P& p,
+                                                      const v1::AddCallNoteRequest& req) {
+  RETURN_IF_ERROR(RequireCompany(p));
+  if (req.call_id().empty()) return absl::InvalidArgumentError("call_id: required");
+  const std::string text(absl::StripAsciiWhitespace(req.text()));
+  if (text.empty()) return absl::InvalidArgumentError("text: required");
+  if (text.size() > 2000) return absl::InvalidArgumentError("text: longer than 2000 characters");
+  // A tech may annotate only calls they can see.
+  RETURN_IF_ERROR(
+      store_.GetCall(p.company_id, req.call_id(), IsViewer(p) ? "" : p.user_id).status());
+  return store_.AddCallNote(p.company_id, req.call_id(), p.user_id, text, clock_.Now());
+}
+
+}  // namespace switchboard::routing

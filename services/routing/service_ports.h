@@ -1,0 +1,52 @@
+// Ports of the routing SERVICE (beyond the core's interfaces.h): what it asks of the identity
+// and numbers services. Live implementations: clients.h (gRPC, role "service"); tests use fakes.
+// Implementations must be thread-safe. Errors: UNAVAILABLE / DEADLINE_EXCEEDED when the other
+// service cannot answer; NOT_FOUND for an unknown number or company.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "services/routing/interfaces.h"
+
+namespace switchboard::routing {
+
+// A company number as the numbers service resolves it (ResolveNumber).
+struct ResolvedLine {
+  std::string company_id;
+  std::string line_id;
+  std::string flow_id;           // "" = no flow: a direct line rings assigned_user_id
+  std::string assigned_user_id;  // direct lines
+  std::string department;
+};
+
+class NumberResolver {
+ public:
+  virtual ~NumberResolver() = default;
+  // NOT_FOUND when `e164` is not an active line of any company.
+  virtual absl::StatusOr<ResolvedLine> Resolve(absl::string_view e164) = 0;
+};
+
+// The company's users with their devices and presence, as routing needs them
+// (DirectoryUser.voicemail_box_id is left empty: boxes are routing's own).
+class DirectorySource {
+ public:
+  virtual ~DirectorySource() = default;
+  virtual absl::StatusOr<std::vector<DirectoryUser>> LoadUsers(absl::string_view company_id) = 0;
+};
+
+// What routing needs of the company record (identity Company).
+struct CompanyInfo {
+  std::string time_zone;  // IANA, e.g. "America/New_York"
+  std::string state;      // address state, e.g. "CT"; may be empty
+};
+
+class CompanyInfoSource {
+ public:
+  virtual ~CompanyInfoSource() = default;
+  virtual absl::StatusOr<CompanyInfo> Company(absl::string_view company_id) = 0;
+};
+
+}  // namespace switchboard::routing

@@ -1,0 +1,615 @@
+#include "services/routing/engine.h"
+
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "services/routing/tests/fakes.h"
+
+namespace switchboard::routing {
+namespace {
+
+namespace cv1 = ::switchboard::carrier::v1;
+using testing::PowersElectric;
+
+const absl::Time kTuesday10am = absl::FromCivil(absl::CivilSecond(2026, 11, 17, 15, 0, 0),
+                                                absl::UTCTimeZone());
+
+// Drives one call through an engine, event by event, with fresh dedupe keys.
+class CallDriver {
+ public:
+  CallDriver(const v1::FlowBundle& bundle, EngineDeps deps) : engine_(bundle, deps) {}
+
+  const Step& Start(const std::string& call_id = "CA1", const std::string& from = "+12035550199") {
+    absl::StatusOr<Step> step = engine_.Start(CallFacts{.call_id = call_id,
+                                                        .company_id = "powers",
+                                                        .from = from,
+                                                        .to = "+12035550100",
+                                                        .at = kTuesday10am});
+    REQUIRE(step.ok());
+    return Keep(std::move(*step));
+  }
+
+  const Step& Send(cv1::CarrierEvent event) {
+    if (event.dedupe_key().empty()) event.set_dedupe_key(absl::StrCat("ev-", ++counter_));
+    absl::StatusOr<Step> step = engine_.OnEvent(state_, event, kTuesday10am + absl::Minutes(1));
+    REQUIRE(step.ok());
+    return Keep(std::move(*step));
+  }
+
+  const Step& Press(const std::string& digits) {
+    cv1::CarrierEvent e;
+    e.mutable_digits_gathered()->set_digits(digits);
+    return Send(e);
+  }
+  const Step& Timeout() {
+    cv1::CarrierEvent e;
+    e.mutable_digits_gathered()->set_timed_out(true);
+    return Send(e);
+  }
+  const Step& Dial(cv1::DialStatus status, const std::string& dialed = "") {
+    cv1::CarrierEvent e;
+    e.mutable_dial_result()->set_status(status);
+    e.mutable_dial_result()->set_dialed(dialed);
+    return Send(e);
+  }
+  const Step& Recording(const std::string& id = "RE1") {
+    cv1::CarrierEvent e;
+    e.mutable_recording_ready()->set_recording_id(id);
+    e.mutable_recording_ready()->set_url("https://media.example/RE1.wav");
+    e.mutable_recording_ready()->set_duration_s(12);
+    return Send(e);
+  }
+  const Step& Completed(cv1::CallEndReason reason = cv1::CALL_END_COMPLETED) {
+    cv1::CarrierEvent e;
+    e.mutable_call_completed()->set_reason(reason);
+    e.mutable_call_completed()->set_duration_s(42);
+    return Send(e);
+  }
+
+  const v1::CallState& state() const { return state_; }
+  const CallEngine& engine() const { return engine_; }
+
+ private:
+  const Step& Keep(Step step) {
+    if (step.changed) state_ = step.state;
+    last_ = std::move(step);
+    return last_;
+  }
+
+  CallEngine engine_;
+  v1::CallState state_;
+  Step last_;
+  int counter_ = 0;
+};
+
+const cv1::Instruction& Last(const Step& step) {
+  REQUIRE(step.instructions.instructions_size() > 0);
+  return step.instructions.instructions(step.instructions.instructions_size() - 1);
+}
+
+std::vector<std::string> Targets(const cv1::Dial& dial) {
+  std::vector<std::string> out;
+  for (const cv1::DialTarget& t : dial.targets()) {
+    out.push_back(t.has_number() ? t.number() : absl::StrCat("client:", t.client()));
+  }
+  return out;
+}
+
+std::vector<LifecycleKind> Kinds(const Step& step) {
+  std::vector<LifecycleKind> out;
+  for (const LifecycleEvent& e : step.events) out.push_back(e.kind);
+  return out;
+}
+
+bool HasPath(const Step& step, v1::PathKind kind, const std::string& text) {
+  for (const v1::PathEntry& e : step.path) {
+    if (e.kind() == kind && e.text() == text) return true;
+  }
+  return false;
+}
+
+TEST_CASE("business hours: greeting menu, press 1 rings Sarah on both devices, answered") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  const Step& start = call.Start();
+  CHECK(start.changed);
+  CHECK(Kinds(start) == std::vector<LifecycleKind>{LifecycleKind::kRouted});
+  CHECK(call.state().phase() == v1::PHASE_MENU);
+  CHECK(call.state().menu_id() == "main");
+  REQUIRE(Last(start).has_gather());
+  const cv1::Gather& gather = Last(start).gather();
+  CHECK(gather.num_digits() == 1);
+  CHECK(gather.timeout_s() == 5);
+  REQUIRE(gather.prompts_size() == 1);
+  CHECK(gather.prompts(0).say().text() == testing::kGreetingMain);
+  CHECK(gather.prompts(0).say().voice() == "Polly.Joanna");
+  CHECK(gather.prompts(0).say().language() == "en-US");
+  CHECK(start.instructions.id() == "CA1-1");
+  CHECK(HasPath(start, v1::PATH_GREETING, testing::kGreetingMain));
+  CHECK(pe.schedule.asked == std::vector<std::string>{"office_hours"});
+
+  const Step& ring = call.Press("1");
+  REQUIRE(Last(ring).has_dial());
+  CHECK(Targets(Last(ring).dial()) == std::vector<std::string>{"+19175558802", "client:sarah"});
+  CHECK(Last(ring).dial().timeout_s() == 25);
+  CHECK(Kinds(ring) == std::vector<LifecycleKind>{LifecycleKind::kRinging});
+  CHECK(call.state().phase() == v1::PHASE_DIALING);
+
+  cv1::CarrierEvent dial_result;
+  dial_result.mutable_dial_result()->set_status(cv1::DIAL_ANSWERED);
+  dial_result.mutable_dial_result()->set_dialed("+19175558802");
+  dial_result.mutable_dial_result()->set_duration_s(95);
+  const Step& answered = call.Send(dial_result);
+  CHECK(Kinds(answered) == std::vector<LifecycleKind>{LifecycleKind::kAnswered});
+  CHECK(answered.events[0].user_ids == std::vector<std::string>{"sarah"});
+  CHECK(answered.events[0].duration_s == 95);
+  CHECK(call.state().phase() == v1::PHASE_BRIDGED);
+  CHECK(Last(answered).has_hangup());
+  CHECK_FALSE(answered.final_status.has_value());
+
+  const Step& done = call.Completed();
+  REQUIRE(done.final_status.has_value());
+  CHECK(*done.final_status == v1::COMPLETED);
+  CHECK(done.answered_by == "sarah");
+  CHECK(Kinds(done) == std::vector<LifecycleKind>{LifecycleKind::kEnded});
+  CHECK(call.state().phase() == v1::PHASE_ENDED);
+}
+
+TEST_CASE("simultaneous group: one Dial with every member's number and softphone") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  call.Start();
+  const Step& ring = call.Press("0");  // operator -> Office group
+  REQUIRE(Last(ring).has_dial());
+  CHECK(Targets(Last(ring).dial()) == std::vector<std::string>{"+19175558802", "client:sarah",
+                                                                "+19175558801", "client:robert"});
+  CHECK(Last(ring).dial().timeout_s() == 30);
+  CHECK(ring.events.size() == 1);
+  CHECK(ring.events[0].user_ids == std::vector<std::string>{"sarah", "robert"});
+  call.Dial(cv1::DIAL_ANSWERED, "client:robert");
+  const Step& done = call.Completed();
+  CHECK(*done.final_status == v1::COMPLETED);
+  CHECK(done.answered_by == "robert");
+}
+
+TEST_CASE("simultaneous group: members on DND or offline are skipped") {
+  PowersElectric pe;
+  pe.directory.Get("sarah").dnd = true;
+  CallDriver call(pe.bundle, pe.deps());
+  call.Start();
+  const Step& ring = call.Press("0");
+  CHECK(Targets(Last(ring).dial()) == std::vector<std::string>{"+19175558801", "client:robert"});
+  CHECK(HasPath(ring, v1::PATH_INFO, "member Sarah Johnson on do-not-disturb: skipped"));
+
+  pe.directory.Get("robert").online = false;
+  CallDriver nobody(pe.bundle, pe.deps());
+  nobody.Start();
+  const Step& vm = nobody.Press("0");  // nobody available -> the group's fallback, company box
+  CHECK(nobody.state().phase() == v1::PHASE_VOICEMAIL);
+  CHECK(nobody.state().voicemail_box_id() == "vm_company");
+  CHECK(Last(vm).has_record());
+}
+
+TEST_CASE("sequential group: on-call tech first, then Robert, then the company voicemail") {
+  PowersElectric pe;
+  pe.schedule.closed = true;
+  CallDriver call(pe.bundle, pe.deps());
+  const Step& start = call.Start();
+  CHECK(call.state().after_hours());
+  CHECK(call.state().menu_id() == "after_hours");
+  CHECK(Last(start).gather().prompts(0).say().text() == testing::kGreetingAfterHours);
+
+  const Step& first = call.Press("1");
+  CHECK(Targets(Last(first).dial()) == std::vector<std::string>{"+19175558822", "client:mike"});
+  CHECK(Last(first).dial().timeout_s() == 20);
+  CHECK(HasPath(first, v1::PATH_INFO, "on call (oncall_techs): mike"));
+
+  const Step& second = call.Dial(cv1::DIAL_NO_ANSWER);
+  CHECK(Targets(Last(second).dial()) == std::vector<std::string>{"+19175558801", "client:robert"});
+  CHECK(call.state().dialing().position() == 1);
+
+  const Step& vm = call.Dial(cv1::DIAL_BUSY);
+  CHECK(call.state().phase() == v1::PHASE_VOICEMAIL);
+  REQUIRE(vm.instructions.instructions_size() == 2);
+  CHECK(vm.instructions.instructions(0).say().text() ==
+        "You've reached Powers Electric. Please leave a message after the tone.");
+  CHECK(vm.instructions.instructions(1).record().max_length_s() == 180);
+
+  const Step& recorded = call.Recording();
+  REQUIRE(recorded.events.size() == 1);
+  CHECK(recorded.events[0].kind == LifecycleKind::kVoicemailLeft);
+  CHECK(recorded.events[0].voicemail_box_id == "vm_company");
+  CHECK(recorded.events[0].recording_id == "RE1");
+  CHECK(Last(recorded).has_hangup());
+  CHECK(call.state().phase() == v1::PHASE_RECORDED);
+
+  const Step& done = call.Completed();
+  CHECK(*done.final_status == v1::VOICEMAIL);
+  CHECK(done.answered_by.empty());
+}
+
+TEST_CASE("sequential group: the second member answers") {
+  PowersElectric pe;
+  pe.schedule.closed = true;
+  pe.schedule.on_call["oncall_techs"] = "jake";  // the rotation moved on
+  CallDriver call(pe.bundle, pe.deps());
+  call.Start();
+  const Step& first = call.Press("1");
+  CHECK(Targets(Last(first).dial())[0] == "+19175558804");
+  call.Dial(cv1::DIAL_NO_ANSWER);
+  call.Dial(cv1::DIAL_ANSWERED, "+19175558801");
+  const Step& done = call.Completed();
+  CHECK(done.answered_by == "robert");
+  CHECK(*done.final_status == v1::COMPLETED);
+}
+
+v1::FlowBundle WithTechsOnKey5(const PowersElectric& pe) {
+  v1::FlowBundle b = pe.bundle;
+  testing::Bind(b.mutable_flow()->mutable_menus()->mutable_menus(0), "5",
+                testing::GroupAction("all_techs"), "Techs");
+  return b;
+}
+
+TEST_CASE("round robin: the start rotates across three calls; then the queue continues") {
+  PowersElectric pe;
+  v1::FlowBundle bundle = WithTechsOnKey5(pe);
+  std::vector<std::string> first_rung;
+  for (int i = 0; i < 3; ++i) {
+    CallDriver call(bundle, pe.deps());
+    call.Start(absl::StrCat("CA", i));
+    const Step& ring = call.Press("5");
+    REQUIRE(Last(ring).has_dial());
+    first_rung.push_back(Targets(Last(ring).dial())[0]);
+    if (i == 2) {
+      // Tyler first; no answer moves on to Mike, then Jake, then the default box.
+      CHECK(Targets(Last(call.Dial(cv1::DIAL_NO_ANSWER)).dial())[0] == "+19175558822");
+      CHECK(Targets(Last(call.Dial(cv1::DIAL_NO_ANSWER)).dial())[0] == "+19175558804");
+      call.Dial(cv1::DIAL_NO_ANSWER);
+      CHECK(call.state().voicemail_box_id() == "vm_company");
+    }
+  }
+  CHECK(first_rung == std::vector<std::string>{"+19175558822", "+19175558804", "+19175558805"});
+}
+
+TEST_CASE("round robin: DND members are skipped and the rotation runs over the others") {
+  PowersElectric pe;
+  pe.directory.Get("jake").dnd = true;
+  v1::FlowBundle bundle = WithTechsOnKey5(pe);
+  std::vector<std::string> first_rung;
+  for (int i = 0; i < 3; ++i) {
+    CallDriver call(bundle, pe.deps());
+    call.Start(absl::StrCat("CA", i));
+    first_rung.push_back(Targets(Last(call.Press("5")).dial())[0]);
+    CHECK(call.state().dialing().queue_size() == 2);
+  }
+  CHECK(first_rung == std::vector<std::string>{"+19175558822", "+19175558805", "+19175558822"});
+}
+
+TEST_CASE("menu retries: an invalid key three times runs the default action") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  call.Start();
+  for (int i = 1; i <= 2; ++i) {
+    const Step& retry = call.Press("7");
+    REQUIRE(retry.instructions.instructions_size() == 2);
+    CHECK(retry.instructions.instructions(0).say().text() == "Sorry, that is not a valid choice.");
+    CHECK(retry.instructions.instructions(1).gather().prompts(0).say().text() ==
+          testing::kGreetingMain);
+    CHECK(call.state().attempts() == i);
+    CHECK(HasPath(retry, v1::PATH_KEY, "invalid key 7"));
+  }
+  const Step& fallback = call.Press("7");
+  REQUIRE(Last(fallback).has_dial());  // default = operator = Office group
+  CHECK(Targets(Last(fallback).dial()).size() == 4);
+  CHECK(HasPath(fallback, v1::PATH_INFO, "attempts exhausted in menu Main (main): default action"));
+  CHECK(call.state().attempts() == 0);
+}
+
+TEST_CASE("menu retries: timeouts count too; a valid key resets the attempts") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  call.Start();
+  const Step& first = call.Timeout();
+  CHECK(first.instructions.instructions(0).say().text() == "Sorry, I did not get a response.");
+  CHECK(call.state().attempts() == 1);
+  call.Press("9");
+  CHECK(call.state().attempts() == 2);
+  call.Press("4");  // play info, back to the menu
+  CHECK(call.state().attempts() == 0);
+  call.Timeout();
+  call.Timeout();
+  CHECK(call.state().phase() == v1::PHASE_MENU);
+  call.Timeout();
+  CHECK(call.state().phase() == v1::PHASE_DIALING);
+}
+
+TEST_CASE("after hours: one try only; nothing pressed goes straight to voicemail") {
+  PowersElectric pe;
+  pe.schedule.closed = true;
+  CallDriver call(pe.bundle, pe.deps());
+  call.Start();
+  call.Timeout();
+  CHECK(call.state().phase() == v1::PHASE_VOICEMAIL);
+  CHECK(call.state().voicemail_box_id() == "vm_company");
+  call.Recording();
+  CHECK(*call.Completed().final_status == v1::VOICEMAIL);
+}
+
+TEST_CASE("play information then return to the menu") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  call.Start();
+  const Step& info = call.Press("4");
+  REQUIRE(info.instructions.instructions_size() == 2);
+  CHECK(info.instructions.instructions(0).say().text() == testing::kHoursInfo);
+  CHECK(info.instructions.instructions(1).gather().prompts(0).say().text() ==
+        testing::kGreetingMain);
+  CHECK(call.state().phase() == v1::PHASE_MENU);
+  CHECK(call.state().menu_id() == "main");
+  call.Press("1");
+  CHECK(call.state().phase() == v1::PHASE_DIALING);
+}
+
+TEST_CASE("dial by name: T-O-R (8-6-7) connects to Mike Torres") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  call.Start();
+  const Step& prompt = call.Press("3");
+  CHECK(call.state().phase() == v1::PHASE_DIRECTORY);
+  REQUIRE(Last(prompt).has_gather());
+  CHECK(Last(prompt).gather().num_digits() == 3);
+  CHECK(Last(prompt).gather().prompts(0).say().text() ==
+        "Please enter the first three letters of the person's last name.");
+  const Step& connect = call.Press("867");
+  REQUIRE(connect.instructions.instructions_size() == 2);
+  CHECK(connect.instructions.instructions(0).say().text() == "Connecting you to Mike Torres.");
+  CHECK(Targets(connect.instructions.instructions(1).dial()) ==
+        std::vector<std::string>{"+19175558822", "client:mike"});
+  call.Dial(cv1::DIAL_ANSWERED, "client:mike");
+  CHECK(call.Completed().answered_by == "mike");
+}
+
+TEST_CASE("dial by name: several matches are read as a list") {
+  PowersElectric pe;
+  pe.directory.Add(testing::User("tom", "Tom", "Torrance", "+19175558899"));
+  CallDriver call(pe.bundle, pe.deps());
+  call.Start();
+  call.Press("3");
+  const Step& list = call.Press("867");
+  CHECK(call.state().phase() == v1::PHASE_DIRECTORY_CHOICE);
+  CHECK(Last(list).gather().prompts(0).say().text() ==
+        "For Tom Torrance, press 1. For Mike Torres, press 2.");
+  const Step& invalid = call.Press("5");
+  CHECK(invalid.instructions.instructions(0).say().text() == "Sorry, that is not a valid choice.");
+  CHECK(call.state().phase() == v1::PHASE_DIRECTORY_CHOICE);
+  const Step& connect = call.Press("2");
+  CHECK(connect.instructions.instructions(0).say().text() == "Connecting you to Mike Torres.");
+  CHECK(call.state().phase() == v1::PHASE_DIALING);
+}
+
+TEST_CASE("dial by name: no match retries, then the menu's default action") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  call.Start();
+  call.Press("3");
+  const Step& retry = call.Press("999");
+  REQUIRE(retry.instructions.instructions_size() == 2);
+  CHECK(retry.instructions.instructions(0).say().text() == "Sorry, no name matches those letters.");
+  CHECK(call.state().phase() == v1::PHASE_DIRECTORY);
+  call.Timeout();
+  CHECK(call.state().phase() == v1::PHASE_DIRECTORY);
+  call.Press("999");
+  CHECK(call.state().phase() == v1::PHASE_DIALING);  // default: operator, the Office group
+  CHECK(call.state().dialing().ring_group_id() == "office");
+}
+
+TEST_CASE("direct line: rings the user on all devices, then the user's voicemail") {
+  PowersElectric pe;
+  v1::FlowBundle bundle = pe.DirectLine("mike");
+  CallDriver call(bundle, pe.deps());
+  const Step& ring = call.Start();
+  REQUIRE(Last(ring).has_dial());
+  CHECK(Targets(Last(ring).dial()) == std::vector<std::string>{"+19175558822", "client:mike"});
+  CHECK(Last(ring).dial().timeout_s() == 20);
+  const Step& vm = call.Dial(cv1::DIAL_NO_ANSWER);
+  CHECK(call.state().voicemail_box_id() == "vm_mike");
+  CHECK(vm.instructions.instructions(0).say().text() == "Please leave a message after the tone.");
+  CHECK(vm.instructions.instructions(1).record().max_length_s() == 120);
+}
+
+TEST_CASE("direct line after hours: straight to voicemail with the after-hours greeting") {
+  PowersElectric pe;
+  pe.schedule.closed = true;
+  v1::FlowBundle bundle = pe.DirectLine("mike");
+  CallDriver call(bundle, pe.deps());
+  const Step& vm = call.Start();
+  CHECK(call.state().phase() == v1::PHASE_VOICEMAIL);
+  CHECK(call.state().voicemail_box_id() == "vm_mike");
+  CHECK(vm.instructions.instructions(0).say().text() ==
+        "You've reached us after hours. Please leave a message.");
+  CHECK(vm.instructions.instructions(1).has_record());
+}
+
+TEST_CASE("direct line: a user on DND goes straight to voicemail") {
+  PowersElectric pe;
+  pe.directory.Get("mike").dnd = true;
+  v1::FlowBundle bundle = pe.DirectLine("mike");
+  CallDriver call(bundle, pe.deps());
+  call.Start();
+  CHECK(call.state().phase() == v1::PHASE_VOICEMAIL);
+  CHECK(call.state().voicemail_box_id() == "vm_mike");
+}
+
+TEST_CASE("duplicate and stale events change nothing and replay the last instructions") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  call.Start();
+  cv1::CarrierEvent press;
+  press.set_dedupe_key("tw-gather-1");
+  press.mutable_digits_gathered()->set_digits("1");
+  const Step first = call.Send(press);
+  REQUIRE(first.changed);
+  const v1::CallState after = call.state();
+
+  const Step& again = call.Send(press);
+  CHECK_FALSE(again.changed);
+  CHECK(again.state.SerializeAsString() == after.SerializeAsString());
+  CHECK(again.instructions.SerializeAsString() == first.instructions.SerializeAsString());
+  CHECK(again.path.empty());
+  CHECK(again.events.empty());
+
+  const Step& stale_digits = call.Press("2");  // ringing: a gather result does not fit
+  CHECK_FALSE(stale_digits.changed);
+  CHECK(stale_digits.instructions.id() == first.instructions.id());
+  CHECK(call.state().SerializeAsString() == after.SerializeAsString());
+
+  cv1::CarrierEvent incoming;
+  incoming.mutable_call_incoming();
+  CHECK_FALSE(call.Send(incoming).changed);
+  cv1::CarrierEvent unknown;  // no kind at all
+  CHECK_FALSE(call.Send(unknown).changed);
+
+  call.Dial(cv1::DIAL_ANSWERED, "+19175558802");
+  CHECK_FALSE(call.Dial(cv1::DIAL_NO_ANSWER).changed);  // stale dial result once bridged
+  const Step& done = call.Completed();
+  CHECK(done.changed);
+  const Step& second_end = call.Completed();
+  CHECK_FALSE(second_end.changed);
+  CHECK_FALSE(second_end.final_status.has_value());
+  CHECK(call.state().status() == v1::COMPLETED);
+}
+
+TEST_CASE("the engine refuses a state of another flow version and facts without a call id") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  call.Start();
+  v1::FlowBundle v2 = pe.bundle;
+  v2.mutable_flow()->set_version(2);
+  CallEngine engine(v2, pe.deps());
+  cv1::CarrierEvent e;
+  e.mutable_digits_gathered()->set_digits("1");
+  absl::StatusOr<Step> step = engine.OnEvent(call.state(), e, kTuesday10am);
+  CHECK(step.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(engine.Start(CallFacts{}).status().code() == absl::StatusCode::kInvalidArgument);
+  v1::FlowBundle empty;
+  CHECK(CallEngine(empty, pe.deps()).Start(CallFacts{.call_id = "x"}).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("caller hangs up while ringing: canceled, then missed") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  call.Start();
+  call.Press("1");
+  const Step& canceled = call.Dial(cv1::DIAL_CANCELED);
+  CHECK(Last(canceled).has_hangup());
+  const Step& done = call.Completed(cv1::CALL_END_CANCELED);
+  CHECK(*done.final_status == v1::MISSED);
+  CHECK(Kinds(done) == std::vector<LifecycleKind>{LifecycleKind::kMissed, LifecycleKind::kEnded});
+}
+
+TEST_CASE("a recording saved after the hang-up (Telnyx) turns a missed call into voicemail") {
+  PowersElectric pe;
+  pe.schedule.closed = true;
+  CallDriver call(pe.bundle, pe.deps());
+  call.Start();
+  call.Timeout();
+  CHECK(*call.Completed().final_status == v1::MISSED);
+  const Step& late = call.Recording();
+  CHECK(late.changed);
+  REQUIRE(late.final_status.has_value());
+  CHECK(*late.final_status == v1::VOICEMAIL);
+  CHECK(Kinds(late) == std::vector<LifecycleKind>{LifecycleKind::kVoicemailLeft});
+  CHECK_FALSE(call.Recording("RE2").changed);  // only once
+}
+
+TEST_CASE("smart routing: a known caller rings the assigned user before the menu") {
+  PowersElectric pe;
+  pe.bundle.mutable_flow()->mutable_smart_routing()->set_known_caller_to_assigned_user(true);
+  pe.callers.known["+12035550777"] = "jake";
+  CallDriver call(pe.bundle, pe.deps());
+  const Step& ring = call.Start("CA9", "+12035550777");
+  REQUIRE(Last(ring).has_dial());
+  CHECK(Targets(Last(ring).dial())[0] == "+19175558804");
+  CHECK(HasPath(ring, v1::PATH_INFO, "known caller +12035550777 -> assigned user jake"));
+  call.Dial(cv1::DIAL_NO_ANSWER);
+  CHECK(call.state().voicemail_box_id() == "vm_jake");
+
+  CallDriver stranger(pe.bundle, pe.deps());
+  stranger.Start("CA10", "+12035550000");
+  CHECK(stranger.state().phase() == v1::PHASE_MENU);
+}
+
+TEST_CASE("greeting audio: Play when the reference resolves, the text otherwise") {
+  PowersElectric pe;
+  pe.bundle.mutable_flow()->mutable_menus()->mutable_menus(0)->mutable_greeting()->set_audio_id(
+      "aud_1");
+  {
+    CallDriver call(pe.bundle, pe.deps());
+    const Step& start = call.Start();
+    CHECK(Last(start).gather().prompts(0).say().text() == testing::kGreetingMain);
+  }
+  pe.greetings.urls["aud_1"] = "https://media.example/aud_1.mp3";
+  CallDriver call(pe.bundle, pe.deps());
+  const Step& start = call.Start();
+  CHECK(Last(start).gather().prompts(0).play().url() == "https://media.example/aud_1.mp3");
+  CHECK(HasPath(start, v1::PATH_GREETING, "audio aud_1"));
+}
+
+TEST_CASE("port failures never leave the caller in silence") {
+  PowersElectric pe;
+  pe.schedule.fail = true;
+  pe.directory.fail = true;
+  CallDriver call(pe.bundle, pe.deps());
+  call.Start();
+  CHECK_FALSE(call.state().after_hours());  // schedule error = open
+  call.Press("1");                          // Sarah cannot be looked up -> company box
+  CHECK(call.state().phase() == v1::PHASE_VOICEMAIL);
+  CHECK(call.state().voicemail_box_id() == "vm_company");
+}
+
+TEST_CASE("CallState of a live call in a five-member group stays under 4 KiB") {
+  PowersElectric pe;
+  v1::RingGroup* five = pe.bundle.add_ring_groups();
+  five->set_id("everyone");
+  five->set_name("Everyone");
+  five->set_strategy(v1::SEQUENTIAL);
+  for (const char* id : {"robert", "sarah", "mike", "jake", "tyler"}) {
+    *five->add_members() = testing::UserMember(id);
+  }
+  testing::Bind(pe.bundle.mutable_flow()->mutable_menus()->mutable_menus(0), "6",
+                testing::GroupAction("everyone"));
+  five->set_strategy(v1::SIMULTANEOUS);
+  CallDriver call(pe.bundle, pe.deps());
+  call.Start("CA0123456789abcdef0123456789abcdef");
+  for (int i = 0; i < 2; ++i) call.Press("8");  // a few retries: longer instructions
+  cv1::CarrierEvent e;
+  e.set_dedupe_key("telnyx-00000000-0000-0000-0000-000000000000-call.gather.ended");
+  e.mutable_digits_gathered()->set_digits("6");
+  const Step& ring = call.Send(e);
+  CHECK(Targets(Last(ring).dial()).size() == 10);
+  CHECK(call.state().dialing().legs_size() == 5);
+  size_t size = call.state().ByteSizeLong();
+  INFO("serialized CallState: " << size << " bytes");
+  CHECK(size < 4096);
+
+  five->set_strategy(v1::SEQUENTIAL);
+  CallDriver seq(pe.bundle, pe.deps());
+  seq.Start("CA0123456789abcdef0123456789abcdef");
+  seq.Press("6");
+  seq.Dial(cv1::DIAL_NO_ANSWER);
+  CHECK(seq.state().dialing().queue_size() == 5);
+  CHECK(seq.state().ByteSizeLong() < 4096);
+}
+
+TEST_CASE("keypad digits follow E.161") {
+  CHECK(KeypadDigits("Torres") == "867737");
+  CHECK(KeypadDigits("O'Brien-Smith") == "62743676484");
+  CHECK(KeypadDigits("QZ") == "79");
+}
+
+}  // namespace
+}  // namespace switchboard::routing

@@ -1,0 +1,711 @@
+// RoutingCore and RoutingService against real Postgres and Redis (./tools/dev testenv up), with
+// fake identity / numbers ports: call state round trip, duplicates, Redis lost mid-call, round
+// robin shared by two instances, validation and RBAC over gRPC, history filters and pagination.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include <grpcpp/client_context.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "libs/cache/redis_pool.h"
+#include "libs/common/clock.h"
+#include "libs/grpc/principal.h"
+#include "libs/testing/testing.h"
+#include "services/routing/demo_flow.h"
+#include "services/routing/live_ports.h"
+#include "services/routing/pg_store.h"
+#include "services/routing/routing_core.h"
+#include "services/routing/routing_service.h"
+#include "services/routing/tests/service_fakes.h"
+#include "switchboard/events/v1/event.pb.h"
+
+namespace switchboard::routing {
+namespace {
+
+namespace cv1 = ::switchboard::carrier::v1;
+namespace t = ::switchboard::routing::testing;
+
+const absl::TimeZone kNy = [] { return *LoadZone("America/New_York"); }();
+const absl::Time kTuesday10am = absl::FromCivil(absl::CivilSecond(2026, 11, 17, 10, 0, 0), kNy);
+const absl::Time kTuesday630pm = absl::FromCivil(absl::CivilSecond(2026, 11, 17, 18, 30, 0), kNy);
+constexpr char kMain[] = "+12035550100";
+constexpr char kMikeLine[] = "+12035550103";
+constexpr char kTechs[] = "+12035550150";
+
+// One routing process: its caches and core over shared Postgres / Redis.
+struct Instance {
+  Instance(db::Pool& pool, cache::RedisPool& redis, t::FakeNumbers& numbers,
+           t::FakeDirectorySource& dir, t::FakeCompanies& companies, const Clock& clock,
+           bool async_commit = false)
+      : store(pool, "calls.v1", async_commit),
+        calls(redis, absl::Hours(2)),
+        directory(dir, clock, absl::Seconds(5)),
+        config(store, companies, clock, absl::Seconds(5)),
+        core(store, calls, redis, numbers, directory, config, clock) {}
+  PgStore store;
+  CallStateCache calls;
+  DirectoryCache directory;
+  ConfigCache config;
+  RoutingCore core;
+};
+
+struct Env {
+  std::unique_ptr<switchboard::testing::PgTestSchema> pg =
+      switchboard::testing::PgTestSchema::CreateOrFail();
+  std::unique_ptr<switchboard::testing::RedisTestNamespace> ns =
+      switchboard::testing::RedisTestNamespace::CreateOrFail();
+  std::unique_ptr<cache::RedisPool> redis;
+  FakeClock clock{kTuesday10am};
+  t::FakeNumbers numbers;
+  t::FakeDirectorySource dir;
+  t::FakeCompanies companies;
+  std::string company = "c-" + switchboard::testing::RandomSuffix();
+  rpc::Principal owner{.company_id = company, .user_id = "robert", .role = "owner"};
+  rpc::Principal carrier{.company_id = company, .role = "service"};
+  std::unique_ptr<Instance> a;
+
+  Env() {
+    REQUIRE(MigrateRouting(pg->pool()).ok());
+    auto r = cache::RedisPool::Create({.url = ns->url(), .key_prefix = ns->prefix()});
+    REQUIRE(r.ok());
+    redis = std::move(*r);
+    dir.users[company] = t::PowersPeople();
+    companies.zones[company] = "America/New_York";
+    a = NewInstance(*redis);
+    numbers.Add(kMain, ResolvedLine{.company_id = company, .line_id = "line-main",
+                                    .flow_id = "main_line"});
+    numbers.Add(kMikeLine, ResolvedLine{.company_id = company, .line_id = "line-mike",
+                                        .assigned_user_id = "mike"});
+    numbers.Add(kTechs, ResolvedLine{.company_id = company, .line_id = "line-techs",
+                                     .flow_id = "techs"});
+    SeedDemo();
+  }
+  std::unique_ptr<Instance> NewInstance(cache::RedisPool& r, bool async_commit = false) {
+    return std::make_unique<Instance>(pg->pool(), r, numbers, dir, companies, clock,
+                                      async_commit);
+  }
+
+  void SeedDemo() {
+    const DemoConfig demo = PowersElectricDemo(t::PowersIds());
+    RoutingCore& core = a->core;
+    REQUIRE(core.SaveSchedule(owner, demo.schedule).ok());
+    REQUIRE(core.SaveOnCallRotation(owner, demo.rotation).ok());
+    for (const auto& b : demo.boxes) REQUIRE(core.SaveVoicemailBox(owner, b).ok());
+    for (const auto& g : demo.groups) REQUIRE(core.SaveRingGroup(owner, g).ok());
+    v1::SaveFlowRequest req;
+    *req.mutable_flow() = demo.main_flow;
+    auto saved = core.SaveFlow(owner, req);
+    REQUIRE(saved.ok());
+    CHECK(saved->version() == 1);
+    // A flow whose only choice is the round-robin "All techs" group.
+    v1::SaveFlowRequest techs;
+    v1::Flow* f = techs.mutable_flow();
+    f->set_id("techs");
+    f->set_name("Techs line");
+    f->set_default_voicemail_box_id("vm_company");
+    v1::Menu* m = f->mutable_menus()->add_menus();
+    f->mutable_menus()->set_business_hours_menu_id("m");
+    m->set_id("m");
+    m->mutable_greeting()->set_text("Technicians. Press 1.");
+    m->set_max_attempts(1);
+    v1::KeyBinding* k = m->add_keys();
+    k->set_key("1");
+    k->mutable_action()->set_ring_group_id("all_techs");
+    m->mutable_default_action()->set_ring_group_id("all_techs");
+    auto saved_techs = core.SaveFlow(owner, techs);
+    INFO(saved_techs.status().ToString());
+    REQUIRE(saved_techs.ok());
+  }
+
+  cv1::CallInstructions Send(const cv1::CarrierEvent& e, Instance* via = nullptr) {
+    v1::HandleCallEventRequest req;
+    *req.mutable_event() = e;
+    auto out = (via != nullptr ? via : a.get())->core.HandleCallEvent(carrier, req);
+    INFO(out.status().ToString());
+    REQUIRE(out.ok());
+    return *out;
+  }
+
+  std::vector<std::string> OutboxTypes() {
+    std::vector<std::string> types;
+    REQUIRE(pg->pool()
+                .Unscoped([&](pqxx::work& tx) -> absl::Status {
+                  for (const auto& row : tx.exec("SELECT payload FROM outbox ORDER BY seq")) {
+                    pqxx::binarystring b(row[0]);
+                    events::v1::Event e;
+                    REQUIRE(e.ParseFromString(b.str()));
+                    types.push_back(e.type());
+                  }
+                  return absl::OkStatus();
+                })
+                .ok());
+    return types;
+  }
+
+  v1::CallRecord OnlyCall() {
+    auto list = a->core.ListCalls(owner, v1::ListCallsRequest());
+    REQUIRE(list.ok());
+    REQUIRE(list->calls_size() == 1);
+    auto call = a->core.GetCall(owner, [&] {
+      v1::GetCallRequest r;
+      r.set_call_id(list->calls(0).id());
+      return r;
+    }());
+    REQUIRE(call.ok());
+    return *call;
+  }
+};
+
+bool HasGather(const cv1::CallInstructions& set) {
+  for (const auto& i : set.instructions()) {
+    if (i.has_gather()) return true;
+  }
+  return false;
+}
+std::vector<std::string> DialNumbers(const cv1::CallInstructions& set) {
+  std::vector<std::string> out;
+  for (const auto& i : set.instructions()) {
+    if (!i.has_dial()) continue;
+    for (const auto& target : i.dial().targets()) {
+      if (target.target_case() == cv1::DialTarget::kNumber) out.push_back(target.number());
+    }
+  }
+  return out;
+}
+bool HasRecord(const cv1::CallInstructions& set) {
+  for (const auto& i : set.instructions()) {
+    if (i.has_record()) return true;
+  }
+  return false;
+}
+size_t Count(const std::vector<std::string>& v, const std::string& x) {
+  return static_cast<size_t>(std::count(v.begin(), v.end(), x));
+}
+
+TEST_CASE("a call to the main line: press 1, Sarah answers; call log row and calls.v1 events",
+          "[integration]") {
+  Env env;
+  cv1::CallInstructions greeting = env.Send(t::Incoming("CA1", kMain));
+  CHECK(HasGather(greeting));
+  CHECK_FALSE(greeting.id().empty());
+  cv1::CallInstructions dial = env.Send(t::Digits("CA1", "d1", "1"));
+  CHECK(dial.id() != greeting.id());
+  CHECK(DialNumbers(dial) == std::vector<std::string>{"+19175558802"});
+  env.clock.Advance(absl::Seconds(40));
+  env.Send(t::Dial("CA1", "r1", cv1::DIAL_ANSWERED, 30));
+  env.Send(t::Completed("CA1", "c1", 45));
+
+  v1::CallRecord call = env.OnlyCall();
+  CHECK(call.status() == v1::COMPLETED);
+  CHECK(call.answered_by() == "sarah");
+  CHECK(call.direction() == v1::DIRECTION_INBOUND);
+  CHECK(call.to() == kMain);
+  CHECK(call.line_id() == "line-main");
+  CHECK(call.flow_id() == "main_line");
+  CHECK(call.flow_version() == 1);
+  CHECK(call.call_key() == "CA1");
+  CHECK(call.has_ended_at());
+  CHECK(call.has_answered_at());
+  CHECK(call.path_size() >= 4);
+  CHECK(std::find(call.user_ids().begin(), call.user_ids().end(), "sarah") !=
+        call.user_ids().end());
+
+  const std::vector<std::string> types = env.OutboxTypes();
+  CHECK(Count(types, "calls.call_started") == 1);
+  CHECK(Count(types, "calls.call_ringing") == 1);
+  CHECK(Count(types, "calls.call_answered") == 1);
+  CHECK(Count(types, "calls.call_ended") == 1);
+  CHECK(types.front() == "calls.call_started");
+  CHECK(types.back() == "calls.call_ended");
+
+  // After the end: an empty set, and nothing changes.
+  cv1::CallInstructions late = env.Send(t::Digits("CA1", "late", "2"));
+  CHECK(late.instructions().empty());
+  CHECK(env.OutboxTypes().size() == types.size());
+}
+
+TEST_CASE("a duplicate event changes nothing, with or without its Redis copy", "[integration]") {
+  Env env;
+  env.Send(t::Incoming("CA2", kMain));
+  cv1::CallInstructions first = env.Send(t::Digits("CA2", "d1", "1"));
+  const size_t events = env.OutboxTypes().size();
+  cv1::CallInstructions again = env.Send(t::Digits("CA2", "d1", "1"));
+  CHECK(again.id() == first.id());
+  CHECK(again.SerializeAsString() == first.SerializeAsString());
+  // A redelivered CallIncoming and a status callback (PromptEnded) answer the current set.
+  CHECK(env.Send(t::Incoming("CA2", kMain)).id() == first.id());
+  cv1::CarrierEvent prompt = t::TwilioEvent("CA2", "p1");
+  prompt.mutable_prompt_ended();
+  CHECK(env.Send(prompt).id() == first.id());
+  // Redis loses the state; the duplicate is still recognised (Postgres has the state and key).
+  REQUIRE(env.redis->Del({"call:CA2"}).ok());
+  CHECK(env.Send(t::Digits("CA2", "d1", "1")).id() == first.id());
+  CHECK(env.OutboxTypes().size() == events);
+  CHECK(Count(env.OutboxTypes(), "calls.call_ringing") == 1);
+}
+
+TEST_CASE("Redis flushed mid-call: the call continues from Postgres", "[integration]") {
+  Env env;
+  env.Send(t::Incoming("CA3", kMain));
+  REQUIRE(env.redis->Del({"call:CA3"}).ok());
+  cv1::CallInstructions dial = env.Send(t::Digits("CA3", "d1", "0"));  // operator: Office group
+  std::vector<std::string> numbers = DialNumbers(dial);
+  std::sort(numbers.begin(), numbers.end());
+  CHECK(numbers == std::vector<std::string>{"+19175558801", "+19175558802"});
+  // And with Redis unreachable altogether (another instance on a dead Redis).
+  auto dead = cache::RedisPool::Create({.url = "redis://127.0.0.1:1",
+                                        .connect_timeout = absl::Milliseconds(50)});
+  REQUIRE(dead.ok());
+  auto b = env.NewInstance(**dead);
+  cv1::CallInstructions after = env.Send(t::Dial("CA3", "r1", cv1::DIAL_NO_ANSWER), b.get());
+  CHECK(HasRecord(after));  // nobody answered: the company voicemail box
+  env.Send(t::Recording("CA3", "rec1"), b.get());
+  env.Send(t::Completed("CA3", "c1"), b.get());
+  v1::CallRecord call = env.OnlyCall();
+  CHECK(call.status() == v1::VOICEMAIL);
+  CHECK(call.voicemail_box_id() == "vm_company");
+  CHECK(call.recording_id() == "RECA3");
+  CHECK(Count(env.OutboxTypes(), "calls.voicemail_left") == 1);
+}
+
+TEST_CASE("round robin rotates across calls handled by two instances", "[integration]") {
+  Env env;
+  auto b = env.NewInstance(*env.redis, /*async_commit=*/true);  // the other commit mode too
+  std::vector<std::string> first_rung;
+  for (int i = 0; i < 3; ++i) {
+    Instance* via = i % 2 == 0 ? env.a.get() : b.get();
+    const std::string sid = absl::StrCat("CA-rr-", i);
+    env.Send(t::Incoming(sid, kTechs), via);
+    cv1::CallInstructions dial = env.Send(t::Digits(sid, "d1", "1"), via);
+    std::vector<std::string> numbers = DialNumbers(dial);
+    REQUIRE(numbers.size() == 1);  // round robin rings one member at a time
+    first_rung.push_back(numbers[0]);
+  }
+  CHECK(first_rung ==
+        std::vector<std::string>{"+19175558822", "+19175558804", "+19175558805"});
+}
+
+TEST_CASE("after hours: the after-hours menu, then voicemail; press 1 rings the on-call tech",
+          "[integration]") {
+  Env env;
+  env.clock.Set(kTuesday630pm);
+  cv1::CallInstructions greeting = env.Send(t::Incoming("CA4", kMain));
+  bool after_hours_text = false;
+  for (const auto& i : greeting.instructions()) {
+    if (i.has_gather()) {
+      for (const auto& p : i.gather().prompts()) {
+        if (absl::StrContains(p.say().text(), "Our office hours")) after_hours_text = true;
+      }
+    }
+    if (i.has_say() && absl::StrContains(i.say().text(), "Our office hours")) {
+      after_hours_text = true;
+    }
+  }
+  CHECK(after_hours_text);
+  CHECK(HasRecord(env.Send(t::Digits("CA4", "d1", ""))));
+
+  cv1::CallInstructions on_call = [&] {
+    env.Send(t::Incoming("CA5", kMain));
+    return env.Send(t::Digits("CA5", "d1", "1"));
+  }();
+  CHECK(DialNumbers(on_call) == std::vector<std::string>{"+19175558822"});  // Mike's week
+}
+
+TEST_CASE("a direct line without a flow rings its user, then the user's box", "[integration]") {
+  Env env;
+  cv1::CallInstructions ring = env.Send(t::Incoming("CA6", kMikeLine));
+  CHECK(DialNumbers(ring) == std::vector<std::string>{"+19175558822"});
+  CHECK(HasRecord(env.Send(t::Dial("CA6", "r1", cv1::DIAL_NO_ANSWER))));
+  env.Send(t::Recording("CA6", "rec"));
+  env.Send(t::Completed("CA6", "c"));
+  v1::CallRecord call = env.OnlyCall();
+  CHECK(call.status() == v1::VOICEMAIL);
+  CHECK(call.voicemail_box_id() == "vm_mike");
+  CHECK(call.line_id() == "line-mike");
+}
+
+TEST_CASE("unknown calls and numbers are answered, never silent", "[integration]") {
+  Env env;
+  cv1::CallInstructions unknown = env.Send(t::Digits("CA-x", "d", "1"));
+  REQUIRE(unknown.instructions_size() == 2);
+  CHECK(unknown.instructions(1).has_hangup());
+  CHECK(env.Send(t::Completed("CA-y", "c")).instructions().empty());
+  cv1::CallInstructions nis = env.Send(t::Incoming("CA-z", "+19995550000"));
+  CHECK(absl::StrContains(nis.instructions(0).say().text(), "not in service"));
+  env.numbers.fail = true;
+  v1::HandleCallEventRequest req;
+  *req.mutable_event() = t::Incoming("CA-w", kMain);
+  CHECK(env.a->core.HandleCallEvent(env.carrier, req).status().code() ==
+        absl::StatusCode::kUnavailable);
+}
+
+TEST_CASE("call history: filters, pagination, a tech's own calls, notes", "[integration]") {
+  Env env;
+  // 1: completed with Sarah; 2: voicemail after hours; 3: Mike's line, voicemail.
+  env.Send(t::Incoming("H1", kMain));
+  env.Send(t::Digits("H1", "d", "1"));
+  env.Send(t::Dial("H1", "r", cv1::DIAL_ANSWERED, 20));
+  env.Send(t::Completed("H1", "c"));
+  env.clock.Advance(absl::Minutes(1));
+  env.Send(t::Incoming("H2", kMain));
+  env.Send(t::Digits("H2", "d", "4"));  // hours info, back to the menu
+  env.Send(t::Digits("H2", "d2", "0"));
+  env.Send(t::Dial("H2", "r", cv1::DIAL_NO_ANSWER));
+  env.Send(t::Recording("H2", "rec"));
+  env.Send(t::Completed("H2", "c"));
+  env.clock.Advance(absl::Minutes(1));
+  env.Send(t::Incoming("H3", kMikeLine));
+  env.Send(t::Dial("H3", "r", cv1::DIAL_NO_ANSWER));
+  env.Send(t::Recording("H3", "rec"));
+  env.Send(t::Completed("H3", "c"));
+
+  v1::ListCallsRequest page;
+  page.set_page_size(2);
+  auto p1 = env.a->core.ListCalls(env.owner, page);
+  REQUIRE(p1.ok());
+  REQUIRE(p1->calls_size() == 2);
+  CHECK(p1->calls(0).call_key() == "H3");  // newest first
+  CHECK(p1->calls(1).call_key() == "H2");
+  REQUIRE_FALSE(p1->next_page_token().empty());
+  page.set_page_token(p1->next_page_token());
+  auto p2 = env.a->core.ListCalls(env.owner, page);
+  REQUIRE(p2.ok());
+  REQUIRE(p2->calls_size() == 1);
+  CHECK(p2->calls(0).call_key() == "H1");
+  CHECK(p2->next_page_token().empty());
+
+  v1::ListCallsRequest vm;
+  vm.set_status(v1::VOICEMAIL);
+  CHECK(env.a->core.ListCalls(env.owner, vm)->calls_size() == 2);
+  v1::ListCallsRequest by_line;
+  by_line.set_number(kMikeLine);
+  CHECK(env.a->core.ListCalls(env.owner, by_line)->calls_size() == 1);
+  v1::ListCallsRequest search;
+  search.set_search("555-0199");
+  CHECK(env.a->core.ListCalls(env.owner, search)->calls_size() == 3);
+  v1::ListCallsRequest sarah;
+  sarah.set_user_id("sarah");
+  CHECK(env.a->core.ListCalls(env.owner, sarah)->calls_size() == 2);  // H1 answered, H2 rung
+  v1::ListCallsRequest window;
+  *window.mutable_started_after() = p1->calls(1).started_at();
+  CHECK(env.a->core.ListCalls(env.owner, window)->calls_size() == 2);
+  v1::ListCallsRequest bad;
+  bad.set_page_token("garbage");
+  CHECK(env.a->core.ListCalls(env.owner, bad).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+
+  rpc::Principal mike{.company_id = env.company, .user_id = "mike", .role = "tech"};
+  rpc::Principal jake{.company_id = env.company, .user_id = "jake", .role = "tech"};
+  auto mine = env.a->core.ListCalls(mike, v1::ListCallsRequest());
+  REQUIRE(mine.ok());
+  REQUIRE(mine->calls_size() == 1);
+  CHECK(mine->calls(0).call_key() == "H3");
+  CHECK(env.a->core.ListCalls(jake, v1::ListCallsRequest())->calls_size() == 0);
+
+  v1::AddCallNoteRequest note;
+  note.set_call_id(mine->calls(0).id());
+  note.set_text("Customer wants a quote for a panel upgrade.");
+  REQUIRE(env.a->core.AddCallNote(mike, note).ok());
+  CHECK(env.a->core.AddCallNote(jake, note).status().code() == absl::StatusCode::kNotFound);
+  v1::GetCallRequest get;
+  get.set_call_id(mine->calls(0).id());
+  auto got = env.a->core.GetCall(env.owner, get);
+  REQUIRE(got.ok());
+  REQUIRE(got->notes_size() == 1);
+  CHECK(got->notes(0).author_user_id() == "mike");
+  CHECK(env.a->core.GetCall(jake, get).status().code() == absl::StatusCode::kNotFound);
+  rpc::Principal other{.company_id = "another", .user_id = "x", .role = "owner"};
+  CHECK(env.a->core.GetCall(other, get).status().code() == absl::StatusCode::kNotFound);
+}
+
+bool DialRecords(const cv1::CallInstructions& set) {
+  for (const auto& i : set.instructions()) {
+    if (i.has_dial()) return i.dial().record();
+  }
+  return false;
+}
+
+TEST_CASE("recording policy: owner only, recorded dials, consent announcement in CT",
+          "[integration]") {
+  Env env;
+  env.companies.states[env.company] = "CT";
+  env.a->config.Invalidate(env.company);
+  rpc::Principal admin{.company_id = env.company, .user_id = "x", .role = "admin"};
+  rpc::Principal tech{.company_id = env.company, .user_id = "mike", .role = "tech"};
+  v1::RecordingPolicy all;
+  all.set_mode(v1::RECORDING_ALL);
+  CHECK(env.a->core.SetRecordingPolicy(admin, all).status().code() ==
+        absl::StatusCode::kPermissionDenied);
+  v1::RecordingPolicy on_demand;
+  on_demand.set_mode(v1::RECORDING_ON_DEMAND);
+  CHECK(env.a->core.SetRecordingPolicy(env.owner, on_demand).status().code() ==
+        absl::StatusCode::kUnimplemented);
+  auto view = env.a->core.SetRecordingPolicy(env.owner, all);
+  REQUIRE(view.ok());
+  CHECK(view->policy().mode() == v1::RECORDING_ALL);
+  CHECK(view->company_state() == "CT");
+  CHECK(view->consent_announcement_required());
+  CHECK(env.a->core.GetRecordingPolicy(tech).status().code() ==
+        absl::StatusCode::kPermissionDenied);
+
+  cv1::CallInstructions first = env.Send(t::Incoming("CR1", kMain));
+  REQUIRE(first.instructions_size() >= 2);
+  CHECK(first.instructions(0).say().text() == kDefaultConsentAnnouncement);
+  // A redelivery replays the same set, announcement included.
+  CHECK(env.Send(t::Incoming("CR1", kMain)).SerializeAsString() == first.SerializeAsString());
+  CHECK(DialRecords(env.Send(t::Digits("CR1", "d", "1"))));
+
+  v1::RecordingPolicy off;
+  off.set_mode(v1::RECORDING_OFF);
+  REQUIRE(env.a->core.SetRecordingPolicy(env.owner, off).ok());
+  cv1::CallInstructions plain = env.Send(t::Incoming("CR2", kMain));
+  CHECK(plain.instructions(0).say().text() != kDefaultConsentAnnouncement);
+  cv1::CallInstructions dial = env.Send(t::Digits("CR2", "d", "1"));
+  CHECK_FALSE(DialNumbers(dial).empty());
+  CHECK_FALSE(DialRecords(dial));
+
+  // New York (one-party consent): recorded, no announcement.
+  env.companies.states[env.company] = "NY";
+  v1::RecordingPolicy inbound;
+  inbound.set_mode(v1::RECORDING_INBOUND_ONLY);
+  auto ny = env.a->core.SetRecordingPolicy(env.owner, inbound);
+  REQUIRE(ny.ok());
+  CHECK_FALSE(ny->consent_announcement_required());
+  cv1::CallInstructions ny_first = env.Send(t::Incoming("CR3", kMain));
+  CHECK(ny_first.instructions(0).say().text() != kDefaultConsentAnnouncement);
+  CHECK(DialRecords(env.Send(t::Digits("CR3", "d", "1"))));
+}
+
+TEST_CASE("an identity event drops the company's cached directory and config", "[integration]") {
+  Env env;
+  auto first = env.a->directory.Get(env.company);
+  REQUIRE(first.ok());
+  const int loads = env.dir.loads;
+  REQUIRE(env.a->directory.Get(env.company).ok());
+  CHECK(env.dir.loads == loads);  // cached
+  InvalidateOnIdentityEvent("", env.a->directory, env.a->config);  // platform event: ignored
+  REQUIRE(env.a->directory.Get(env.company).ok());
+  CHECK(env.dir.loads == loads);
+  env.companies.zones[env.company] = "Europe/London";
+  InvalidateOnIdentityEvent(env.company, env.a->directory, env.a->config);
+  REQUIRE(env.a->directory.Get(env.company).ok());
+  CHECK(env.dir.loads == loads + 1);
+  auto snap = env.a->config.Get(env.company);
+  REQUIRE(snap.ok());
+  CHECK((*snap)->zone_name == "Europe/London");
+  // Identity unreachable when the snapshot expires: the last known zone is kept.
+  env.clock.Advance(absl::Seconds(6));
+  env.companies.zones.erase(env.company);
+  auto later = env.a->config.Get(env.company);
+  REQUIRE(later.ok());
+  CHECK((*later)->zone_name == "Europe/London");
+  CHECK(later->get() != snap->get());  // reloaded (groups, boxes, ...), not the old snapshot
+}
+
+TEST_CASE("over gRPC: validation problems, RBAC, versions, isolation, dry run", "[integration]") {
+  Env env;
+  RoutingService service(env.a->core);
+  auto server = switchboard::testing::GrpcTestServer::CreateOrFail({&service});
+  auto stub = v1::Routing::NewStub(server->channel());
+  auto ctx_as = [](grpc::ClientContext& ctx, const rpc::Principal& p) {
+    rpc::AttachPrincipal(ctx, p);
+  };
+
+  // A flow with two problems: both are reported, one per line, with their paths.
+  v1::SaveFlowRequest bad;
+  v1::Flow* f = bad.mutable_flow();
+  f->set_id("broken");
+  f->set_name("Broken");
+  v1::Menu* m = f->mutable_menus()->add_menus();
+  f->mutable_menus()->set_business_hours_menu_id("m");
+  m->set_id("m");
+  m->mutable_greeting()->set_text("Hi");
+  v1::KeyBinding* k = m->add_keys();
+  k->set_key("1");
+  k->mutable_action()->set_ring_group_id("no_such_group");
+  v1::KeyBinding* k2 = m->add_keys();
+  k2->set_key("2");
+  k2->mutable_action()->mutable_ring_user()->set_user_id("u_42");
+  m->mutable_default_action()->mutable_hangup();
+  {
+    grpc::ClientContext ctx;
+    ctx_as(ctx, env.owner);
+    v1::SaveFlowResponse out;
+    grpc::Status s = stub->SaveFlow(&ctx, bad, &out);
+    CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    INFO(s.error_message());
+    CHECK(absl::StrContains(s.error_message(), "no_such_group"));
+    CHECK(absl::StrContains(s.error_message(), "unknown user u_42"));
+    CHECK(absl::StrContains(s.error_message(), "\n"));
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx_as(ctx, env.owner);
+    v1::GetFlowRequest req;
+    req.set_flow_id("broken");
+    v1::Flow out;
+    CHECK(stub->GetFlow(&ctx, req, &out).error_code() == grpc::StatusCode::NOT_FOUND);
+  }
+  // Office may read but not configure; techs may not read configuration.
+  rpc::Principal office{.company_id = env.company, .user_id = "sarah", .role = "office"};
+  rpc::Principal tech{.company_id = env.company, .user_id = "mike", .role = "tech"};
+  {
+    grpc::ClientContext ctx;
+    ctx_as(ctx, office);
+    v1::SaveFlowRequest req;
+    *req.mutable_flow() = PowersElectricDemo(t::PowersIds()).main_flow;
+    v1::SaveFlowResponse out;
+    CHECK(stub->SaveFlow(&ctx, req, &out).error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx_as(ctx, office);
+    v1::GetFlowRequest req;
+    req.set_flow_id("main_line");
+    v1::Flow out;
+    REQUIRE(stub->GetFlow(&ctx, req, &out).ok());
+    CHECK(out.version() == 1);
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx_as(ctx, tech);
+    v1::ListFlowsResponse out;
+    CHECK(stub->ListFlows(&ctx, v1::ListFlowsRequest(), &out).error_code() ==
+          grpc::StatusCode::PERMISSION_DENIED);
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx_as(ctx, env.owner);
+    v1::HandleCallEventRequest req;
+    *req.mutable_event() = t::Incoming("CA-g", kMain);
+    v1::HandleCallEventResponse out;
+    CHECK(stub->HandleCallEvent(&ctx, req, &out).error_code() ==
+          grpc::StatusCode::PERMISSION_DENIED);
+  }
+  // Versions: a stale expected_version is refused; a good one makes version 2.
+  {
+    grpc::ClientContext ctx;
+    ctx_as(ctx, env.owner);
+    v1::SaveFlowRequest req;
+    *req.mutable_flow() = PowersElectricDemo(t::PowersIds()).main_flow;
+    req.set_expected_version(7);
+    v1::SaveFlowResponse out;
+    CHECK(stub->SaveFlow(&ctx, req, &out).error_code() ==
+          grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx_as(ctx, env.owner);
+    v1::SaveFlowRequest req;
+    *req.mutable_flow() = PowersElectricDemo(t::PowersIds()).main_flow;
+    req.set_expected_version(1);
+    v1::SaveFlowResponse out;
+    REQUIRE(stub->SaveFlow(&ctx, req, &out).ok());
+    CHECK(out.flow().version() == 2);
+    CHECK(out.flow().created_by() == "robert");
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx_as(ctx, env.owner);
+    v1::ListFlowVersionsRequest req;
+    req.set_flow_id("main_line");
+    req.set_page_size(1);
+    v1::ListFlowVersionsResponse out;
+    REQUIRE(stub->ListFlowVersions(&ctx, req, &out).ok());
+    REQUIRE(out.versions_size() == 1);
+    CHECK(out.versions(0).version() == 2);
+    CHECK(out.next_page_token() == "2");
+  }
+  // Another company sees none of it.
+  {
+    grpc::ClientContext ctx;
+    ctx_as(ctx, rpc::Principal{.company_id = "another", .user_id = "x", .role = "owner"});
+    v1::GetByIdRequest req;
+    req.set_id("office");
+    v1::RingGroup out;
+    CHECK(stub->GetRingGroup(&ctx, req, &out).error_code() == grpc::StatusCode::NOT_FOUND);
+  }
+  // A group in use cannot be deleted.
+  {
+    grpc::ClientContext ctx;
+    ctx_as(ctx, env.owner);
+    v1::GetByIdRequest req;
+    req.set_id("office");
+    v1::DeleteResponse out;
+    CHECK(stub->DeleteRingGroup(&ctx, req, &out).error_code() ==
+          grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  // Boxes: the company box is in use (flow default, group fallbacks); a user's box is not.
+  CHECK(env.a->core.DeleteVoicemailBox(env.owner, "vm_company").code() ==
+        absl::StatusCode::kFailedPrecondition);
+  REQUIRE(env.a->core.DeleteVoicemailBox(env.owner, "vm_jake").ok());
+  CHECK(env.a->core.GetVoicemailBox(env.owner, "vm_jake").status().code() ==
+        absl::StatusCode::kNotFound);
+  CHECK(env.a->core.DeleteVoicemailBox(env.owner, "vm_jake").code() ==
+        absl::StatusCode::kNotFound);
+  // Schedules and rotations.
+  {
+    grpc::ClientContext ctx;
+    ctx_as(ctx, tech);
+    v1::CheckScheduleRequest req;
+    req.set_schedule_id("office_hours");
+    req.mutable_at()->set_seconds(absl::ToUnixSeconds(kTuesday630pm));
+    v1::CheckScheduleResponse out;
+    REQUIRE(stub->CheckSchedule(&ctx, req, &out).ok());
+    CHECK_FALSE(out.open());
+    CHECK(out.reason() == "outside_hours");
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx_as(ctx, tech);
+    v1::WhoIsOnCallRequest req;
+    req.set_rotation_id("oncall_techs");
+    req.mutable_at()->set_seconds(absl::ToUnixSeconds(kTuesday10am));
+    v1::WhoIsOnCallResponse out;
+    REQUIRE(stub->WhoIsOnCall(&ctx, req, &out).ok());
+    CHECK(out.user_id() == "mike");
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx_as(ctx, env.owner);
+    v1::NamedSchedule s;
+    s.set_name("Broken hours");
+    auto* r = s.mutable_schedule()->mutable_weekly()->add_monday();
+    r->set_open("25:00");
+    r->set_close("17:00");
+    v1::NamedSchedule out;
+    grpc::Status st = stub->SaveSchedule(&ctx, s, &out);
+    CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(absl::StrContains(st.error_message(), "schedule.weekly.monday[0].open"));
+  }
+  // Dry run of the stored main line: press 3, T-O-R, Mike answers.
+  {
+    grpc::ClientContext ctx;
+    ctx_as(ctx, env.owner);
+    v1::SimulateCallRequest req;
+    req.set_number(kMain);
+    req.set_from("+12035550199");
+    req.mutable_at()->set_seconds(absl::ToUnixSeconds(kTuesday10am));
+    req.add_key_presses("3");
+    req.add_key_presses("867");
+    v1::SimulatedAnswer* a = req.add_answers();
+    a->set_target("mike");
+    a->set_outcome(v1::SimulatedAnswer::ANSWER);
+    v1::SimulateCallResponse out;
+    grpc::Status st = stub->SimulateCall(&ctx, req, &out);
+    INFO(st.error_message());
+    REQUIRE(st.ok());
+    CHECK(out.status() == v1::COMPLETED);
+    CHECK(out.answered_by() == "mike");
+    REQUIRE(out.rang_size() >= 1);
+    CHECK(out.rang(0) == "mike");
+  }
+  // A dry run moves no live round-robin counter and writes no call log.
+  CHECK(env.a->core.ListCalls(env.owner, v1::ListCallsRequest())->calls_size() == 0);
+}
+
+}  // namespace
+}  // namespace switchboard::routing

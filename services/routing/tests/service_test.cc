@@ -1,0 +1,235 @@
+// Unit tests of the routing service's adapters with fakes: configuration, the call key, the
+// Redis value format, the directory and config caches, the schedule glue, the demo configuration.
+#include <catch2/catch.hpp>
+
+#include <grpcpp/create_channel.h>
+
+#include "absl/flags/reflection.h"
+#include "libs/grpc/principal.h"
+#include "libs/testing/testing.h"
+#include "libs/common/clock.h"
+#include "services/routing/clients.h"
+#include "services/routing/config.h"
+#include "services/routing/flow_validate.h"
+#include "services/routing/live_ports.h"
+#include "services/routing/routing_core.h"
+#include "services/routing/schedule.h"
+#include "services/routing/tests/service_fakes.h"
+
+namespace switchboard::routing {
+namespace {
+
+namespace cv1 = ::switchboard::carrier::v1;
+using testing::FakeCompanies;
+using testing::FakeDirectorySource;
+
+TEST_CASE("config: defaults need pg_dsn and kafka_brokers; env overrides apply", "[unit]") {
+  absl::FlagSaver saver;
+  auto missing = LoadRoutingConfig(EnvFromMap({}));
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(std::string(missing.status().message()).find("pg_dsn") != std::string::npos);
+
+  auto ok = LoadRoutingConfig(EnvFromMap({{"ROUTING_PG_DSN", "postgresql://u@h/db"},
+                                          {"ROUTING_KAFKA_BROKERS", "127.0.0.1:9092"},
+                                          {"ROUTING_CALL_STATE_TTL", "30m"}}));
+  REQUIRE(ok.ok());
+  CHECK(ok->grpc_address == "0.0.0.0:50054");
+  CHECK(ok->admin_port == 9104);
+  CHECK(ok->events_topic == "calls.v1");
+  CHECK(ok->call_state_ttl == absl::Minutes(30));
+  CHECK(ok->numbers_address == "127.0.0.1:50053");
+
+  auto bad = LoadRoutingConfig(EnvFromMap({{"ROUTING_PG_DSN", "postgresql://u@h/db"},
+                                           {"ROUTING_KAFKA_BROKERS", "k:1"},
+                                           {"ROUTING_REDIS_URL", "http://x"}}));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(std::string(bad.status().message()).find("redis_url") != std::string::npos);
+}
+
+TEST_CASE("CallKeyOf: Twilio parent leg, Twilio call, Telnyx session", "[unit]") {
+  cv1::CarrierEvent e;
+  e.set_provider(cv1::TWILIO);
+  e.mutable_ids()->set_call_sid("CA-child");
+  CHECK(CallKeyOf(e) == "CA-child");
+  e.mutable_ids()->set_parent_call_sid("CA-parent");
+  CHECK(CallKeyOf(e) == "CA-parent");
+
+  cv1::CarrierEvent t;
+  t.set_provider(cv1::TELNYX);
+  t.mutable_ids()->set_call_control_id("v3:leg");
+  CHECK(CallKeyOf(t) == "v3:leg");
+  t.mutable_ids()->set_call_session_id("session-1");
+  CHECK(CallKeyOf(t) == "session-1");
+
+  CHECK(CallKeyOf(cv1::CarrierEvent()).empty());
+}
+
+TEST_CASE("CallStateCache value round trip, and garbage is a miss", "[unit]") {
+  CachedCall c;
+  c.call_id = "0190aaaa-0000-7000-8000-000000000001";
+  c.line_id = "line-1";
+  c.state.set_call_id(c.call_id);
+  c.state.set_seq(7);
+  c.state.set_from("+12035550199");
+  auto back = CallStateCache::Decode(CallStateCache::Encode(c));
+  REQUIRE(back.has_value());
+  CHECK(back->call_id == c.call_id);
+  CHECK(back->line_id == "line-1");
+  CHECK(back->state.seq() == 7);
+  CHECK(back->state.from() == "+12035550199");
+  CHECK_FALSE(CallStateCache::Decode("no separators").has_value());
+  CHECK_FALSE(CallStateCache::Decode("id|line|\xff\xff\xff").has_value());
+}
+
+TEST_CASE("all-party consent states", "[unit]") {
+  for (const char* s : {"CA", "CT", "DE", "FL", "IL", "MD", "MA", "MI", "MT", "NV", "NH", "PA",
+                        "WA", "ca", " wa "}) {
+    INFO(s);
+    CHECK(RequiresAllPartyConsent(s));
+  }
+  for (const char* s : {"NY", "TX", "OR", "NJ", "", "California"}) {
+    INFO(s);
+    CHECK_FALSE(RequiresAllPartyConsent(s));
+  }
+}
+
+// numbers.Numbers with only ResolveNumber, checking the caller is a service.
+class FakeNumbersService final : public numbers::v1::Numbers::Service {
+ public:
+  grpc::Status ResolveNumber(grpc::ServerContext* context,
+                             const numbers::v1::ResolveNumberRequest* request,
+                             numbers::v1::ResolvedNumber* response) override {
+    auto p = rpc::PrincipalFromContext(*context);
+    if (!p.ok() || p->role != "service") {
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "service only");
+    }
+    if (request->e164() != "+12035550100") {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "not an active line");
+    }
+    response->set_company_id("c1");
+    response->set_line_id("line-main");
+    response->set_flow_id("main_line");
+    response->set_department("office");
+    return grpc::Status::OK;
+  }
+};
+
+TEST_CASE("NumbersClient: ResolveNumber as a service, NOT_FOUND and UNAVAILABLE kept", "[unit]") {
+  FakeNumbersService service;
+  auto server = switchboard::testing::GrpcTestServer::CreateOrFail({&service});
+  NumbersClient client(server->channel(), absl::Seconds(2));
+  auto line = client.Resolve("+12035550100");
+  REQUIRE(line.ok());
+  CHECK(line->company_id == "c1");
+  CHECK(line->line_id == "line-main");
+  CHECK(line->flow_id == "main_line");
+  CHECK(line->department == "office");
+  CHECK(client.Resolve("+19995550000").status().code() == absl::StatusCode::kNotFound);
+  NumbersClient down(grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials()),
+                     absl::Milliseconds(200));
+  const absl::StatusCode code = down.Resolve("+12035550100").status().code();
+  CHECK((code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded));
+}
+
+TEST_CASE("SplitFullName", "[unit]") {
+  CHECK(SplitFullName("Mike Torres") == std::make_pair(std::string("Mike"), std::string("Torres")));
+  CHECK(SplitFullName("  Mary Ann Smith ") ==
+        std::make_pair(std::string("Mary Ann"), std::string("Smith")));
+  CHECK(SplitFullName("Cher") == std::make_pair(std::string(), std::string("Cher")));
+}
+
+TEST_CASE("DirectoryCache reuses a list for its TTL and keeps the last one when the source fails",
+          "[unit]") {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  FakeDirectorySource source;
+  source.users["c1"] = testing::PowersPeople();
+  DirectoryCache cache(source, clock, absl::Seconds(5));
+  auto first = cache.Get("c1");
+  REQUIRE(first.ok());
+  CHECK((*first)->size() == 5);
+  REQUIRE(cache.Get("c1").ok());
+  CHECK(source.loads == 1);
+  clock.Advance(absl::Seconds(6));
+  source.fail = true;
+  auto stale = cache.Get("c1");
+  REQUIRE(stale.ok());  // the last list
+  CHECK((*stale)->size() == 5);
+  CHECK(source.loads == 2);
+  CHECK(cache.Get("c2").status().code() == absl::StatusCode::kUnavailable);
+  CHECK(source.loads == 3);
+  // The failure is remembered briefly: no second wait on identity within 2 s.
+  CHECK(cache.Get("c2").status().code() == absl::StatusCode::kUnavailable);
+  CHECK(source.loads == 3);
+  clock.Advance(absl::Seconds(3));
+  CHECK(cache.Get("c2").status().code() == absl::StatusCode::kUnavailable);
+  CHECK(source.loads == 4);
+  source.fail = false;
+  cache.Invalidate("c1");
+  source.users["c1"].pop_back();
+  CHECK((*cache.Get("c1"))->size() == 4);
+}
+
+TEST_CASE("CallDirectory gives each user their own voicemail box", "[unit]") {
+  auto users = std::make_shared<const UserList>(testing::PowersPeople());
+  const DemoConfig demo = PowersElectricDemo(testing::PowersIds());
+  CallDirectory dir(users, demo.boxes);
+  auto mike = dir.FindUser("mike");
+  REQUIRE(mike.ok());
+  REQUIRE(mike->has_value());
+  CHECK((*mike)->voicemail_box_id == "vm_mike");
+  CHECK((*mike)->softphone == "sp-mike");
+  CHECK_FALSE(dir.FindUser("nobody")->has_value());
+  CHECK(dir.ListUsers()->size() == 5);
+  CallDirectory down(nullptr, demo.boxes);
+  CHECK(down.FindUser("mike").status().code() == absl::StatusCode::kUnavailable);
+}
+
+TEST_CASE("SnapshotScheduleOracle: demo hours in New York and the weekly rotation", "[unit]") {
+  const DemoConfig demo = PowersElectricDemo(testing::PowersIds());
+  auto snap = std::make_shared<CompanySnapshot>();
+  snap->company_id = "c1";
+  snap->zone = *LoadZone("America/New_York");
+  snap->schedules.emplace("office_hours", *CompiledSchedule::Compile(demo.schedule.schedule()));
+  snap->rotations.emplace("oncall_techs", demo.rotation.rotation());
+  SnapshotScheduleOracle oracle(snap);
+  const absl::TimeZone ny = snap->zone;
+  // Tuesday 2026-11-17 10:00 EST: open; 18:30: closed; Thanksgiving 2026-11-26 10:00: holiday.
+  auto open = oracle.At("office_hours", absl::FromCivil(absl::CivilSecond(2026, 11, 17, 10, 0, 0), ny));
+  REQUIRE(open.ok());
+  CHECK(open->open);
+  auto evening =
+      oracle.At("office_hours", absl::FromCivil(absl::CivilSecond(2026, 11, 17, 18, 30, 0), ny));
+  CHECK_FALSE(evening->open);
+  auto thanksgiving =
+      oracle.At("office_hours", absl::FromCivil(absl::CivilSecond(2026, 11, 26, 10, 0, 0), ny));
+  CHECK_FALSE(thanksgiving->open);
+  CHECK(thanksgiving->reason == "holiday");
+  CHECK(oracle.At("nope", absl::Now()).status().code() == absl::StatusCode::kNotFound);
+  // Anchor Monday 2026-01-05 = Mike; 45 weeks later (Mon 2026-11-16 07:00) Mike again, then Jake.
+  CHECK(*oracle.OnCall("oncall_techs",
+                       absl::FromCivil(absl::CivilSecond(2026, 11, 17, 10, 0, 0), ny)) == "mike");
+  CHECK(*oracle.OnCall("oncall_techs",
+                       absl::FromCivil(absl::CivilSecond(2026, 11, 23, 6, 59, 0), ny)) == "mike");
+  CHECK(*oracle.OnCall("oncall_techs",
+                       absl::FromCivil(absl::CivilSecond(2026, 11, 23, 7, 0, 0), ny)) == "jake");
+}
+
+TEST_CASE("The demo configuration is a valid flow", "[unit]") {
+  const DemoConfig demo = PowersElectricDemo(testing::PowersIds());
+  v1::FlowBundle bundle;
+  *bundle.mutable_flow() = demo.main_flow;
+  bundle.mutable_flow()->set_company_id("c1");
+  for (const auto& g : demo.groups) *bundle.add_ring_groups() = g;
+  for (const auto& b : demo.boxes) *bundle.add_voicemail_boxes() = b;
+  ValidationContext ctx;
+  ctx.user_ids = {"robert", "sarah", "mike", "jake", "tyler"};
+  ctx.schedule_ids = {"office_hours"};
+  ctx.rotation_ids = {"oncall_techs"};
+  std::vector<ValidationProblem> problems = ValidateFlow(bundle, ctx);
+  for (const auto& p : problems) INFO(p.ToString());
+  CHECK(problems.empty());
+}
+
+}  // namespace
+}  // namespace switchboard::routing

@@ -240,8 +240,15 @@ grpc::Status CarrierService::ModifyCall(grpc::ServerContext* context,
   switch (request->action()) {
     case v1::ModifyCallRequest::REDIRECT: m.action = CallModification::Action::kRedirect; break;
     case v1::ModifyCallRequest::HANGUP: m.action = CallModification::Action::kHangup; break;
+    case v1::ModifyCallRequest::INSTRUCT: {
+      absl::StatusOr<CallInstructions> instructions =
+          CallInstructionsFromProto(request->instructions());
+      if (!instructions.ok()) return Reply(*context, instructions.status());
+      return Reply(*context, core_.InstructCall(company, request->call_id(), *instructions));
+    }
     default:
-      return Reply(*context, absl::InvalidArgumentError("action: required (REDIRECT or HANGUP)"));
+      return Reply(*context,
+                   absl::InvalidArgumentError("action: required (REDIRECT, HANGUP or INSTRUCT)"));
   }
   m.redirect_url = request->redirect_url();
   m.idempotency_key = request->idempotency_key();

@@ -91,16 +91,34 @@ CarrierProvider& CompanyCarrier::ForName(absl::string_view provider_name) const 
   return *primary;
 }
 
-absl::StatusOr<CallInstructions> StaticInstructionSource::ForNumber(absl::string_view company_id,
-                                                                    absl::string_view e164) {
-  ASSIGN_OR_RETURN(InstructionsRow row, store_.GetInstructionsForNumber(company_id, e164));
+absl::StatusOr<CallInstructions> StaticInstructionSource::ForCallEvent(
+    absl::string_view company_id, const CarrierEvent& event,
+    absl::string_view current_instructions_id) {
+  if (!current_instructions_id.empty()) {
+    ASSIGN_OR_RETURN(InstructionsRow row,
+                     store_.GetInstructionsById(company_id, current_instructions_id));
+    return ParseInstructions(row);
+  }
+  const bool first = std::holds_alternative<CallIncoming>(event.kind) ||
+                     (std::holds_alternative<CallAnswered>(event.kind) &&
+                      event.direction == CallDirection::kOutbound);
+  if (!first) return absl::NotFoundError("no running instructions for this call");
+  const std::string& number =
+      event.direction == CallDirection::kOutbound ? event.from : event.to;
+  ASSIGN_OR_RETURN(InstructionsRow row, store_.GetInstructionsForNumber(company_id, number));
   return ParseInstructions(row);
 }
 
-absl::StatusOr<CallInstructions> StaticInstructionSource::ById(absl::string_view company_id,
-                                                               absl::string_view id) {
-  ASSIGN_OR_RETURN(InstructionsRow row, store_.GetInstructionsById(company_id, id));
-  return ParseInstructions(row);
+absl::Status ValidateInstructions(const CallInstructions& instructions) {
+  // The Call Control plan validates every instruction (ids, texts, URLs, targets).
+  absl::StatusOr<TelnyxPlanOutput> plan = StartTelnyxPlan(instructions, "validation", true);
+  if (!plan.ok()) return Prefixed("instructions: ", plan.status());
+  for (char ch : instructions.id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-') {
+      return absl::InvalidArgumentError("instructions.id: must be [A-Za-z0-9_-]");
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> SealSettings(absl::string_view key32, absl::string_view company_id,
@@ -325,14 +343,7 @@ absl::Status CarrierCore::SetStaticInstructions(absl::string_view company_id,
                                                 const CallInstructions& instructions) {
   RETURN_IF_ERROR(CheckCompany(company_id));
   RETURN_IF_ERROR(ValidateE164("e164", e164));
-  // The Call Control plan validates every instruction (ids, texts, URLs, targets).
-  absl::StatusOr<TelnyxPlanOutput> plan = StartTelnyxPlan(instructions, "validation", true);
-  if (!plan.ok()) return Prefixed("instructions: ", plan.status());
-  for (char ch : instructions.id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-') {
-      return absl::InvalidArgumentError("instructions.id: must be [A-Za-z0-9_-]");
-    }
-  }
+  RETURN_IF_ERROR(ValidateInstructions(instructions));
   RETURN_IF_ERROR(CheckFromNumber(company_id, e164));
   v1::CallInstructions proto;
   CallInstructionsToProto(instructions, &proto);
@@ -440,12 +451,40 @@ absl::StatusOr<CallRow> CarrierCore::KnownCall(absl::string_view company_id,
   return call;
 }
 
+TwimlOptions CarrierCore::TwilioTwimlOptions() const {
+  return TwimlOptions{.gather_action_url = WebhookUrl(Wire::kTwilio, "gather"),
+                      .dial_action_url = WebhookUrl(Wire::kTwilio, "dial"),
+                      .record_action_url = WebhookUrl(Wire::kTwilio, "record"),
+                      .recording_status_callback_url = WebhookUrl(Wire::kTwilio, "recording")};
+}
+
 absl::Status CarrierCore::ModifyCall(absl::string_view company_id, absl::string_view call_id,
                                      const CallModification& modification) {
   RETURN_IF_ERROR(ValidateModification(modification));
   ASSIGN_OR_RETURN(auto carrier, CarrierFor(company_id));
   ASSIGN_OR_RETURN(CallRow call, KnownCall(company_id, call_id));
   return carrier->ForName(call.provider).ModifyCall(call_id, modification);
+}
+
+absl::Status CarrierCore::InstructCall(absl::string_view company_id, absl::string_view call_id,
+                                       const CallInstructions& instructions) {
+  RETURN_IF_ERROR(ValidateInstructions(instructions));
+  ASSIGN_OR_RETURN(auto carrier, CarrierFor(company_id));
+  ASSIGN_OR_RETURN(CallRow call, KnownCall(company_id, call_id));
+  CarrierProvider& provider = carrier->ForName(call.provider);
+  if (auto* telnyx = dynamic_cast<TelnyxProvider*>(&provider)) {
+    // A new plan on the answered leg; its first command goes now, the rest follow the webhooks.
+    ASSIGN_OR_RETURN(TelnyxPlanOutput plan, StartTelnyxPlan(instructions, call_id,
+                                                            /*answer=*/false,
+                                                            options_.telnyx_plan));
+    for (const TelnyxCommand& c : plan.commands) {
+      RETURN_IF_ERROR(telnyx->ExecuteCallCommand(c.call_control_id, c.action, c.body));
+    }
+    return absl::OkStatus();
+  }
+  CallModification m{.action = CallModification::Action::kInstruct,
+                     .twiml = RenderTwiml(instructions, TwilioTwimlOptions())};
+  return provider.ModifyCall(call_id, m);
 }
 
 absl::StatusOr<std::string> CarrierCore::StartRecording(absl::string_view company_id,

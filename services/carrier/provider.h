@@ -131,9 +131,12 @@ struct PlacedCall {
 };
 
 struct CallModification {
-  enum class Action { kRedirect, kHangup };
+  // kInstruct reaches a provider only on Twilio, already rendered to `twiml` (CarrierCore
+  // renders CallInstructions; Telnyx gets a Call Control plan instead).
+  enum class Action { kRedirect, kHangup, kInstruct };
   Action action = Action::kHangup;
   std::string redirect_url;  // kRedirect only: new instructions webhook
+  std::string twiml;         // kInstruct only: the TwiML document
   std::string idempotency_key;  // Telnyx command_id; "" = none
 };
 

@@ -333,6 +333,8 @@ absl::Status TwilioProvider::ModifyCall(absl::string_view call_id,
   Fields form;
   if (modification.action == CallModification::Action::kHangup) {
     form.emplace_back("Status", "completed");
+  } else if (modification.action == CallModification::Action::kInstruct) {
+    form.emplace_back("Twiml", modification.twiml);
   } else {
     form.emplace_back("Url", modification.redirect_url);
     form.emplace_back("Method", "POST");

@@ -426,17 +426,25 @@ absl::StatusOr<PortOrder> CarrierCore::GetPortOrder(absl::string_view company_id
 absl::StatusOr<PlacedCall> CarrierCore::PlaceCall(absl::string_view company_id,
                                                   PlaceCallRequest request) {
   ASSIGN_OR_RETURN(auto carrier, CarrierFor(company_id));
-  const Wire wire = carrier->settings.primary.wire;
-  if (request.instructions_url.empty()) {
-    request.instructions_url = WebhookUrl(wire, wire == Wire::kTwilio ? "voice" : "call-control");
-  }
-  if (request.status_callback_url.empty() && wire == Wire::kTwilio) {
-    request.status_callback_url = WebhookUrl(wire, "status");
-  }
   if (request.idempotency_key.empty()) request.idempotency_key = NewUuidV7();
-  RETURN_IF_ERROR(ValidatePlaceCall(request));
+  // Empty URLs default to this listener in the wire format of the provider placing the call
+  // (the primary, or the secondary after a failover).
+  auto request_for = [this, &request](const CarrierProvider& provider) {
+    PlaceCallRequest r = request;
+    const Wire wire =
+        dynamic_cast<const TwilioProvider*>(&provider) != nullptr ? Wire::kTwilio : Wire::kTelnyx;
+    if (r.instructions_url.empty()) {
+      r.instructions_url = WebhookUrl(wire, wire == Wire::kTwilio ? "voice" : "call-control");
+    }
+    if (r.status_callback_url.empty() && wire == Wire::kTwilio) {
+      r.status_callback_url = WebhookUrl(wire, "status");
+    }
+    return r;
+  };
+  RETURN_IF_ERROR(ValidatePlaceCall(request_for(*carrier->primary)));
   RETURN_IF_ERROR(CheckFromNumber(company_id, request.from));
-  ASSIGN_OR_RETURN(PlacedCall placed, carrier->failover->PlaceCall(request));
+  ASSIGN_OR_RETURN(PlacedCall placed,
+                   carrier->failover->PlaceCall(request.idempotency_key, request_for));
   RETURN_IF_ERROR(store_.PutCall(CallRow{.call_id = placed.call_id,
                                          .company_id = std::string(company_id),
                                          .provider = placed.provider}));

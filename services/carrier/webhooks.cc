@@ -184,11 +184,9 @@ http::Response WebhookHandler::Reject(int status, absl::string_view code,
 absl::StatusOr<std::string> WebhookHandler::ResolveCompany(
     const std::string& call_id, const std::string& account_id,
     const std::vector<std::string>& numbers) {
-  if (!call_id.empty()) {
-    absl::StatusOr<CallRow> call = store_.FindCall(call_id);
-    if (call.ok()) return call->company_id;
-    if (!absl::IsNotFound(call.status())) return call.status();
-  }
+  // The account first: it is cached (found or not), and when one company owns it the answer
+  // needs no query at all; a call id is asked only when several companies share the account
+  // (a new call's id is never cached, so asking it first cost a query per new call).
   std::vector<AccountRow> accounts;
   if (!account_id.empty()) {
     absl::StatusOr<std::vector<AccountRow>> found =
@@ -196,6 +194,11 @@ absl::StatusOr<std::string> WebhookHandler::ResolveCompany(
     if (!found.ok()) return found.status();
     accounts = std::move(*found);
     if (accounts.size() == 1) return accounts[0].company_id;
+  }
+  if (!call_id.empty()) {
+    absl::StatusOr<CallRow> call = store_.FindCall(call_id);
+    if (call.ok()) return call->company_id;
+    if (!absl::IsNotFound(call.status())) return call.status();
   }
   for (const std::string& n : numbers) {
     if (n.empty()) continue;

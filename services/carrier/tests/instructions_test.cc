@@ -242,5 +242,34 @@ TEST_CASE("InstructCall replaces a live call's instructions on both carriers", "
   CHECK(absl::StrContains(invalid.message(), "instructions"));
 }
 
+TEST_CASE("PlaceCall failing over to Telnyx gets Telnyx's own webhook URL", "[instructions]") {
+  FakeStore store;
+  ServiceHarness h(store);
+  h.twilio.On("POST", testing::kTwilioAccountPath + "/Calls.json",
+              {{503, R"({"code":20500,"message":"down","more_info":"","status":503})"}});
+  h.telnyx.On("POST", "/v2/calls",
+              {{200, R"({"data":{"call_control_id":"v3:OUT","call_session_id":"s-out",)"
+                     R"("call_leg_id":"l-out"}})"}});
+  h.Start();
+  REQUIRE(h.core().SetCarrierAccount(
+                      kCompany, {.primary = h.TwilioConfig(), .secondary = h.TelnyxConfig()})
+              .ok());
+  absl::StatusOr<PlacedCall> placed =
+      h.core().PlaceCall(kCompany, PlaceCallRequest{.from = kNumber, .to = "+15550007777"});
+  REQUIRE(placed.ok());
+  CHECK(placed->call_id == "v3:OUT");
+  // Twilio was asked with its own voice webhook, Telnyx with the Call Control route.
+  FormParams twilio_form = http::ParseForm(h.twilio.last().body);
+  std::string twilio_url;
+  for (const auto& [k, v] : twilio_form) {
+    if (k == "Url") twilio_url = v;
+  }
+  CHECK(twilio_url == std::string(testing::kPublicBase) + "/webhooks/twilio/voice");
+  nlohmann::json dial = nlohmann::json::parse(h.telnyx.last().body);
+  CHECK(dial["webhook_url"] == std::string(testing::kPublicBase) + "/webhooks/telnyx/call-control");
+  // Later operations on the call go to the provider that placed it.
+  CHECK(store.FindCall("v3:OUT")->provider == "telnyx");
+}
+
 }  // namespace
 }  // namespace switchboard::carrier

@@ -145,6 +145,7 @@ grpc::Status CarrierService::SearchNumbers(grpc::ServerContext* context,
     out->mutable_capabilities()->set_sms(n.capabilities.sms);
     out->mutable_capabilities()->set_mms(n.capabilities.mms);
     out->mutable_capabilities()->set_fax(n.capabilities.fax);
+    out->set_provider(n.provider);
   }
   return grpc::Status::OK;
 }
@@ -153,8 +154,8 @@ grpc::Status CarrierService::OrderNumber(grpc::ServerContext* context,
                                          const v1::OrderNumberRequest* request,
                                          v1::OrderedNumber* response) {
   SB_COMPANY(company);
-  auto ordered =
-      core_.OrderNumber(company, request->e164(), WebhooksFromProto(request->webhooks()));
+  auto ordered = core_.OrderNumber(company, request->e164(),
+                                   WebhooksFromProto(request->webhooks()), request->provider());
   if (!ordered.ok()) return Reply(*context, ordered.status());
   response->set_provider_number_id(ordered->first.provider_number_id);
   response->set_e164(ordered->first.e164);

@@ -1,5 +1,7 @@
 #include "services/carrier/core.h"
 
+#include <algorithm>
+#include <set>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -357,15 +359,64 @@ absl::StatusOr<std::vector<AvailableNumber>> CarrierCore::SearchNumbers(
     absl::string_view company_id, const NumberSearch& search) {
   RETURN_IF_ERROR(ValidateSearch(search));
   ASSIGN_OR_RETURN(auto carrier, CarrierFor(company_id));
-  return carrier->failover->SearchNumbers(search);
+  absl::StatusOr<std::vector<AvailableNumber>> primary = carrier->primary->SearchNumbers(search);
+  if (primary.ok()) {
+    for (AvailableNumber& n : *primary) n.provider = carrier->primary->name();
+  }
+  if (carrier->secondary == nullptr) return primary;
+  absl::StatusOr<std::vector<AvailableNumber>> secondary =
+      carrier->secondary->SearchNumbers(search);
+  if (!secondary.ok()) {
+    log::Warn("carrier: secondary provider search failed",
+              {{"company_id", std::string(company_id)},
+               {"provider", std::string(carrier->secondary->name())},
+               {"error", std::string(secondary.status().message())}});
+    return primary;
+  }
+  for (AvailableNumber& n : *secondary) n.provider = carrier->secondary->name();
+  if (!primary.ok()) {
+    log::Warn("carrier: primary provider search failed; secondary's results only",
+              {{"company_id", std::string(company_id)},
+               {"error", std::string(primary.status().message())}});
+    return secondary;
+  }
+  // Alternately, so both carriers' offers show within the limit; an E.164 both offer is the
+  // primary's.
+  std::set<std::string> on_primary;
+  for (const AvailableNumber& n : *primary) on_primary.insert(n.e164);
+  std::vector<AvailableNumber> merged;
+  std::set<std::string> seen;
+  const size_t limit = static_cast<size_t>(std::max(1, search.limit));
+  for (size_t i = 0; merged.size() < limit && (i < primary->size() || i < secondary->size());
+       ++i) {
+    if (i < primary->size() && seen.insert((*primary)[i].e164).second) {
+      merged.push_back(std::move((*primary)[i]));
+    }
+    if (i < secondary->size() && merged.size() < limit &&
+        on_primary.count((*secondary)[i].e164) == 0 && seen.insert((*secondary)[i].e164).second) {
+      merged.push_back(std::move((*secondary)[i]));
+    }
+  }
+  if (merged.size() > limit) merged.resize(limit);
+  return merged;
 }
 
 absl::StatusOr<std::pair<OrderedNumber, std::string>> CarrierCore::OrderNumber(
-    absl::string_view company_id, absl::string_view e164, NumberWebhooks webhooks) {
+    absl::string_view company_id, absl::string_view e164, NumberWebhooks webhooks,
+    absl::string_view provider_name) {
   RETURN_IF_ERROR(ValidateE164("e164", e164));
   ASSIGN_OR_RETURN(auto carrier, CarrierFor(company_id));
   RETURN_IF_ERROR(CheckFromNumber(company_id, e164));
-  const Wire wire = carrier->settings.primary.wire;
+  CarrierProvider* chosen = carrier->primary.get();
+  Wire wire = carrier->settings.primary.wire;
+  if (!provider_name.empty() && provider_name != carrier->primary->name()) {
+    if (carrier->secondary == nullptr || carrier->secondary->name() != provider_name) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("provider: the company has no provider '", provider_name, "'"));
+    }
+    chosen = carrier->secondary.get();
+    wire = carrier->settings.secondary->wire;
+  }
   if (webhooks.voice_url.empty()) {
     webhooks.voice_url = WebhookUrl(wire, wire == Wire::kTwilio ? "voice" : "call-control");
   }
@@ -375,8 +426,8 @@ absl::StatusOr<std::pair<OrderedNumber, std::string>> CarrierCore::OrderNumber(
   if (webhooks.status_callback_url.empty() && wire == Wire::kTwilio) {
     webhooks.status_callback_url = WebhookUrl(wire, "status");
   }
-  ASSIGN_OR_RETURN(OrderedNumber ordered, carrier->failover->OrderNumber(e164, webhooks));
-  const std::string provider = carrier->primary->name();
+  ASSIGN_OR_RETURN(OrderedNumber ordered, chosen->OrderNumber(e164, webhooks));
+  const std::string provider = chosen->name();
   RETURN_IF_ERROR(store_.PutNumber(NumberRow{.e164 = ordered.e164.empty() ? std::string(e164)
                                                                          : ordered.e164,
                                              .company_id = std::string(company_id),

@@ -147,11 +147,20 @@ class CarrierCore {
   absl::Status SetStaticInstructions(absl::string_view company_id, absl::string_view e164,
                                      const CallInstructions& instructions);
 
+  // Searches the primary and, when the company has one, the secondary provider; the lists are
+  // merged alternately (so both carriers' offers show within `limit`), de-duplicated by E.164
+  // (the primary's offer wins), each tagged with the provider offering it (`provider`, to pass to
+  // OrderNumber). A failing secondary is logged and skipped; when the primary fails, the
+  // secondary's results are returned, and the primary's error only when both fail.
   absl::StatusOr<std::vector<AvailableNumber>> SearchNumbers(absl::string_view company_id,
                                                              const NumberSearch& search);
-  // Empty webhook URLs default to this service's listener for the primary's wire format.
+  // Orders on `provider` ("" = the primary; else the name a search tagged the number with:
+  // kInvalidArgument "provider: ..." when the company has no such provider). Empty webhook URLs
+  // default to this service's listener in that provider's wire format. Returns the order and
+  // the name of the provider that holds the number.
   absl::StatusOr<std::pair<OrderedNumber, std::string>> OrderNumber(
-      absl::string_view company_id, absl::string_view e164, NumberWebhooks webhooks);
+      absl::string_view company_id, absl::string_view e164, NumberWebhooks webhooks,
+      absl::string_view provider = "");
   absl::Status UpdateNumberWebhooks(absl::string_view company_id, absl::string_view e164,
                                     NumberWebhooks webhooks);
   absl::Status ReleaseNumber(absl::string_view company_id, absl::string_view e164);

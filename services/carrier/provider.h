@@ -67,6 +67,7 @@ struct AvailableNumber {
   std::string monthly_cost;  // decimal string ("1.00"); "" if the carrier does not say (Twilio)
   std::string currency;      // ISO 4217; "" when monthly_cost is ""
   NumberCapabilities capabilities;
+  std::string provider;  // set by CarrierCore::SearchNumbers: "twilio" | "telnyx"
 };
 
 // Our webhook URLs for a number. Twilio stores them per number; Telnyx routes by the Call

@@ -271,5 +271,82 @@ TEST_CASE("PlaceCall failing over to Telnyx gets Telnyx's own webhook URL", "[in
   CHECK(store.FindCall("v3:OUT")->provider == "telnyx");
 }
 
+TEST_CASE("SearchNumbers merges both providers; OrderNumber orders on the one offering",
+          "[numbers]") {
+  FakeStore store;
+  ServiceHarness h(store);
+  auto twilio_number = [](const std::string& e164) {
+    return R"({"phone_number":")" + e164 + R"(","locality":"Hartford","region":"CT",)"
+           R"("capabilities":{"voice":true,"SMS":true,"MMS":false,"fax":false}})";
+  };
+  auto telnyx_number = [](const std::string& e164) {
+    return R"({"phone_number":")" + e164 + R"(","region_information":[],)"
+           R"("cost_information":{"monthly_cost":"1.15","currency":"USD"},)"
+           R"("features":[{"name":"voice"}]})";
+  };
+  h.twilio.On("GET", testing::kTwilioAccountPath + "/AvailablePhoneNumbers/US/Local.json",
+              {{200, R"({"available_phone_numbers":[)" + twilio_number("+12035550100") + "," +
+                         twilio_number("+12035550101") + "," + twilio_number("+12035550102") +
+                         "]}"}});
+  h.telnyx.On("GET", "/v2/available_phone_numbers",
+              {{200, R"({"data":[)" + telnyx_number("+12035550101") + "," +
+                         telnyx_number("+12035550200") + "," + telnyx_number("+12035550201") +
+                         R"(],"meta":{"total_results":3}})"}});
+  h.telnyx.On("POST", "/v2/number_orders",
+              {{200, R"({"data":{"id":"ord-1","status":"success","phone_numbers":[)"
+                     R"({"id":"pn-1","phone_number":"+12035550200","status":"success"}]}})"}});
+  h.telnyx.On("GET", "/v2/phone_numbers",
+              {{200, R"({"data":[{"id":"tn-200","phone_number":"+12035550200",)"
+                     R"("status":"active"}],"meta":{"total_results":1}})"}});
+  h.Start();
+  REQUIRE(h.core().SetCarrierAccount(
+                      kCompany, {.primary = h.TwilioConfig(), .secondary = h.TelnyxConfig()})
+              .ok());
+
+  absl::StatusOr<std::vector<AvailableNumber>> found =
+      h.core().SearchNumbers(kCompany, NumberSearch{.area_code = "203", .limit = 4});
+  REQUIRE(found.ok());
+  std::vector<std::string> got;
+  for (const AvailableNumber& n : *found) got.push_back(n.e164 + "@" + n.provider);
+  // Alternately, limit 4, the number both offer is the primary's.
+  CHECK(got == std::vector<std::string>{"+12035550100@twilio", "+12035550101@twilio",
+                                        "+12035550200@telnyx", "+12035550102@twilio"});
+  CHECK(found->at(2).monthly_cost == "1.15");
+
+  absl::StatusOr<std::pair<OrderedNumber, std::string>> ordered =
+      h.core().OrderNumber(kCompany, "+12035550200", NumberWebhooks{}, "telnyx");
+  REQUIRE(ordered.ok());
+  CHECK(ordered->second == "telnyx");
+  CHECK(store.FindNumber("+12035550200")->provider == "telnyx");
+  bool ordered_on_telnyx = false;
+  for (const http::Request& r : h.telnyx.requests()) {
+    if (r.path == "/v2/number_orders") ordered_on_telnyx = true;
+  }
+  CHECK(ordered_on_telnyx);
+
+  absl::Status unknown =
+      h.core().OrderNumber(kCompany, "+12035550201", NumberWebhooks{}, "bandwidth").status();
+  CHECK(unknown.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(absl::StrContains(unknown.message(), "provider"));
+}
+
+TEST_CASE("SearchNumbers survives one provider failing", "[numbers]") {
+  FakeStore store;
+  ServiceHarness h(store);
+  h.twilio.On("GET", testing::kTwilioAccountPath + "/AvailablePhoneNumbers/US/Local.json",
+              {{503, R"({"code":20500,"message":"down","more_info":"","status":503})"}});
+  h.telnyx.On("GET", "/v2/available_phone_numbers",
+              {{200, R"({"data":[{"phone_number":"+12035550300","features":[]}],"meta":{}})"}});
+  h.Start();
+  REQUIRE(h.core().SetCarrierAccount(
+                      kCompany, {.primary = h.TwilioConfig(), .secondary = h.TelnyxConfig()})
+              .ok());
+  absl::StatusOr<std::vector<AvailableNumber>> found =
+      h.core().SearchNumbers(kCompany, NumberSearch{.area_code = "203"});
+  REQUIRE(found.ok());
+  REQUIRE(found->size() == 1);
+  CHECK(found->at(0).provider == "telnyx");
+}
+
 }  // namespace
 }  // namespace switchboard::carrier

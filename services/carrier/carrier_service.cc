@@ -145,6 +145,7 @@ grpc::Status CarrierService::SearchNumbers(grpc::ServerContext* context,
     out->mutable_capabilities()->set_sms(n.capabilities.sms);
     out->mutable_capabilities()->set_mms(n.capabilities.mms);
     out->mutable_capabilities()->set_fax(n.capabilities.fax);
+    out->set_provider(n.provider);
   }
   return grpc::Status::OK;
 }
@@ -153,8 +154,8 @@ grpc::Status CarrierService::OrderNumber(grpc::ServerContext* context,
                                          const v1::OrderNumberRequest* request,
                                          v1::OrderedNumber* response) {
   SB_COMPANY(company);
-  auto ordered =
-      core_.OrderNumber(company, request->e164(), WebhooksFromProto(request->webhooks()));
+  auto ordered = core_.OrderNumber(company, request->e164(),
+                                   WebhooksFromProto(request->webhooks()), request->provider());
   if (!ordered.ok()) return Reply(*context, ordered.status());
   response->set_provider_number_id(ordered->first.provider_number_id);
   response->set_e164(ordered->first.e164);
@@ -240,8 +241,15 @@ grpc::Status CarrierService::ModifyCall(grpc::ServerContext* context,
   switch (request->action()) {
     case v1::ModifyCallRequest::REDIRECT: m.action = CallModification::Action::kRedirect; break;
     case v1::ModifyCallRequest::HANGUP: m.action = CallModification::Action::kHangup; break;
+    case v1::ModifyCallRequest::INSTRUCT: {
+      absl::StatusOr<CallInstructions> instructions =
+          CallInstructionsFromProto(request->instructions());
+      if (!instructions.ok()) return Reply(*context, instructions.status());
+      return Reply(*context, core_.InstructCall(company, request->call_id(), *instructions));
+    }
     default:
-      return Reply(*context, absl::InvalidArgumentError("action: required (REDIRECT or HANGUP)"));
+      return Reply(*context,
+                   absl::InvalidArgumentError("action: required (REDIRECT, HANGUP or INSTRUCT)"));
   }
   m.redirect_url = request->redirect_url();
   m.idempotency_key = request->idempotency_key();

@@ -29,6 +29,11 @@ ABSL_FLAG(absl::Duration, http_timeout, absl::Seconds(10), "per carrier HTTP req
 ABSL_FLAG(absl::Duration, lookup_cache_ttl, absl::Seconds(5),
           "how long webhook lookups (account/number -> company, static instructions) are served "
           "from memory; another replica's changes are seen after at most this long (0 = off)");
+ABSL_FLAG(std::string, routing_address, "",
+          "host:port of the routing service; every call event asks its HandleCallEvent for the "
+          "call's instructions (\"\" = the per-number static instructions)");
+ABSL_FLAG(absl::Duration, routing_deadline, absl::Milliseconds(1500),
+          "how long a webhook waits for routing before answering with the fallback voicemail");
 ABSL_FLAG(int, webhook_threads, 4, "io threads of the webhook listener");
 ABSL_FLAG(int, command_workers, 2, "threads sending Telnyx Call Control commands");
 ABSL_FLAG(absl::Duration, drain_delay, absl::Seconds(5),
@@ -68,6 +73,8 @@ absl::StatusOr<CarrierConfig> LoadCarrierConfig(const EnvLookup& env) {
   c.telnyx_base_url = absl::GetFlag(FLAGS_telnyx_base_url);
   c.http_timeout = absl::GetFlag(FLAGS_http_timeout);
   c.lookup_cache_ttl = absl::GetFlag(FLAGS_lookup_cache_ttl);
+  c.routing_address = absl::GetFlag(FLAGS_routing_address);
+  c.routing_deadline = absl::GetFlag(FLAGS_routing_deadline);
   c.webhook_threads = absl::GetFlag(FLAGS_webhook_threads);
   c.command_workers = absl::GetFlag(FLAGS_command_workers);
   c.drain_delay = absl::GetFlag(FLAGS_drain_delay);
@@ -88,6 +95,10 @@ absl::StatusOr<CarrierConfig> LoadCarrierConfig(const EnvLookup& env) {
   RETURN_IF_ERROR(RequireHttpUrl("telnyx_base_url", c.telnyx_base_url, false));
   RETURN_IF_ERROR(RequirePositive("http_timeout", c.http_timeout));
   RETURN_IF_ERROR(RequireNonNegative("lookup_cache_ttl", c.lookup_cache_ttl));
+  if (!c.routing_address.empty()) {
+    RETURN_IF_ERROR(RequireHostPort("routing_address", c.routing_address));
+  }
+  RETURN_IF_ERROR(RequirePositive("routing_deadline", c.routing_deadline));
   RETURN_IF_ERROR(RequireInRange("webhook_threads", c.webhook_threads, 1, 64));
   RETURN_IF_ERROR(RequireInRange("command_workers", c.command_workers, 1, 64));
   RETURN_IF_ERROR(RequireNonNegative("drain_delay", c.drain_delay));

@@ -28,6 +28,8 @@ struct CarrierConfig {
   std::string telnyx_base_url;
   absl::Duration http_timeout;
   absl::Duration lookup_cache_ttl;  // PgStoreOptions.lookup_cache_ttl
+  std::string routing_address;  // "" = static instructions
+  absl::Duration routing_deadline;
   int webhook_threads = 0;
   int command_workers = 0;
   absl::Duration drain_delay;

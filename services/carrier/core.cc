@@ -1,5 +1,7 @@
 #include "services/carrier/core.h"
 
+#include <algorithm>
+#include <set>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -91,16 +93,34 @@ CarrierProvider& CompanyCarrier::ForName(absl::string_view provider_name) const 
   return *primary;
 }
 
-absl::StatusOr<CallInstructions> StaticInstructionSource::ForNumber(absl::string_view company_id,
-                                                                    absl::string_view e164) {
-  ASSIGN_OR_RETURN(InstructionsRow row, store_.GetInstructionsForNumber(company_id, e164));
+absl::StatusOr<CallInstructions> StaticInstructionSource::ForCallEvent(
+    absl::string_view company_id, const CarrierEvent& event,
+    absl::string_view current_instructions_id) {
+  if (!current_instructions_id.empty()) {
+    ASSIGN_OR_RETURN(InstructionsRow row,
+                     store_.GetInstructionsById(company_id, current_instructions_id));
+    return ParseInstructions(row);
+  }
+  const bool first = std::holds_alternative<CallIncoming>(event.kind) ||
+                     (std::holds_alternative<CallAnswered>(event.kind) &&
+                      event.direction == CallDirection::kOutbound);
+  if (!first) return absl::NotFoundError("no running instructions for this call");
+  const std::string& number =
+      event.direction == CallDirection::kOutbound ? event.from : event.to;
+  ASSIGN_OR_RETURN(InstructionsRow row, store_.GetInstructionsForNumber(company_id, number));
   return ParseInstructions(row);
 }
 
-absl::StatusOr<CallInstructions> StaticInstructionSource::ById(absl::string_view company_id,
-                                                               absl::string_view id) {
-  ASSIGN_OR_RETURN(InstructionsRow row, store_.GetInstructionsById(company_id, id));
-  return ParseInstructions(row);
+absl::Status ValidateInstructions(const CallInstructions& instructions) {
+  // The Call Control plan validates every instruction (ids, texts, URLs, targets).
+  absl::StatusOr<TelnyxPlanOutput> plan = StartTelnyxPlan(instructions, "validation", true);
+  if (!plan.ok()) return Prefixed("instructions: ", plan.status());
+  for (char ch : instructions.id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-') {
+      return absl::InvalidArgumentError("instructions.id: must be [A-Za-z0-9_-]");
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> SealSettings(absl::string_view key32, absl::string_view company_id,
@@ -325,14 +345,7 @@ absl::Status CarrierCore::SetStaticInstructions(absl::string_view company_id,
                                                 const CallInstructions& instructions) {
   RETURN_IF_ERROR(CheckCompany(company_id));
   RETURN_IF_ERROR(ValidateE164("e164", e164));
-  // The Call Control plan validates every instruction (ids, texts, URLs, targets).
-  absl::StatusOr<TelnyxPlanOutput> plan = StartTelnyxPlan(instructions, "validation", true);
-  if (!plan.ok()) return Prefixed("instructions: ", plan.status());
-  for (char ch : instructions.id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-') {
-      return absl::InvalidArgumentError("instructions.id: must be [A-Za-z0-9_-]");
-    }
-  }
+  RETURN_IF_ERROR(ValidateInstructions(instructions));
   RETURN_IF_ERROR(CheckFromNumber(company_id, e164));
   v1::CallInstructions proto;
   CallInstructionsToProto(instructions, &proto);
@@ -346,15 +359,64 @@ absl::StatusOr<std::vector<AvailableNumber>> CarrierCore::SearchNumbers(
     absl::string_view company_id, const NumberSearch& search) {
   RETURN_IF_ERROR(ValidateSearch(search));
   ASSIGN_OR_RETURN(auto carrier, CarrierFor(company_id));
-  return carrier->failover->SearchNumbers(search);
+  absl::StatusOr<std::vector<AvailableNumber>> primary = carrier->primary->SearchNumbers(search);
+  if (primary.ok()) {
+    for (AvailableNumber& n : *primary) n.provider = carrier->primary->name();
+  }
+  if (carrier->secondary == nullptr) return primary;
+  absl::StatusOr<std::vector<AvailableNumber>> secondary =
+      carrier->secondary->SearchNumbers(search);
+  if (!secondary.ok()) {
+    log::Warn("carrier: secondary provider search failed",
+              {{"company_id", std::string(company_id)},
+               {"provider", std::string(carrier->secondary->name())},
+               {"error", std::string(secondary.status().message())}});
+    return primary;
+  }
+  for (AvailableNumber& n : *secondary) n.provider = carrier->secondary->name();
+  if (!primary.ok()) {
+    log::Warn("carrier: primary provider search failed; secondary's results only",
+              {{"company_id", std::string(company_id)},
+               {"error", std::string(primary.status().message())}});
+    return secondary;
+  }
+  // Alternately, so both carriers' offers show within the limit; an E.164 both offer is the
+  // primary's.
+  std::set<std::string> on_primary;
+  for (const AvailableNumber& n : *primary) on_primary.insert(n.e164);
+  std::vector<AvailableNumber> merged;
+  std::set<std::string> seen;
+  const size_t limit = static_cast<size_t>(std::max(1, search.limit));
+  for (size_t i = 0; merged.size() < limit && (i < primary->size() || i < secondary->size());
+       ++i) {
+    if (i < primary->size() && seen.insert((*primary)[i].e164).second) {
+      merged.push_back(std::move((*primary)[i]));
+    }
+    if (i < secondary->size() && merged.size() < limit &&
+        on_primary.count((*secondary)[i].e164) == 0 && seen.insert((*secondary)[i].e164).second) {
+      merged.push_back(std::move((*secondary)[i]));
+    }
+  }
+  if (merged.size() > limit) merged.resize(limit);
+  return merged;
 }
 
 absl::StatusOr<std::pair<OrderedNumber, std::string>> CarrierCore::OrderNumber(
-    absl::string_view company_id, absl::string_view e164, NumberWebhooks webhooks) {
+    absl::string_view company_id, absl::string_view e164, NumberWebhooks webhooks,
+    absl::string_view provider_name) {
   RETURN_IF_ERROR(ValidateE164("e164", e164));
   ASSIGN_OR_RETURN(auto carrier, CarrierFor(company_id));
   RETURN_IF_ERROR(CheckFromNumber(company_id, e164));
-  const Wire wire = carrier->settings.primary.wire;
+  CarrierProvider* chosen = carrier->primary.get();
+  Wire wire = carrier->settings.primary.wire;
+  if (!provider_name.empty() && provider_name != carrier->primary->name()) {
+    if (carrier->secondary == nullptr || carrier->secondary->name() != provider_name) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("provider: the company has no provider '", provider_name, "'"));
+    }
+    chosen = carrier->secondary.get();
+    wire = carrier->settings.secondary->wire;
+  }
   if (webhooks.voice_url.empty()) {
     webhooks.voice_url = WebhookUrl(wire, wire == Wire::kTwilio ? "voice" : "call-control");
   }
@@ -364,14 +426,14 @@ absl::StatusOr<std::pair<OrderedNumber, std::string>> CarrierCore::OrderNumber(
   if (webhooks.status_callback_url.empty() && wire == Wire::kTwilio) {
     webhooks.status_callback_url = WebhookUrl(wire, "status");
   }
-  absl::StatusOr<OrderedNumber> order = carrier->failover->OrderNumber(e164, webhooks);
+  absl::StatusOr<OrderedNumber> order = chosen->OrderNumber(e164, webhooks);
   if (!order.ok()) {
     const absl::StatusCode code = order.status().code();
     if (code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded ||
         code == absl::StatusCode::kInternal || code == absl::StatusCode::kUnknown) {
       // The carrier may have bought the number before failing (or before its answer was lost):
       // give it back, so a failed order never leaves a number on the account.
-      absl::Status undo = carrier->primary->ReleaseNumber(e164);
+      absl::Status undo = chosen->ReleaseNumber(e164);
       if (!undo.ok() && !absl::IsNotFound(undo)) {
         log::Error("carrier: number of a failed order could not be released",
                    {{"e164", std::string(e164)}, {"error", std::string(undo.message())}});
@@ -380,7 +442,7 @@ absl::StatusOr<std::pair<OrderedNumber, std::string>> CarrierCore::OrderNumber(
     return order.status();
   }
   OrderedNumber ordered = std::move(*order);
-  const std::string provider = carrier->primary->name();
+  const std::string provider = chosen->name();
   RETURN_IF_ERROR(store_.PutNumber(NumberRow{.e164 = ordered.e164.empty() ? std::string(e164)
                                                                          : ordered.e164,
                                              .company_id = std::string(company_id),
@@ -446,17 +508,25 @@ absl::StatusOr<PortOrder> CarrierCore::GetPortOrder(absl::string_view company_id
 absl::StatusOr<PlacedCall> CarrierCore::PlaceCall(absl::string_view company_id,
                                                   PlaceCallRequest request) {
   ASSIGN_OR_RETURN(auto carrier, CarrierFor(company_id));
-  const Wire wire = carrier->settings.primary.wire;
-  if (request.instructions_url.empty()) {
-    request.instructions_url = WebhookUrl(wire, wire == Wire::kTwilio ? "voice" : "call-control");
-  }
-  if (request.status_callback_url.empty() && wire == Wire::kTwilio) {
-    request.status_callback_url = WebhookUrl(wire, "status");
-  }
   if (request.idempotency_key.empty()) request.idempotency_key = NewUuidV7();
-  RETURN_IF_ERROR(ValidatePlaceCall(request));
+  // Empty URLs default to this listener in the wire format of the provider placing the call
+  // (the primary, or the secondary after a failover).
+  auto request_for = [this, &request](const CarrierProvider& provider) {
+    PlaceCallRequest r = request;
+    const Wire wire =
+        dynamic_cast<const TwilioProvider*>(&provider) != nullptr ? Wire::kTwilio : Wire::kTelnyx;
+    if (r.instructions_url.empty()) {
+      r.instructions_url = WebhookUrl(wire, wire == Wire::kTwilio ? "voice" : "call-control");
+    }
+    if (r.status_callback_url.empty() && wire == Wire::kTwilio) {
+      r.status_callback_url = WebhookUrl(wire, "status");
+    }
+    return r;
+  };
+  RETURN_IF_ERROR(ValidatePlaceCall(request_for(*carrier->primary)));
   RETURN_IF_ERROR(CheckFromNumber(company_id, request.from));
-  ASSIGN_OR_RETURN(PlacedCall placed, carrier->failover->PlaceCall(request));
+  ASSIGN_OR_RETURN(PlacedCall placed,
+                   carrier->failover->PlaceCall(request.idempotency_key, request_for));
   RETURN_IF_ERROR(store_.PutCall(CallRow{.call_id = placed.call_id,
                                          .company_id = std::string(company_id),
                                          .provider = placed.provider}));
@@ -471,12 +541,40 @@ absl::StatusOr<CallRow> CarrierCore::KnownCall(absl::string_view company_id,
   return call;
 }
 
+TwimlOptions CarrierCore::TwilioTwimlOptions() const {
+  return TwimlOptions{.gather_action_url = WebhookUrl(Wire::kTwilio, "gather"),
+                      .dial_action_url = WebhookUrl(Wire::kTwilio, "dial"),
+                      .record_action_url = WebhookUrl(Wire::kTwilio, "record"),
+                      .recording_status_callback_url = WebhookUrl(Wire::kTwilio, "recording")};
+}
+
 absl::Status CarrierCore::ModifyCall(absl::string_view company_id, absl::string_view call_id,
                                      const CallModification& modification) {
   RETURN_IF_ERROR(ValidateModification(modification));
   ASSIGN_OR_RETURN(auto carrier, CarrierFor(company_id));
   ASSIGN_OR_RETURN(CallRow call, KnownCall(company_id, call_id));
   return carrier->ForName(call.provider).ModifyCall(call_id, modification);
+}
+
+absl::Status CarrierCore::InstructCall(absl::string_view company_id, absl::string_view call_id,
+                                       const CallInstructions& instructions) {
+  RETURN_IF_ERROR(ValidateInstructions(instructions));
+  ASSIGN_OR_RETURN(auto carrier, CarrierFor(company_id));
+  ASSIGN_OR_RETURN(CallRow call, KnownCall(company_id, call_id));
+  CarrierProvider& provider = carrier->ForName(call.provider);
+  if (auto* telnyx = dynamic_cast<TelnyxProvider*>(&provider)) {
+    // A new plan on the answered leg; its first command goes now, the rest follow the webhooks.
+    ASSIGN_OR_RETURN(TelnyxPlanOutput plan, StartTelnyxPlan(instructions, call_id,
+                                                            /*answer=*/false,
+                                                            options_.telnyx_plan));
+    for (const TelnyxCommand& c : plan.commands) {
+      RETURN_IF_ERROR(telnyx->ExecuteCallCommand(c.call_control_id, c.action, c.body));
+    }
+    return absl::OkStatus();
+  }
+  CallModification m{.action = CallModification::Action::kInstruct,
+                     .twiml = RenderTwiml(instructions, TwilioTwimlOptions())};
+  return provider.ModifyCall(call_id, m);
 }
 
 absl::StatusOr<std::string> CarrierCore::StartRecording(absl::string_view company_id,

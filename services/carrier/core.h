@@ -30,7 +30,9 @@
 #include "services/carrier/model.h"
 #include "services/carrier/provider.h"
 #include "services/carrier/store.h"
+#include "services/carrier/telnyx_plan.h"
 #include "services/carrier/telnyx_provider.h"
+#include "services/carrier/twiml.h"
 #include "services/carrier/twilio_provider.h"
 
 namespace switchboard::carrier {
@@ -63,24 +65,35 @@ struct AccountSummary {
   std::string secondary_account_id;
 };
 
-// Where call instructions come from. StaticInstructionSource reads the per-number static sets;
-// routing.HandleCallEvent replaces it in a later issue. kNotFound when there is none.
+// Where a call's instructions come from. The webhook handler asks on every normalised call
+// event (incoming, answered, digits, dial result, recording, prompt ended, completed) and renders
+// the answer for the call's provider.
+//
+// Contract: the answer is the call's CURRENT instruction set. `current_instructions_id` is the
+// id of the set the call is running (Twilio action URL `i`, Telnyx client_state), "" when none.
+// When the answer has that same id, the call continues the running set after the verb that
+// reported (the step); a different id starts the new set from its first verb. So a source that
+// has nothing new to say answers the running set again, and a duplicated delivery gets the same
+// answer. kNotFound = no instructions for this call (Twilio gets an empty <Response/>, a Telnyx
+// call that was never answered is hung up); other errors are logged and treated the same way.
+// Implementations must be thread-safe (called from the HTTP listener's threads).
 class InstructionSource {
  public:
   virtual ~InstructionSource() = default;
-  virtual absl::StatusOr<CallInstructions> ForNumber(absl::string_view company_id,
-                                                     absl::string_view e164) = 0;
-  virtual absl::StatusOr<CallInstructions> ById(absl::string_view company_id,
-                                                absl::string_view instructions_id) = 0;
+  virtual absl::StatusOr<CallInstructions> ForCallEvent(
+      absl::string_view company_id, const CarrierEvent& event,
+      absl::string_view current_instructions_id) = 0;
 };
 
+// The per-number static sets (SetStaticInstructions): a call's first event (incoming, or the
+// answer of an outbound call) gets the set of its business number (To inbound, From outbound);
+// later events get the running set again by id.
 class StaticInstructionSource final : public InstructionSource {
  public:
   explicit StaticInstructionSource(CarrierStore& store) : store_(store) {}
-  absl::StatusOr<CallInstructions> ForNumber(absl::string_view company_id,
-                                             absl::string_view e164) override;
-  absl::StatusOr<CallInstructions> ById(absl::string_view company_id,
-                                        absl::string_view instructions_id) override;
+  absl::StatusOr<CallInstructions> ForCallEvent(absl::string_view company_id,
+                                                const CarrierEvent& event,
+                                                absl::string_view current_instructions_id) override;
 
  private:
   CarrierStore& store_;
@@ -93,6 +106,7 @@ struct CoreOptions {
   std::string twilio_numbers_base_url = "https://numbers.twilio.com";
   std::string telnyx_base_url = "https://api.telnyx.com";
   std::string emulator_url;  // "" = kEmulator accounts are refused
+  TelnyxPlanOptions telnyx_plan;  // rendering of instructions as Call Control commands
   absl::Duration http_timeout = absl::Seconds(10);
   http::RetryPolicy retry;
   FailoverOptions failover;
@@ -133,11 +147,20 @@ class CarrierCore {
   absl::Status SetStaticInstructions(absl::string_view company_id, absl::string_view e164,
                                      const CallInstructions& instructions);
 
+  // Searches the primary and, when the company has one, the secondary provider; the lists are
+  // merged alternately (so both carriers' offers show within `limit`), de-duplicated by E.164
+  // (the primary's offer wins), each tagged with the provider offering it (`provider`, to pass to
+  // OrderNumber). A failing secondary is logged and skipped; when the primary fails, the
+  // secondary's results are returned, and the primary's error only when both fail.
   absl::StatusOr<std::vector<AvailableNumber>> SearchNumbers(absl::string_view company_id,
                                                              const NumberSearch& search);
-  // Empty webhook URLs default to this service's listener for the primary's wire format.
+  // Orders on `provider` ("" = the primary; else the name a search tagged the number with:
+  // kInvalidArgument "provider: ..." when the company has no such provider). Empty webhook URLs
+  // default to this service's listener in that provider's wire format. Returns the order and
+  // the name of the provider that holds the number.
   absl::StatusOr<std::pair<OrderedNumber, std::string>> OrderNumber(
-      absl::string_view company_id, absl::string_view e164, NumberWebhooks webhooks);
+      absl::string_view company_id, absl::string_view e164, NumberWebhooks webhooks,
+      absl::string_view provider = "");
   absl::Status UpdateNumberWebhooks(absl::string_view company_id, absl::string_view e164,
                                     NumberWebhooks webhooks);
   absl::Status ReleaseNumber(absl::string_view company_id, absl::string_view e164);
@@ -150,8 +173,14 @@ class CarrierCore {
   absl::StatusOr<PlacedCall> PlaceCall(absl::string_view company_id, PlaceCallRequest request);
   // The call must be known (placed here or received by our webhooks) for the company; it goes
   // to the provider that placed it.
+  // kRedirect (Twilio fetches the URL; UNIMPLEMENTED on Telnyx) or kHangup.
   absl::Status ModifyCall(absl::string_view company_id, absl::string_view call_id,
                           const CallModification& modification);
+  // Replaces a live call's instructions: TwiML on the call for Twilio, a new Call Control plan
+  // (no answer step) on the leg for Telnyx. kInvalidArgument naming "instructions: ..." for
+  // invalid instructions; kNotFound for a call the company does not know.
+  absl::Status InstructCall(absl::string_view company_id, absl::string_view call_id,
+                            const CallInstructions& instructions);
   absl::StatusOr<std::string> StartRecording(absl::string_view company_id,
                                              absl::string_view call_id);
   absl::Status StopRecording(absl::string_view company_id, absl::string_view call_id,
@@ -168,6 +197,8 @@ class CarrierCore {
   const CoreOptions& options() const { return options_; }
   // "<public_base_url>/webhooks/<twilio|telnyx>/<kind>".
   std::string WebhookUrl(Wire wire, absl::string_view kind) const;
+  // Action/callback URLs of rendered TwiML: this listener's gather/dial/record/recording routes.
+  TwimlOptions TwilioTwimlOptions() const;
 
  private:
   CarrierCore(CarrierStore& store, http::HttpClient& client, const Clock& clock,
@@ -193,6 +224,10 @@ class CarrierCore {
 };
 
 // Sealing of the credentials document (exposed for tests).
+// kInvalidArgument "instructions...: ..." unless every instruction renders for both carriers and
+// the id is [A-Za-z0-9_-].
+absl::Status ValidateInstructions(const CallInstructions& instructions);
+
 absl::StatusOr<std::string> SealSettings(absl::string_view key32, absl::string_view company_id,
                                          const AccountSettings& settings);
 absl::StatusOr<AccountSettings> OpenSettings(absl::string_view key32,

@@ -2,11 +2,14 @@
 
 #include <optional>
 
+#include <grpcpp/grpcpp.h>
+
 #include "absl/strings/numbers.h"
 #include "libs/common/health_watcher.h"
 #include "libs/common/log.h"
 #include "libs/common/status_macros.h"
 #include "libs/events/topics.h"
+#include "services/carrier/routing_source.h"
 
 namespace switchboard::carrier {
 
@@ -37,9 +40,19 @@ absl::StatusOr<std::unique_ptr<Dependencies>> Dependencies::Create(const Carrier
                                                    .emulator_url = config.emulator_url,
                                                    .http_timeout = config.http_timeout,
                                                    .topic = config.events_topic}));
-  d->instructions_ = std::make_unique<StaticInstructionSource>(*d->store_);
+  d->static_instructions_ = std::make_unique<StaticInstructionSource>(*d->store_);
+  InstructionSource* source = d->static_instructions_.get();
+  if (!config.routing_address.empty()) {
+    // Routing answers its lines; numbers it does not manage keep their static sets.
+    d->instructions_ = std::make_unique<RoutingInstructionSource>(
+        routing::v1::Routing::NewStub(
+            grpc::CreateChannel(config.routing_address, grpc::InsecureChannelCredentials())),
+        registry, RoutingSourceOptions{.deadline = config.routing_deadline},
+        d->static_instructions_.get());
+    source = d->instructions_.get();
+  }
   d->webhooks_ = std::make_unique<WebhookHandler>(
-      *d->core_, *d->store_, *d->instructions_, clock, registry,
+      *d->core_, *d->store_, *source, clock, registry,
       WebhookOptions{.command_workers = config.command_workers});
   http::Router router;
   d->webhooks_->Register(router);

@@ -55,7 +55,8 @@ class Dependencies {
   std::unique_ptr<PgCarrierStore> store_;
   std::unique_ptr<http::CurlHttpClient> http_client_;
   std::unique_ptr<CarrierCore> core_;
-  std::unique_ptr<StaticInstructionSource> instructions_;
+  std::unique_ptr<StaticInstructionSource> static_instructions_;
+  std::unique_ptr<InstructionSource> instructions_;  // routing's, when --routing_address is set
   std::unique_ptr<WebhookHandler> webhooks_;
   std::unique_ptr<http::Server> listener_;
   std::unique_ptr<events::OutboxRelay> relay_;

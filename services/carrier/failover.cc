@@ -194,10 +194,16 @@ absl::StatusOr<Result> FailoverProvider::Deduplicated(absl::string_view operatio
 }
 
 absl::StatusOr<PlacedCall> FailoverProvider::PlaceCall(const PlaceCallRequest& request) {
+  return PlaceCall(request.idempotency_key, [&request](const CarrierProvider&) { return request; });
+}
+
+absl::StatusOr<PlacedCall> FailoverProvider::PlaceCall(
+    const std::string& idempotency_key,
+    const std::function<PlaceCallRequest(const CarrierProvider&)>& request_for) {
   int served_by = -1;  // stays -1 for a remembered result (already recorded when first placed)
   absl::StatusOr<PlacedCall> call = Deduplicated<PlacedCall>(
-      "place_call", request.idempotency_key,
-      [&request](CarrierProvider& p) { return p.PlaceCall(request); }, &served_by);
+      "place_call", idempotency_key,
+      [&request_for](CarrierProvider& p) { return p.PlaceCall(request_for(p)); }, &served_by);
   if (call.ok() && served_by == 1) {
     absl::MutexLock lock(&mu_);
     if (secondary_calls_.insert(call->call_id).second) {

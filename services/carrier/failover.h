@@ -111,6 +111,11 @@ class FailoverProvider final : public CarrierProvider {
   absl::StatusOr<PortOrder> CreatePortOrder(const PortOrderRequest& request) override;
   absl::StatusOr<PortOrder> GetPortOrder(absl::string_view port_order_id) override;
   absl::StatusOr<PlacedCall> PlaceCall(const PlaceCallRequest& request) override;
+  // As PlaceCall, with the request built for the provider that places it (its webhook URLs
+  // follow that provider's wire format, so a Twilio↔Telnyx failover needs no explicit URLs).
+  absl::StatusOr<PlacedCall> PlaceCall(
+      const std::string& idempotency_key,
+      const std::function<PlaceCallRequest(const CarrierProvider&)>& request_for);
   absl::Status ModifyCall(absl::string_view call_id,
                           const CallModification& modification) override;
   absl::StatusOr<std::string> StartRecording(absl::string_view call_id) override;

@@ -68,4 +68,12 @@ const char* PortStateName(PortState s) {
   return "exception";
 }
 
+bool IsCallEvent(const CarrierEventKind& kind) {
+  return std::holds_alternative<CallIncoming>(kind) || std::holds_alternative<CallAnswered>(kind) ||
+         std::holds_alternative<CallCompleted>(kind) ||
+         std::holds_alternative<DigitsGathered>(kind) ||
+         std::holds_alternative<DialResult>(kind) || std::holds_alternative<RecordingReady>(kind) ||
+         std::holds_alternative<PromptEnded>(kind);
+}
+
 }  // namespace switchboard::carrier

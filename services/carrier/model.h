@@ -200,6 +200,10 @@ struct CarrierEvent {
   CarrierEventKind kind;
 };
 
+// True for the kinds that belong to a live call (CallIncoming … PromptEnded): the events the
+// InstructionSource is asked about.
+bool IsCallEvent(const CarrierEventKind& kind);
+
 // Lower-case wire names used in logs, protos and docs ("completed", "no-answer", ...).
 const char* ProviderName(Provider p);
 const char* CallEndReasonName(CallEndReason r);

@@ -158,6 +158,9 @@ absl::Status ValidateModification(const CallModification& modification) {
   if (modification.action == CallModification::Action::kRedirect) {
     return ValidateUrl("modification.redirect_url", modification.redirect_url, true);
   }
+  if (modification.action == CallModification::Action::kInstruct && modification.twiml.empty()) {
+    return absl::InvalidArgumentError("modification.twiml: required");
+  }
   return absl::OkStatus();
 }
 

@@ -67,6 +67,7 @@ struct AvailableNumber {
   std::string monthly_cost;  // decimal string ("1.00"); "" if the carrier does not say (Twilio)
   std::string currency;      // ISO 4217; "" when monthly_cost is ""
   NumberCapabilities capabilities;
+  std::string provider;  // set by CarrierCore::SearchNumbers: "twilio" | "telnyx"
 };
 
 // Our webhook URLs for a number. Twilio stores them per number; Telnyx routes by the Call
@@ -131,9 +132,12 @@ struct PlacedCall {
 };
 
 struct CallModification {
-  enum class Action { kRedirect, kHangup };
+  // kInstruct reaches a provider only on Twilio, already rendered to `twiml` (CarrierCore
+  // renders CallInstructions; Telnyx gets a Call Control plan instead).
+  enum class Action { kRedirect, kHangup, kInstruct };
   Action action = Action::kHangup;
   std::string redirect_url;  // kRedirect only: new instructions webhook
+  std::string twiml;         // kInstruct only: the TwiML document
   std::string idempotency_key;  // Telnyx command_id; "" = none
 };
 

@@ -175,7 +175,8 @@ std::string CommandId(absl::string_view call_control_id, absl::string_view instr
 
 // Commands for step `index` on `call_control_id`.
 TelnyxPlanOutput Emit(const std::vector<Step>& steps, int index,
-                      const std::string& instructions_id, absl::string_view call_control_id) {
+                      const std::string& instructions_id, absl::string_view call_control_id,
+                      bool answer_step) {
   TelnyxPlanOutput out;
   const Step& step = steps[static_cast<size_t>(index)];
   out.finished = step.terminal;
@@ -185,14 +186,16 @@ TelnyxPlanOutput Emit(const std::vector<Step>& steps, int index,
   }
   TelnyxCommand command{.call_control_id = std::string(call_control_id), .action = step.action,
                         .body = step.body};
-  TelnyxPlanState state{.instructions_id = instructions_id, .step = index};
+  TelnyxPlanState state{.instructions_id = instructions_id, .step = index,
+                        .answer_step = answer_step};
   command.body["client_state"] = EncodeClientState(state);
   command.body["command_id"] = CommandId(call_control_id, instructions_id, index);
   if (step.action == "transfer") {
     TelnyxPlanState target{.instructions_id = instructions_id,
                            .step = index,
                            .a_leg_call_control_id = std::string(call_control_id),
-                           .dial_leg = true};
+                           .dial_leg = true,
+                           .answer_step = answer_step};
     command.body["target_leg_client_state"] = EncodeClientState(target);
   }
   out.commands.push_back(std::move(command));
@@ -219,6 +222,7 @@ std::string EncodeClientState(const TelnyxPlanState& state) {
     j["d"] = 1;
     j["a"] = state.a_leg_call_control_id;
   }
+  if (!state.answer_step) j["n"] = 1;
   return crypto::Base64Encode(j.dump());
 }
 
@@ -244,6 +248,9 @@ absl::StatusOr<TelnyxPlanState> DecodeClientState(absl::string_view client_state
     state.dial_leg = true;
     state.a_leg_call_control_id = a->get<std::string>();
   }
+  if (auto n = j.find("n"); n != j.end() && n->is_number_integer() && n->get<int>() == 1) {
+    state.answer_step = false;
+  }
   return state;
 }
 
@@ -265,13 +272,14 @@ absl::StatusOr<TelnyxPlanOutput> StartTelnyxPlan(const CallInstructions& instruc
   if (call_control_id.empty()) return absl::InvalidArgumentError("call_control_id is empty");
   absl::StatusOr<std::vector<Step>> steps = Expand(instructions, answer, options);
   if (!steps.ok()) return steps.status();
-  return Emit(*steps, 0, instructions.id, call_control_id);
+  return Emit(*steps, 0, instructions.id, call_control_id, answer);
 }
 
 absl::StatusOr<TelnyxPlanOutput> NextTelnyxCommands(const CallInstructions& instructions,
                                                     const TelnyxPlanState& state,
-                                                    const CarrierEvent& event, bool answer,
+                                                    const CarrierEvent& event,
                                                     const TelnyxPlanOptions& options) {
+  const bool answer = state.answer_step;
   if (state.instructions_id != instructions.id) {
     return absl::InvalidArgumentError("client_state.i: does not name these instructions");
   }
@@ -305,7 +313,7 @@ absl::StatusOr<TelnyxPlanOutput> NextTelnyxCommands(const CallInstructions& inst
     none.finished = true;  // cannot happen: the plan always ends with a terminal step
     return none;
   }
-  return Emit(*steps, next, instructions.id, leg);
+  return Emit(*steps, next, instructions.id, leg, answer);
 }
 
 }  // namespace switchboard::carrier

@@ -30,7 +30,7 @@
 //   Hangup   hangup {}; the plan is finished.
 //   (end of the list) hangup {} as Twilio hangs up when a TwiML document ends.
 // Every body has client_state = base64(JSON {"i": instructions id, "s": step index}) (plus
-// "a": A-leg call_control_id and "d": 1 on a dialled leg) and command_id = hex of SHA-256 of
+// "a": A-leg call_control_id and "d": 1 on a dialled leg, "n": 1 when the plan has no answer step) and command_id = hex of SHA-256 of
 // "call_control_id|instructions id|step" truncated to 32 chars, so a duplicated or re-ordered
 // webhook re-issues the identical command and Telnyx drops it (60 s command_id window).
 // Pure functions, thread-safe.
@@ -62,6 +62,9 @@ struct TelnyxPlanState {
   // Set on a dialled (transfer target) leg: the call_control_id of the leg that runs the plan.
   std::string a_leg_call_control_id;
   bool dial_leg = false;
+  // The plan began with an `answer` step (an inbound call it answered). False for a plan started
+  // on a call already answered (an outbound call, new instructions mid-call): encoded "n":1.
+  bool answer_step = true;
 };
 
 std::string EncodeClientState(const TelnyxPlanState& state);
@@ -97,15 +100,15 @@ absl::StatusOr<TelnyxPlanOutput> StartTelnyxPlan(const CallInstructions& instruc
                                                  absl::string_view call_control_id, bool answer,
                                                  const TelnyxPlanOptions& options = {});
 
-// Resumes the plan after `event`, whose client_state decoded to `state`. `answer` must match
-// the StartTelnyxPlan call (it shifts step indices). Returns no commands when the event is not
+// Resumes the plan after `event`, whose client_state decoded to `state` (state.answer_step says
+// whether StartTelnyxPlan was called with answer; it shifts step indices). Returns no commands when the event is not
 // the completion of the current step (e.g. the dialled leg's CallAnswered), and `finished` when
 // the call ended (CallCompleted on the plan's leg, or a prompt/gather ended by "call_hangup").
 // kInvalidArgument when state.instructions_id differs from instructions.id or the step is out
 // of range.
 absl::StatusOr<TelnyxPlanOutput> NextTelnyxCommands(const CallInstructions& instructions,
                                                     const TelnyxPlanState& state,
-                                                    const CarrierEvent& event, bool answer,
+                                                    const CarrierEvent& event,
                                                     const TelnyxPlanOptions& options = {});
 
 }  // namespace switchboard::carrier

@@ -406,8 +406,12 @@ absl::Status TelnyxProvider::ModifyCall(absl::string_view call_id,
   RETURN_IF_ERROR(ValidateModification(modification));
   if (modification.action == CallModification::Action::kRedirect) {
     return absl::UnimplementedError(
-        "telnyx: Call Control cannot redirect a call to new instructions; issue the new "
-        "instructions as Call Control commands instead");
+        "telnyx: Call Control cannot redirect a call to new instructions; use ModifyCall "
+        "INSTRUCT with the instructions");
+  }
+  if (modification.action == CallModification::Action::kInstruct) {
+    return absl::UnimplementedError(
+        "telnyx: TwiML does not apply; CarrierCore::InstructCall sends a Call Control plan");
   }
   RETURN_IF_ERROR(ValidateIdempotencyKey(modification.idempotency_key));
   json body = json::object();

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/status_macros.h"
@@ -33,8 +34,14 @@ SmsDeliveryStatus MessageStatus(absl::string_view status) {
   return SmsDeliveryStatus::kQueued;  // queued, accepted, scheduled, sending
 }
 
-// Twilio Port In request statuses (Numbers v1).
-PortState PortStatus(absl::string_view status) {
+// Twilio Port In request statuses (Numbers v1; twilio-python documents them as "In progress",
+// "Completed", "Expired", "In review", "Waiting for Signature", "Action Required", "Canceled").
+// Compared case-insensitively with spaces and underscores read as '-'.
+PortState PortStatus(absl::string_view raw) {
+  std::string status = absl::AsciiStrToLower(raw);
+  for (char& c : status) {
+    if (c == ' ' || c == '_') c = '-';
+  }
   if (status == "in-progress" || status == "waiting-for-signature") return PortState::kInProcess;
   if (status == "action-required") return PortState::kException;
   if (status == "completed") return PortState::kPorted;
@@ -351,6 +358,8 @@ absl::Status TwilioProvider::ModifyCall(absl::string_view call_id,
   Fields form;
   if (modification.action == CallModification::Action::kHangup) {
     form.emplace_back("Status", "completed");
+  } else if (modification.action == CallModification::Action::kInstruct) {
+    form.emplace_back("Twiml", modification.twiml);
   } else {
     form.emplace_back("Url", modification.redirect_url);
     form.emplace_back("Method", "POST");

@@ -184,11 +184,9 @@ http::Response WebhookHandler::Reject(int status, absl::string_view code,
 absl::StatusOr<std::string> WebhookHandler::ResolveCompany(
     const std::string& call_id, const std::string& account_id,
     const std::vector<std::string>& numbers) {
-  if (!call_id.empty()) {
-    absl::StatusOr<CallRow> call = store_.FindCall(call_id);
-    if (call.ok()) return call->company_id;
-    if (!absl::IsNotFound(call.status())) return call.status();
-  }
+  // The account first: it is cached (found or not), and when one company owns it the answer
+  // needs no query at all; a call id is asked only when several companies share the account
+  // (a new call's id is never cached, so asking it first cost a query per new call).
   std::vector<AccountRow> accounts;
   if (!account_id.empty()) {
     absl::StatusOr<std::vector<AccountRow>> found =
@@ -196,6 +194,11 @@ absl::StatusOr<std::string> WebhookHandler::ResolveCompany(
     if (!found.ok()) return found.status();
     accounts = std::move(*found);
     if (accounts.size() == 1) return accounts[0].company_id;
+  }
+  if (!call_id.empty()) {
+    absl::StatusOr<CallRow> call = store_.FindCall(call_id);
+    if (call.ok()) return call->company_id;
+    if (!absl::IsNotFound(call.status())) return call.status();
   }
   for (const std::string& n : numbers) {
     if (n.empty()) continue;
@@ -234,33 +237,33 @@ absl::StatusOr<bool> WebhookHandler::Record(const std::string& company_id, Carri
   return fresh;
 }
 
+absl::StatusOr<CallInstructions> WebhookHandler::InstructionsFor(
+    const std::string& company_id, const CarrierEvent& event, absl::string_view current_id) {
+  absl::StatusOr<CallInstructions> instructions =
+      instructions_.ForCallEvent(company_id, event, current_id);
+  if (!instructions.ok() && !absl::IsNotFound(instructions.status())) {
+    log::Error("instructions lookup failed",
+               {{"company_id", company_id},
+                {"call_id", AggregateId(event)},
+                {"error", std::string(instructions.status().message())}});
+  }
+  return instructions;
+}
+
 std::string WebhookHandler::TwimlFor(const std::string& company_id, TwilioWebhookKind kind,
-                                     const FormParams& params, const FormParams& query) {
-  TwimlOptions opts{.gather_action_url = core_.WebhookUrl(Wire::kTwilio, "gather"),
-                    .dial_action_url = core_.WebhookUrl(Wire::kTwilio, "dial"),
-                    .record_action_url = core_.WebhookUrl(Wire::kTwilio, "record"),
-                    .recording_status_callback_url =
-                        core_.WebhookUrl(Wire::kTwilio, "recording")};
-  absl::StatusOr<CallInstructions> instructions = absl::NotFoundError("none");
-  const std::string id = Param(query, "i");
+                                     const CarrierEvent& event, const FormParams& query) {
+  TwimlOptions opts = core_.TwilioTwimlOptions();
+  // An action URL names the running set (i) and the verb that reported (s).
+  std::string current_id;
   int step = -1;
   if (kind != TwilioWebhookKind::kVoice && absl::SimpleAtoi(Param(query, "s"), &step) &&
-      step >= 0 && !id.empty()) {
-    instructions = instructions_.ById(company_id, id);
-    opts.start_index = step + 1;
-  } else {
-    const bool outbound = absl::StartsWith(Param(params, "Direction"), "outbound");
-    instructions = instructions_.ForNumber(company_id,
-                                           Param(params, outbound ? "From" : "To"));
+      step >= 0) {
+    current_id = Param(query, "i");
   }
-  if (!instructions.ok()) {
-    if (!absl::IsNotFound(instructions.status())) {
-      log::Error("instructions lookup failed",
-                 {{"company_id", company_id},
-                  {"error", std::string(instructions.status().message())}});
-    }
-    return kEmptyTwiml;
-  }
+  absl::StatusOr<CallInstructions> instructions = InstructionsFor(company_id, event, current_id);
+  if (!AnswersWithInstructions(kind) || !instructions.ok()) return kEmptyTwiml;
+  // The same set continues after the verb that reported; a new set starts at its first verb.
+  if (!current_id.empty() && instructions->id == current_id) opts.start_index = step + 1;
   return RenderTwiml(*instructions, opts);
 }
 
@@ -318,8 +321,7 @@ http::Response WebhookHandler::HandleTwilio(TwilioWebhookKind kind, const http::
   if (absl::IsNotFound(event.status())) {
     registry_.GetCounter("carrier_webhooks_ignored_total", "Webhooks of types not turned into events",
                          {{"route", route}}).Inc();
-    return AnswersWithInstructions(kind) ? Xml(TwimlFor(*company, kind, params, query))
-                                         : Xml(kEmptyTwiml);
+    return Xml(kEmptyTwiml);
   }
   if (!event.ok()) return Reject(400, "invalid_argument", event.status().message(), route);
   absl::StatusOr<bool> recorded = Record(*company, *event);
@@ -328,8 +330,8 @@ http::Response WebhookHandler::HandleTwilio(TwilioWebhookKind kind, const http::
                                       {"error", std::string(recorded.status().message())}});
     return http::Response::JsonError(503, "unavailable", "event not stored; retry");
   }
-  if (AnswersWithInstructions(kind)) return Xml(TwimlFor(*company, kind, params, query));
-  return Xml(kEmptyTwiml);
+  if (!IsCallEvent(event->kind)) return Xml(kEmptyTwiml);
+  return Xml(TwimlFor(*company, kind, *event, query));
 }
 
 http::Response WebhookHandler::HandleTelnyx(const http::Request& request) {
@@ -404,32 +406,39 @@ http::Response WebhookHandler::HandleTelnyx(const http::Request& request) {
 }
 
 void WebhookHandler::PlanTelnyx(const std::string& company_id, const CarrierEvent& event) {
-  if (event.ids.call_control_id.empty()) return;
-  absl::StatusOr<TelnyxPlanOutput> plan = absl::NotFoundError("no plan");
-  if (std::holds_alternative<CallIncoming>(event.kind)) {
-    absl::StatusOr<CallInstructions> instr = instructions_.ForNumber(company_id, event.to);
-    if (!instr.ok()) {
+  if (event.ids.call_control_id.empty() || !IsCallEvent(event.kind)) return;
+  // Our client_state names the running set and step; anything else is a call without a plan.
+  std::optional<TelnyxPlanState> state;
+  if (!event.client_state.empty()) {
+    absl::StatusOr<TelnyxPlanState> decoded =
+        DecodeClientState(crypto::Base64Encode(event.client_state));
+    if (decoded.ok()) state = *decoded;
+  }
+  const bool incoming = std::holds_alternative<CallIncoming>(event.kind);
+  absl::StatusOr<CallInstructions> instr =
+      InstructionsFor(company_id, event, state.has_value() ? state->instructions_id : "");
+  if (!instr.ok()) {
+    if (incoming) {
       log::Warn("no instructions for incoming call; hanging up",
                 {{"company_id", company_id}, {"to", event.to}});
       Enqueue(Job{company_id, TelnyxCommand{.call_control_id = event.ids.call_control_id,
                                             .action = "hangup",
                                             .body = json::object()}});
-      return;
     }
-    plan = StartTelnyxPlan(*instr, event.ids.call_control_id, /*answer=*/true, options_.plan);
-  } else if (!event.client_state.empty()) {
-    absl::StatusOr<TelnyxPlanState> state =
-        DecodeClientState(crypto::Base64Encode(event.client_state));
-    if (!state.ok()) return;  // not our client_state
-    absl::StatusOr<CallInstructions> instr = instructions_.ById(company_id, state->instructions_id);
-    if (!instr.ok()) {
-      log::Warn("instructions of a running plan not found",
-                {{"company_id", company_id}, {"instructions_id", state->instructions_id}});
-      return;
-    }
-    plan = NextTelnyxCommands(*instr, *state, event, /*answer=*/true, options_.plan);
-  } else {
     return;
+  }
+  absl::StatusOr<TelnyxPlanOutput> plan = absl::NotFoundError("no plan");
+  if (state.has_value() && state->instructions_id == instr->id) {
+    plan = NextTelnyxCommands(*instr, *state, event, core_.options().telnyx_plan);
+  } else {
+    // A new set: on the leg that runs the plan (the A leg when a dialled leg reported), with an
+    // answer step only for a call not answered yet. Nothing starts on a leg that has ended.
+    const bool own_leg_ended = std::holds_alternative<CallCompleted>(event.kind) &&
+                               !(state.has_value() && state->dial_leg);
+    if (own_leg_ended) return;
+    const std::string leg = state.has_value() && state->dial_leg ? state->a_leg_call_control_id
+                                                                 : event.ids.call_control_id;
+    plan = StartTelnyxPlan(*instr, leg, /*answer=*/incoming, core_.options().telnyx_plan);
   }
   if (!plan.ok()) {
     log::Error("telnyx plan failed", {{"company_id", company_id},
@@ -437,7 +446,8 @@ void WebhookHandler::PlanTelnyx(const std::string& company_id, const CarrierEven
     return;
   }
   if (plan->redirect_url.has_value()) {
-    log::Warn("telnyx plan reached a Redirect; fetching remote instructions is not supported",
+    log::Warn("telnyx plan reached a Redirect; Call Control cannot fetch remote instructions "
+              "(use ModifyCall INSTRUCT)",
               {{"company_id", company_id}});
   }
   for (TelnyxCommand& c : plan->commands) Enqueue(Job{company_id, std::move(c)});

@@ -40,7 +40,6 @@
 namespace switchboard::carrier {
 
 struct WebhookOptions {
-  TelnyxPlanOptions plan;
   int command_workers = 2;
   size_t command_queue_limit = 1000;
 };
@@ -75,8 +74,12 @@ class WebhookHandler {
                                              const std::vector<std::string>& numbers);
   // Stores the event; false + response on failure.
   absl::StatusOr<bool> Record(const std::string& company_id, CarrierEvent& event);
+  // The source's answer for a call event; failures other than kNotFound are logged.
+  absl::StatusOr<CallInstructions> InstructionsFor(const std::string& company_id,
+                                                   const CarrierEvent& event,
+                                                   absl::string_view current_id);
   std::string TwimlFor(const std::string& company_id, TwilioWebhookKind kind,
-                       const FormParams& params, const FormParams& query);
+                       const CarrierEvent& event, const FormParams& query);
   void PlanTelnyx(const std::string& company_id, const CarrierEvent& event);
   void Enqueue(Job job);
   void Worker();

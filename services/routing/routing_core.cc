@@ -926,10 +926,11 @@ absl::StatusOr<cv1::CallInstructions> RoutingCore::StartCall(const std::string& 
   absl::StatusOr<ResolvedLine> line = numbers_.Resolve(event.to());
   if (!line.ok()) {
     if (line.status().code() == absl::StatusCode::kNotFound) {
+      // Not a line of ours: the carrier answers it (a number's static instructions, else a
+      // hang-up), so numbers managed outside routing keep working.
       log::Warn("call to a number that is not an active line", {{"to", event.to()}});
       Count("not_in_service");
-      return GoodbyeSet(absl::StrCat(SanitizeId(key), "-nis"),
-                        "The number you have called is not in service. Goodbye.");
+      return absl::NotFoundError(absl::StrCat("to: ", event.to(), " is not an active line"));
     }
     return line.status();
   }

@@ -48,6 +48,13 @@ class Receiver {
     router.SetFallback([this](const http::Request& r) {
       absl::MutexLock lock(&mu_);
       received_.push_back({r.path, r.body});
+      // Call instructions: a Gather the callee holds open (see Env), so a REST-created call
+      // the emulator plays stays in progress until the test hangs it up.
+      if (r.path == "/webhooks/call" || r.path == "/webhooks/next") {
+        http::Response twiml = http::Response::Text(200, "<Response><Gather/></Response>");
+        twiml.headers = {{"Content-Type", "text/xml"}};
+        return twiml;
+      }
       return http::Response::Text(200, "");
     });
     auto server = http::Server::Start({.threads = 2}, std::move(router));
@@ -102,6 +109,11 @@ struct Env {
     REQUIRE(created.ok());
     emulator = std::move(*created);
     REQUIRE(emulator->Start({.threads = 4}).ok());
+    // The emulator plays REST-created calls: every callee answers and keeps the instructions'
+    // Gathers open until the call is modified or hung up.
+    const json hold = {{"on", "gather"}, {"hold", true}};
+    REQUIRE(emulator->SetCallees({{"default", {{"actions", json::array({hold, hold, hold})}}}})
+                .ok());
     base = absl::StrCat("http://127.0.0.1:", emulator->port());
     auto client_or = http::CurlHttpClient::Create();
     REQUIRE(client_or.ok());

@@ -46,7 +46,8 @@ class ServiceHarness {
   crypto::Ed25519KeyPair telnyx_keys = crypto::Ed25519Generate();
   metrics::Registry registry;
 
-  void Start() {
+  // `source` replaces the static instructions (owned by the caller; must outlive the harness).
+  void Start(InstructionSource* source = nullptr) {
     twilio.Start();
     telnyx.Start();
     auto c = http::CurlHttpClient::Create();
@@ -64,8 +65,9 @@ class ServiceHarness {
     REQUIRE(core.ok());
     core_ = std::move(*core);
     source_ = std::make_unique<StaticInstructionSource>(store_);
-    hooks_ = std::make_unique<WebhookHandler>(*core_, store_, *source_, SystemClock(), registry,
-                                              WebhookOptions{});
+    hooks_ = std::make_unique<WebhookHandler>(*core_, store_,
+                                              source != nullptr ? *source : *source_,
+                                              SystemClock(), registry, WebhookOptions{});
     hooks_->Register(router_);
   }
 

@@ -92,13 +92,13 @@ TEST_CASE("static flow step by step: digit pressed, dial not answered, record, h
   CHECK(state.instructions_id == "static-1");
 
   // Unrelated event for the current step (speak ended while waiting for answer): nothing.
-  out = NextTelnyxCommands(flow, state, EventFor(cmd, PromptEnded{"completed"}), true);
+  out = NextTelnyxCommands(flow, state, EventFor(cmd, PromptEnded{"completed"}));
   REQUIRE(out.ok());
   CHECK(out->commands.empty());
   CHECK_FALSE(out->finished);
 
   // call.answered -> speak greeting.
-  out = NextTelnyxCommands(flow, state, EventFor(cmd, CallAnswered{}), true);
+  out = NextTelnyxCommands(flow, state, EventFor(cmd, CallAnswered{}));
   REQUIRE(out.ok());
   REQUIRE(out->commands.size() == 1);
   cmd = out->commands[0];
@@ -113,14 +113,14 @@ TEST_CASE("static flow step by step: digit pressed, dial not answered, record, h
   // Duplicate delivery of call.answered -> the identical command (same command_id).
   absl::StatusOr<TelnyxPlanOutput> dup =
       NextTelnyxCommands(flow, {.instructions_id = "static-1", .step = 0},
-                         EventFor(cmd, CallAnswered{}), true);
+                         EventFor(cmd, CallAnswered{}));
   REQUIRE(dup.ok());
   CHECK(dup->commands[0].body == cmd.body);
 
   // speak ended -> gather_using_speak.
   CarrierEvent spoke = EventFor(cmd, PromptEnded{"completed"});
   spoke.provider_status = "completed";
-  out = NextTelnyxCommands(flow, state, spoke, true);
+  out = NextTelnyxCommands(flow, state, spoke);
   REQUIRE(out.ok());
   cmd = out->commands.at(0);
   CHECK(cmd.action == "gather_using_speak");
@@ -137,7 +137,7 @@ TEST_CASE("static flow step by step: digit pressed, dial not answered, record, h
   // gather ended with "1" -> transfer to the dial target.
   CarrierEvent gathered = EventFor(cmd, DigitsGathered{.digits = "1"});
   gathered.provider_status = "valid";
-  out = NextTelnyxCommands(flow, state, gathered, true);
+  out = NextTelnyxCommands(flow, state, gathered);
   REQUIRE(out.ok());
   cmd = out->commands.at(0);
   CHECK(cmd.action == "transfer");
@@ -155,17 +155,17 @@ TEST_CASE("static flow step by step: digit pressed, dial not answered, record, h
   // The dialled leg's events: its call.initiated/answered do nothing.
   CarrierEvent b_leg{.provider = Provider::kTelnyx, .kind = CallAnswered{}};
   b_leg.ids.call_control_id = "v3:B-leg";
-  out = NextTelnyxCommands(flow, target, b_leg, true);
+  out = NextTelnyxCommands(flow, target, b_leg);
   REQUIRE(out.ok());
   CHECK(out->commands.empty());
   // A-leg events while transferring (e.g. a stray prompt end) do nothing either.
-  out = NextTelnyxCommands(flow, state, EventFor(cmd, PromptEnded{"completed"}), true);
+  out = NextTelnyxCommands(flow, state, EventFor(cmd, PromptEnded{"completed"}));
   REQUIRE(out.ok());
   CHECK(out->commands.empty());
 
   // B leg hangs up with timeout -> DialResult no-answer -> record_start on the A leg.
   b_leg.kind = DialResult{.status = DialStatus::kNoAnswer, .dialed = "+15551230001"};
-  out = NextTelnyxCommands(flow, target, b_leg, true);
+  out = NextTelnyxCommands(flow, target, b_leg);
   REQUIRE(out.ok());
   cmd = out->commands.at(0);
   CHECK(cmd.action == "record_start");
@@ -179,7 +179,7 @@ TEST_CASE("static flow step by step: digit pressed, dial not answered, record, h
   CHECK_FALSE(state.dial_leg);
 
   // recording saved -> hangup, finished.
-  out = NextTelnyxCommands(flow, state, EventFor(cmd, RecordingReady{.recording_id = "r1"}), true);
+  out = NextTelnyxCommands(flow, state, EventFor(cmd, RecordingReady{.recording_id = "r1"}));
   REQUIRE(out.ok());
   cmd = out->commands.at(0);
   CHECK(cmd.action == "hangup");
@@ -187,7 +187,7 @@ TEST_CASE("static flow step by step: digit pressed, dial not answered, record, h
   state = StateOf(cmd);
 
   // call.hangup of the A leg -> finished, nothing sent.
-  out = NextTelnyxCommands(flow, state, EventFor(cmd, CallCompleted{}), true);
+  out = NextTelnyxCommands(flow, state, EventFor(cmd, CallCompleted{}));
   REQUIRE(out.ok());
   CHECK(out->commands.empty());
   CHECK(out->finished);
@@ -212,7 +212,7 @@ TEST_CASE("dial answered skips the remaining targets; command ids differ per ste
   result.ids.call_control_id = "v3:B";
 
   result.kind = DialResult{.status = DialStatus::kBusy};
-  out = NextTelnyxCommands(flow, target, result, false);
+  out = NextTelnyxCommands(flow, target, result);
   REQUIRE(out.ok());
   TelnyxCommand second = out->commands.at(0);
   CHECK(second.action == "transfer");
@@ -220,7 +220,7 @@ TEST_CASE("dial answered skips the remaining targets; command ids differ per ste
   CHECK(second.body.at("command_id") != first.body.at("command_id"));
 
   result.kind = DialResult{.status = DialStatus::kAnswered};
-  out = NextTelnyxCommands(flow, target, result, false);
+  out = NextTelnyxCommands(flow, target, result);
   REQUIRE(out.ok());
   CHECK(out->commands.at(0).action == "speak");
   CHECK(out->commands.at(0).body.at("payload") == "after");
@@ -246,18 +246,18 @@ TEST_CASE("gather variants, pause, redirect, hangup during a prompt", "[telnyx_p
   CHECK(cmd.body.at("terminating_digit") == "*");
   CHECK(cmd.body.at("maximum_digits") == 128);
 
-  TelnyxPlanState at_pause{.instructions_id = "g", .step = 3};
+  TelnyxPlanState at_pause{.instructions_id = "g", .step = 3, .answer_step = false};
   CarrierEvent ended{.provider = Provider::kTelnyx, .kind = PromptEnded{"completed"}};
   ended.ids.call_control_id = kLeg;
-  TelnyxPlanState at_audio{.instructions_id = "g", .step = 2};
+  TelnyxPlanState at_audio{.instructions_id = "g", .step = 2, .answer_step = false};
   CarrierEvent gathered{.provider = Provider::kTelnyx, .kind = DigitsGathered{.timed_out = true}};
   gathered.ids.call_control_id = kLeg;
-  out = NextTelnyxCommands(flow, at_audio, gathered, false);
+  out = NextTelnyxCommands(flow, at_audio, gathered);
   REQUIRE(out.ok());
   CHECK(out->commands.at(0).body.at("payload") == R"(<speak><break time="3s"/></speak>)");
   CHECK(out->commands.at(0).body.at("payload_type") == "ssml");
 
-  out = NextTelnyxCommands(flow, at_pause, ended, false);
+  out = NextTelnyxCommands(flow, at_pause, ended);
   REQUIRE(out.ok());
   CHECK(out->commands.empty());
   CHECK(out->finished);
@@ -265,7 +265,8 @@ TEST_CASE("gather variants, pause, redirect, hangup during a prompt", "[telnyx_p
   CHECK(*out->redirect_url == "https://next");
 
   ended.provider_status = "call_hangup";
-  out = NextTelnyxCommands(flow, {.instructions_id = "g", .step = 1}, ended, false);
+  out = NextTelnyxCommands(flow, {.instructions_id = "g", .step = 1, .answer_step = false},
+                           ended);
   REQUIRE(out.ok());
   CHECK(out->commands.empty());
   CHECK(out->finished);
@@ -283,9 +284,8 @@ TEST_CASE("invalid plans and states are InvalidArgument", "[telnyx_plan]") {
                              true)) == kInvalid);
   CarrierEvent e{.provider = Provider::kTelnyx, .kind = CallAnswered{}};
   e.ids.call_control_id = kLeg;
-  CHECK(code(NextTelnyxCommands(StaticFlow(), {.instructions_id = "other"}, e, true)) == kInvalid);
-  CHECK(code(NextTelnyxCommands(StaticFlow(), {.instructions_id = "static-1", .step = 99}, e,
-                                true)) == kInvalid);
+  CHECK(code(NextTelnyxCommands(StaticFlow(), {.instructions_id = "other"}, e)) == kInvalid);
+  CHECK(code(NextTelnyxCommands(StaticFlow(), {.instructions_id = "static-1", .step = 99}, e)) == kInvalid);
 }
 
 }  // namespace

@@ -330,6 +330,12 @@ TEST_CASE("twilio port-in order create and read", "[twilio]") {
                  "phone_numbers":[{"phone_number":"+14155550199"}]})"}});
   f.server.On("GET", "/numbers/v1/Porting/PortIn/KW0001",
               {{200, R"({"port_in_request_sid":"KW0001","port_in_request_status":"completed"})"}});
+  // Statuses as twilio-python documents them ("Action Required", "Waiting for Signature").
+  f.server.On("GET", "/numbers/v1/Porting/PortIn/KW0002",
+              {{200, R"({"port_in_request_sid":"KW0002",)"
+                     R"("port_in_request_status":"Action Required"})"},
+               {200, R"({"port_in_request_sid":"KW0002",)"
+                     R"("port_in_request_status":"Waiting for Signature"})"}});
   f.Start();
   PortOrderRequest request{.numbers = {"+14155550199"},
                            .current_carrier = "OldTel",
@@ -361,6 +367,8 @@ TEST_CASE("twilio port-in order create and read", "[twilio]") {
   REQUIRE(read.ok());
   CHECK(read->status == PortState::kPorted);
   CHECK(read->provider_status == "completed");
+  CHECK(f.provider->GetPortOrder("KW0002")->status == PortState::kException);
+  CHECK(f.provider->GetPortOrder("KW0002")->status == PortState::kInProcess);
 
   request.desired_foc_date = "15/12/2026";
   CHECK(f.provider->CreatePortOrder(request).status().message() ==

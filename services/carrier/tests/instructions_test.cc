@@ -1,0 +1,352 @@
+// The InstructionSource contract as the webhook listener applies it: the source answers every
+// call event with the call's current set; the same id continues after the reporting verb, a new
+// id starts from the first verb (Twilio TwiML, Telnyx plan without an answer step); and
+// CarrierCore::InstructCall replacing a live call's instructions on both carriers.
+#include <deque>
+#include <mutex>
+
+#include <catch2/catch.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/time/clock.h"
+#include "libs/http/url.h"
+#include "services/carrier/telnyx_plan.h"
+#include "services/carrier/tests/fake_store.h"
+#include "services/carrier/tests/service_test_support.h"
+#include "services/carrier/twiml.h"
+
+namespace switchboard::carrier {
+namespace {
+
+using testing::FakeStore;
+using testing::ServiceHarness;
+
+constexpr char kCompany[] = "0190c5d2-0000-7000-8000-0000000000c1";
+constexpr char kNumber[] = "+15550004444";
+
+// Answers with a fixed set per call and records what it was asked.
+class ScriptedSource final : public InstructionSource {
+ public:
+  absl::StatusOr<CallInstructions> ForCallEvent(absl::string_view company_id,
+                                                const CarrierEvent& event,
+                                                absl::string_view current_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    asked.push_back({std::string(company_id), event, std::string(current_id)});
+    if (answer.instructions.empty()) return absl::NotFoundError("nothing");
+    return answer;
+  }
+  struct Ask {
+    std::string company_id;
+    CarrierEvent event;
+    std::string current_id;
+  };
+  std::vector<Ask> Asked() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return asked;
+  }
+  CallInstructions answer;
+
+ private:
+  std::mutex mu_;
+  std::vector<Ask> asked;
+};
+
+CallInstructions SetA() {
+  return {.id = "set-a",
+          .instructions = {Say{.text = "a0"},
+                           Gather{.num_digits = 1, .prompts = {Say{.text = "a1"}}},
+                           Say{.text = "a2"}, Hangup{}}};
+}
+CallInstructions SetB() {
+  return {.id = "set-b", .instructions = {Say{.text = "b0"}, Hangup{}}};
+}
+
+void WaitFor(const std::function<bool()>& done) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!done() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  REQUIRE(done());
+}
+
+// Text of the first <Say> in a TwiML document.
+std::string FirstSay(const std::string& twiml) {
+  absl::StatusOr<TwimlNode> root = ParseTwiml(twiml);
+  REQUIRE(root.ok());
+  REQUIRE_FALSE(root->children.empty());
+  CHECK(root->children[0].tag == "Say");
+  return root->children[0].text;
+}
+
+nlohmann::json StateOf(const http::Request& command) {
+  nlohmann::json body = nlohmann::json::parse(command.body);
+  absl::StatusOr<std::string> raw =
+      crypto::Base64Decode(body["client_state"].get<std::string>());
+  REQUIRE(raw.ok());
+  return nlohmann::json::parse(*raw);
+}
+
+struct Fixture {
+  FakeStore store;
+  ServiceHarness h{store};
+  ScriptedSource source;
+  Fixture() {
+    for (const char* action : {"speak", "hangup", "answer"}) {
+      h.telnyx.On("POST", std::string("/v2/calls/v3:A/actions/") + action,
+                  {{200, R"({"data":{"result":"ok"}})"}});
+    }
+    h.twilio.On("POST", testing::kTwilioAccountPath + "/Calls/CA7.json",
+                {{200, R"({"sid":"CA7","status":"in-progress"})"}});
+    h.Start(&source);
+    REQUIRE(h.core().SetCarrierAccount(
+                        kCompany, {.primary = h.TwilioConfig(), .secondary = h.TelnyxConfig()})
+                .ok());
+    REQUIRE(store.PutNumber({.e164 = kNumber, .company_id = kCompany, .provider = "twilio",
+                             .provider_number_id = "PN4"}).ok());
+  }
+  http::Response Send(const http::Request& r) { return h.router().Dispatch(r); }
+};
+
+TEST_CASE("Twilio: the source's set continues or replaces the running one", "[instructions]") {
+  Fixture f;
+  FormParams voice = testing::TwilioVoiceParams("CA7", kNumber);
+  f.source.answer = SetA();
+  http::Response first = f.Send(f.h.TwilioRequest("/webhooks/twilio/voice", voice));
+  REQUIRE(first.status == 200);
+  CHECK(FirstSay(first.body) == "a0");
+  REQUIRE(f.source.Asked().size() == 1);
+  CHECK(f.source.Asked()[0].current_id.empty());
+  CHECK(std::holds_alternative<CallIncoming>(f.source.Asked()[0].event.kind));
+
+  FormParams gathered = voice;
+  gathered.emplace_back("Digits", "1");
+  SECTION("same id: resumes after the gather verb") {
+    http::Response next =
+        f.Send(f.h.TwilioRequest("/webhooks/twilio/gather?i=set-a&s=1", gathered));
+    REQUIRE(next.status == 200);
+    CHECK(FirstSay(next.body) == "a2");
+    CHECK(f.source.Asked().back().current_id == "set-a");
+    const auto* digits = std::get_if<DigitsGathered>(&f.source.Asked().back().event.kind);
+    REQUIRE(digits != nullptr);
+    CHECK(digits->digits == "1");
+  }
+  SECTION("new id: the new set from its first verb") {
+    f.source.answer = SetB();
+    http::Response next =
+        f.Send(f.h.TwilioRequest("/webhooks/twilio/gather?i=set-a&s=1", gathered));
+    REQUIRE(next.status == 200);
+    CHECK(FirstSay(next.body) == "b0");
+  }
+  SECTION("status callbacks reach the source; the answer is an empty Response") {
+    FormParams done = voice;
+    for (auto& [k, v] : done) {
+      if (k == "CallStatus") v = "completed";
+    }
+    done.emplace_back("CallDuration", "12");
+    http::Response r = f.Send(f.h.TwilioRequest("/webhooks/twilio/status", done));
+    REQUIRE(r.status == 200);
+    CHECK(absl::StrContains(r.body, "<Response/>"));
+    CHECK(std::holds_alternative<CallCompleted>(f.source.Asked().back().event.kind));
+  }
+  SECTION("no instructions: empty Response") {
+    f.source.answer = CallInstructions{};
+    http::Response r = f.Send(f.h.TwilioRequest("/webhooks/twilio/gather?i=set-a&s=1", gathered));
+    REQUIRE(r.status == 200);
+    CHECK(absl::StrContains(r.body, "<Response/>"));
+  }
+}
+
+TEST_CASE("Telnyx: outbound answer and mid-call sets start a plan without an answer step",
+          "[instructions]") {
+  Fixture f;
+  f.source.answer = SetB();
+  SECTION("an answered outbound call without client_state") {
+    const std::string answered = testing::TelnyxEnvelope(
+        "call.answered", "ev-o1",
+        R"({"call_control_id":"v3:A","call_session_id":"s-1","connection_id":"conn-1",)"
+        R"("direction":"outgoing","from":")" + std::string(kNumber) + R"(","to":"+15550009999"})");
+    REQUIRE(f.Send(f.h.TelnyxRequest("/webhooks/telnyx/call-control", answered)).status == 200);
+    WaitFor([&] { return f.h.hooks().CommandsSentForTest() >= 1; });
+    const http::Request cmd = f.h.telnyx.last();
+    CHECK(cmd.path == "/v2/calls/v3:A/actions/speak");
+    nlohmann::json state = StateOf(cmd);
+    CHECK(state["i"] == "set-b");
+    CHECK(state["s"] == 0);
+    CHECK(state["n"] == 1);
+
+    // speak ended with that state: the same set continues (hang-up), no answer step counted.
+    TelnyxPlanState s{.instructions_id = "set-b", .step = 0, .answer_step = false};
+    const std::string ended = testing::TelnyxEnvelope(
+        "call.speak.ended", "ev-o2",
+        R"({"call_control_id":"v3:A","call_session_id":"s-1","connection_id":"conn-1",)"
+        R"("status":"completed","client_state":")" + EncodeClientState(s) + R"("})");
+    REQUIRE(f.Send(f.h.TelnyxRequest("/webhooks/telnyx/call-control", ended)).status == 200);
+    WaitFor([&] { return f.h.hooks().CommandsSentForTest() >= 2; });
+    CHECK(f.h.telnyx.last().path == "/v2/calls/v3:A/actions/hangup");
+    CHECK(f.source.Asked().back().current_id == "set-b");
+  }
+  SECTION("a gather result answered with a new set") {
+    TelnyxPlanState s{.instructions_id = "set-a", .step = 2};  // inbound plan: answer, a0, a1
+    const std::string gathered = testing::TelnyxEnvelope(
+        "call.gather.ended", "ev-g1",
+        R"({"call_control_id":"v3:A","call_session_id":"s-2","connection_id":"conn-1",)"
+        R"("digits":"2","status":"valid","client_state":")" + EncodeClientState(s) + R"("})");
+    REQUIRE(f.Send(f.h.TelnyxRequest("/webhooks/telnyx/call-control", gathered)).status == 200);
+    WaitFor([&] { return f.h.hooks().CommandsSentForTest() >= 1; });
+    const http::Request cmd = f.h.telnyx.last();
+    CHECK(cmd.path == "/v2/calls/v3:A/actions/speak");
+    CHECK(nlohmann::json::parse(cmd.body)["payload"] == "b0");
+    CHECK(StateOf(cmd)["i"] == "set-b");
+    CHECK(StateOf(cmd)["n"] == 1);
+    CHECK(f.source.Asked().back().current_id == "set-a");
+  }
+  SECTION("an unanswered incoming call without instructions is hung up") {
+    f.source.answer = CallInstructions{};
+    const std::string initiated = testing::TelnyxEnvelope(
+        "call.initiated", "ev-i1",
+        R"({"call_control_id":"v3:A","call_session_id":"s-3","connection_id":"conn-1",)"
+        R"("direction":"incoming","from":"+15550001111","to":")" + std::string(kNumber) +
+            R"("})");
+    REQUIRE(f.Send(f.h.TelnyxRequest("/webhooks/telnyx/call-control", initiated)).status == 200);
+    WaitFor([&] { return f.h.hooks().CommandsSentForTest() >= 1; });
+    CHECK(f.h.telnyx.last().path == "/v2/calls/v3:A/actions/hangup");
+  }
+}
+
+TEST_CASE("InstructCall replaces a live call's instructions on both carriers", "[instructions]") {
+  Fixture f;
+  REQUIRE(f.store.PutCall({.call_id = "CA7", .company_id = kCompany, .provider = "twilio"}).ok());
+  REQUIRE(f.store.PutCall({.call_id = "v3:A", .company_id = kCompany, .provider = "telnyx"}).ok());
+
+  REQUIRE(f.h.core().InstructCall(kCompany, "CA7", SetB()).ok());
+  const http::Request update = f.h.twilio.last();
+  CHECK(update.path == testing::kTwilioAccountPath + "/Calls/CA7.json");
+  FormParams form = http::ParseForm(update.body);
+  std::string twiml;
+  for (const auto& [k, v] : form) {
+    if (k == "Twiml") twiml = v;
+  }
+  CHECK(FirstSay(twiml) == "b0");
+
+  REQUIRE(f.h.core().InstructCall(kCompany, "v3:A", SetB()).ok());
+  const http::Request speak = f.h.telnyx.last();
+  CHECK(speak.path == "/v2/calls/v3:A/actions/speak");
+  CHECK(StateOf(speak)["n"] == 1);
+
+  CHECK(f.h.core().InstructCall(kCompany, "CA-unknown", SetB()).code() ==
+        absl::StatusCode::kNotFound);
+  constexpr char kOther[] = "0190c5d2-0000-7000-8000-0000000000c2";
+  REQUIRE(f.h.core().SetCarrierAccount(kOther, {.primary = f.h.TwilioConfig()}).ok());
+  CHECK(f.h.core().InstructCall(kOther, "CA7", SetB()).code() == absl::StatusCode::kNotFound);
+  absl::Status invalid = f.h.core().InstructCall(
+      kCompany, "CA7", CallInstructions{.id = "x", .instructions = {Say{.text = ""}}});
+  CHECK(invalid.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(absl::StrContains(invalid.message(), "instructions"));
+}
+
+TEST_CASE("PlaceCall failing over to Telnyx gets Telnyx's own webhook URL", "[instructions]") {
+  FakeStore store;
+  ServiceHarness h(store);
+  h.twilio.On("POST", testing::kTwilioAccountPath + "/Calls.json",
+              {{503, R"({"code":20500,"message":"down","more_info":"","status":503})"}});
+  h.telnyx.On("POST", "/v2/calls",
+              {{200, R"({"data":{"call_control_id":"v3:OUT","call_session_id":"s-out",)"
+                     R"("call_leg_id":"l-out"}})"}});
+  h.Start();
+  REQUIRE(h.core().SetCarrierAccount(
+                      kCompany, {.primary = h.TwilioConfig(), .secondary = h.TelnyxConfig()})
+              .ok());
+  absl::StatusOr<PlacedCall> placed =
+      h.core().PlaceCall(kCompany, PlaceCallRequest{.from = kNumber, .to = "+15550007777"});
+  REQUIRE(placed.ok());
+  CHECK(placed->call_id == "v3:OUT");
+  // Twilio was asked with its own voice webhook, Telnyx with the Call Control route.
+  FormParams twilio_form = http::ParseForm(h.twilio.last().body);
+  std::string twilio_url;
+  for (const auto& [k, v] : twilio_form) {
+    if (k == "Url") twilio_url = v;
+  }
+  CHECK(twilio_url == std::string(testing::kPublicBase) + "/webhooks/twilio/voice");
+  nlohmann::json dial = nlohmann::json::parse(h.telnyx.last().body);
+  CHECK(dial["webhook_url"] == std::string(testing::kPublicBase) + "/webhooks/telnyx/call-control");
+  // Later operations on the call go to the provider that placed it.
+  CHECK(store.FindCall("v3:OUT")->provider == "telnyx");
+}
+
+TEST_CASE("SearchNumbers merges both providers; OrderNumber orders on the one offering",
+          "[numbers]") {
+  FakeStore store;
+  ServiceHarness h(store);
+  auto twilio_number = [](const std::string& e164) {
+    return R"({"phone_number":")" + e164 + R"(","locality":"Hartford","region":"CT",)"
+           R"("capabilities":{"voice":true,"SMS":true,"MMS":false,"fax":false}})";
+  };
+  auto telnyx_number = [](const std::string& e164) {
+    return R"({"phone_number":")" + e164 + R"(","region_information":[],)"
+           R"("cost_information":{"monthly_cost":"1.15","currency":"USD"},)"
+           R"("features":[{"name":"voice"}]})";
+  };
+  h.twilio.On("GET", testing::kTwilioAccountPath + "/AvailablePhoneNumbers/US/Local.json",
+              {{200, R"({"available_phone_numbers":[)" + twilio_number("+12035550100") + "," +
+                         twilio_number("+12035550101") + "," + twilio_number("+12035550102") +
+                         "]}"}});
+  h.telnyx.On("GET", "/v2/available_phone_numbers",
+              {{200, R"({"data":[)" + telnyx_number("+12035550101") + "," +
+                         telnyx_number("+12035550200") + "," + telnyx_number("+12035550201") +
+                         R"(],"meta":{"total_results":3}})"}});
+  h.telnyx.On("POST", "/v2/number_orders",
+              {{200, R"({"data":{"id":"ord-1","status":"success","phone_numbers":[)"
+                     R"({"id":"pn-1","phone_number":"+12035550200","status":"success"}]}})"}});
+  h.telnyx.On("GET", "/v2/phone_numbers",
+              {{200, R"({"data":[{"id":"tn-200","phone_number":"+12035550200",)"
+                     R"("status":"active"}],"meta":{"total_results":1}})"}});
+  h.Start();
+  REQUIRE(h.core().SetCarrierAccount(
+                      kCompany, {.primary = h.TwilioConfig(), .secondary = h.TelnyxConfig()})
+              .ok());
+
+  absl::StatusOr<std::vector<AvailableNumber>> found =
+      h.core().SearchNumbers(kCompany, NumberSearch{.area_code = "203", .limit = 4});
+  REQUIRE(found.ok());
+  std::vector<std::string> got;
+  for (const AvailableNumber& n : *found) got.push_back(n.e164 + "@" + n.provider);
+  // Alternately, limit 4, the number both offer is the primary's.
+  CHECK(got == std::vector<std::string>{"+12035550100@twilio", "+12035550101@twilio",
+                                        "+12035550200@telnyx", "+12035550102@twilio"});
+  CHECK(found->at(2).monthly_cost == "1.15");
+
+  absl::StatusOr<std::pair<OrderedNumber, std::string>> ordered =
+      h.core().OrderNumber(kCompany, "+12035550200", NumberWebhooks{}, "telnyx");
+  REQUIRE(ordered.ok());
+  CHECK(ordered->second == "telnyx");
+  CHECK(store.FindNumber("+12035550200")->provider == "telnyx");
+  bool ordered_on_telnyx = false;
+  for (const http::Request& r : h.telnyx.requests()) {
+    if (r.path == "/v2/number_orders") ordered_on_telnyx = true;
+  }
+  CHECK(ordered_on_telnyx);
+
+  absl::Status unknown =
+      h.core().OrderNumber(kCompany, "+12035550201", NumberWebhooks{}, "bandwidth").status();
+  CHECK(unknown.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(absl::StrContains(unknown.message(), "provider"));
+}
+
+TEST_CASE("SearchNumbers survives one provider failing", "[numbers]") {
+  FakeStore store;
+  ServiceHarness h(store);
+  h.twilio.On("GET", testing::kTwilioAccountPath + "/AvailablePhoneNumbers/US/Local.json",
+              {{503, R"({"code":20500,"message":"down","more_info":"","status":503})"}});
+  h.telnyx.On("GET", "/v2/available_phone_numbers",
+              {{200, R"({"data":[{"phone_number":"+12035550300","features":[]}],"meta":{}})"}});
+  h.Start();
+  REQUIRE(h.core().SetCarrierAccount(
+                      kCompany, {.primary = h.TwilioConfig(), .secondary = h.TelnyxConfig()})
+              .ok());
+  absl::StatusOr<std::vector<AvailableNumber>> found =
+      h.core().SearchNumbers(kCompany, NumberSearch{.area_code = "203"});
+  REQUIRE(found.ok());
+  REQUIRE(found->size() == 1);
+  CHECK(found->at(0).provider == "telnyx");
+}
+
+}  // namespace
+}  // namespace switchboard::carrier

@@ -42,9 +42,11 @@ class CarrierClient {
   virtual ~CarrierClient() = default;
   [[nodiscard]] virtual absl::StatusOr<std::vector<AvailableNumber>> SearchNumbers(
       absl::string_view company_id, const NumberSearch& search) = 0;
-  // Orders with the carrier service's default webhook URLs (Switchboard's listener).
+  // Orders with the carrier service's default webhook URLs (Switchboard's listener), on
+  // `provider` (the carrier a search tagged the number with; "" = the company's primary).
   [[nodiscard]] virtual absl::StatusOr<OrderedNumber> OrderNumber(absl::string_view company_id,
-                                                                  absl::string_view e164) = 0;
+                                                                  absl::string_view e164,
+                                                                  absl::string_view provider) = 0;
   [[nodiscard]] virtual absl::Status ReleaseNumber(absl::string_view company_id,
                                                    absl::string_view e164) = 0;
   [[nodiscard]] virtual absl::StatusOr<CarrierPortOrder> CreatePortOrder(

@@ -73,17 +73,20 @@ absl::StatusOr<std::vector<AvailableNumber>> GrpcCarrierClient::SearchNumbers(
                    .monthly_cost = n.monthly_cost(),
                    .currency = n.currency(),
                    .sms = n.capabilities().sms(),
-                   .voice = n.capabilities().voice()});
+                   .voice = n.capabilities().voice(),
+                   .provider = n.provider()});
   }
   return out;
 }
 
 absl::StatusOr<OrderedNumber> GrpcCarrierClient::OrderNumber(absl::string_view company_id,
-                                                             absl::string_view e164) {
+                                                             absl::string_view e164,
+                                                             absl::string_view provider) {
   grpc::ClientContext ctx;
   Prepare(ctx, company_id, timeout_);
   cv1::OrderNumberRequest req;
   req.set_e164(std::string(e164));  // webhooks unset: the carrier service's own listener
+  req.set_provider(std::string(provider));
   cv1::OrderedNumber resp;
   grpc::Status s = stub_->OrderNumber(&ctx, req, &resp);
   if (!s.ok()) return Remote(s, "carrier order");

@@ -20,8 +20,8 @@ class GrpcCarrierClient final : public CarrierClient {
   GrpcCarrierClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout);
   absl::StatusOr<std::vector<AvailableNumber>> SearchNumbers(absl::string_view company_id,
                                                              const NumberSearch& search) override;
-  absl::StatusOr<OrderedNumber> OrderNumber(absl::string_view company_id,
-                                            absl::string_view e164) override;
+  absl::StatusOr<OrderedNumber> OrderNumber(absl::string_view company_id, absl::string_view e164,
+                                            absl::string_view provider) override;
   absl::Status ReleaseNumber(absl::string_view company_id, absl::string_view e164) override;
   absl::StatusOr<CarrierPortOrder> CreatePortOrder(absl::string_view company_id,
                                                    const PortOrderSpec& spec) override;

@@ -118,6 +118,7 @@ struct AvailableNumber {
   std::string currency;
   bool sms = false;
   bool voice = false;
+  std::string provider;  // the carrier offering it ("twilio" | "telnyx")
 };
 
 struct NumberCounts {

@@ -145,7 +145,7 @@ absl::StatusOr<Number> NumbersCore::ProvisionNumber(absl::string_view company_id
   n.created_at = n.updated_at = now;
   RETURN_IF_ERROR(store_.Reserve(n, plan.max_numbers, plan.plan));
 
-  absl::StatusOr<OrderedNumber> ordered = carrier_.OrderNumber(company_id, n.e164);
+  absl::StatusOr<OrderedNumber> ordered = carrier_.OrderNumber(company_id, n.e164, input.provider);
   if (!ordered.ok()) {
     absl::Status undo = store_.DeleteReservation(company_id, n.id);
     if (!undo.ok()) {

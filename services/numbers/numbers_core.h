@@ -57,6 +57,7 @@ struct ProvisionInput {
   bool sms_enabled = false;
   std::string monthly_cost;
   std::string currency;
+  std::string provider;         // the carrier a search said offers it; "" = primary
   std::string port_request_id;  // set for a port-in's temporary number
 };
 

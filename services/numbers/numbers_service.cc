@@ -77,7 +77,8 @@ grpc::Status NumbersService::ProvisionNumber(grpc::ServerContext* context,
                      .caller_id_name = request->caller_id_name(),
                      .sms_enabled = request->sms_enabled(),
                      .monthly_cost = request->monthly_cost(),
-                     .currency = request->currency()}));
+                     .currency = request->currency(),
+                     .provider = request->provider()}));
 }
 
 grpc::Status NumbersService::GetNumber(grpc::ServerContext* context,

@@ -158,6 +158,7 @@ void AvailableToProto(const AvailableNumber& n, v1::AvailableNumber* out) {
   out->set_currency(n.currency);
   out->set_sms(n.sms);
   out->set_voice(n.voice);
+  out->set_provider(n.provider);
 }
 
 AvailableNumber AvailableFromProto(const v1::AvailableNumber& p) {
@@ -167,7 +168,8 @@ AvailableNumber AvailableFromProto(const v1::AvailableNumber& p) {
                          .monthly_cost = p.monthly_cost(),
                          .currency = p.currency(),
                          .sms = p.sms(),
-                         .voice = p.voice()};
+                         .voice = p.voice(),
+                         .provider = p.provider()};
 }
 
 }  // namespace switchboard::numbers

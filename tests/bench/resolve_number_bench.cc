@@ -54,7 +54,8 @@ class InstantCarrier final : public CarrierClient {
                                                              const NumberSearch&) override {
     return std::vector<AvailableNumber>{};
   }
-  absl::StatusOr<OrderedNumber> OrderNumber(absl::string_view, absl::string_view e164) override {
+  absl::StatusOr<OrderedNumber> OrderNumber(absl::string_view, absl::string_view e164,
+                                            absl::string_view) override {
     return OrderedNumber{.provider_number_id = "PN", .e164 = std::string(e164),
                          .order_id = "o", .provider = "emulator"};
   }

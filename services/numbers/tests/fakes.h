@@ -202,9 +202,11 @@ class FakeCarrier final : public CarrierClient {
     ++search_calls;
     return available;
   }
-  absl::StatusOr<OrderedNumber> OrderNumber(absl::string_view, absl::string_view e164) override {
+  absl::StatusOr<OrderedNumber> OrderNumber(absl::string_view, absl::string_view e164,
+                                            absl::string_view provider) override {
     absl::MutexLock l(&mu_);
     ordered.push_back(std::string(e164));
+    ordered_provider.push_back(std::string(provider));
     if (!order_error.ok()) return order_error;
     return OrderedNumber{.provider_number_id = absl::StrCat("PN", ordered.size()),
                          .e164 = std::string(e164),
@@ -233,6 +235,7 @@ class FakeCarrier final : public CarrierClient {
   NumberSearch last_search;
   int search_calls = 0;
   std::vector<std::string> ordered;
+  std::vector<std::string> ordered_provider;  // the provider each order named
   std::vector<std::string> released;
   absl::Status order_error;
   absl::Status release_error;

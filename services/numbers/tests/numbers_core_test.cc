@@ -93,8 +93,14 @@ TEST_CASE("provision records an active number and one event") {
   CHECK(n.area_code == "203");
   CHECK(n.provider == "emulator");
   CHECK(r.carrier.ordered == std::vector<std::string>{"+12035550100"});
+  CHECK(r.carrier.ordered_provider == std::vector<std::string>{""});  // the primary
   REQUIRE(r.store.events.size() == 1);
   CHECK(r.store.events[0].kind == DomainEvent::Kind::kProvisioned);
+  // A number a search found on the secondary carrier is ordered there.
+  REQUIRE(r.core->ProvisionNumber(kCompany, ProvisionInput{.e164 = "+12035550101",
+                                                           .provider = "telnyx"})
+              .ok());
+  CHECK(r.carrier.ordered_provider.back() == "telnyx");
   auto bad = r.core->ProvisionNumber(kCompany, ProvisionInput{.e164 = "+1203555"});
   CHECK(absl::IsInvalidArgument(bad.status()));
   CHECK(absl::StartsWith(bad.status().message(), "e164: "));

@@ -108,6 +108,12 @@ void OutboxRelay::Loop() {
                  {{"error", n.status().ToString()}, {"schema", pool_.schema()}});
     } else if (*n >= limit) {
       continue;  // more rows are likely pending
+    } else if (*n > 0 && options_.linger > absl::ZeroDuration()) {
+      // Let the next events gather into one batch.
+      const absl::Time linger_until = absl::Now() + options_.linger;
+      while (!stop_ && absl::Now() < linger_until) {
+        absl::SleepFor(std::min(absl::Milliseconds(100), linger_until - absl::Now()));
+      }
     }
 
     // Sleep until NOTIFY, poll_interval or Stop(), in short slices so Stop() is prompt.

@@ -72,7 +72,8 @@ int main(int argc, char** argv) {
 
   auto producer = events::Producer::Create({*brokers, "outbox-relay-bench", {}, absl::Seconds(1)});
   if (!producer.ok()) return Fail("producer", producer.status());
-  events::OutboxRelay relay((*db)->pool(), **producer, {batch, absl::Seconds(1), absl::Seconds(60), {}});
+  events::OutboxRelay relay((*db)->pool(), **producer,
+                            {.batch_size = batch, .flush_timeout = absl::Seconds(60)});
   // Warm-up: metadata, connections, idempotent producer id (not timed; one small batch).
   if (auto s = (*producer)->Produce(topic, "warmup", "w"); !s.ok()) return Fail("warmup", s);
   if (auto s = (*producer)->Flush(absl::Seconds(30)); !s.ok()) return Fail("warmup", s);

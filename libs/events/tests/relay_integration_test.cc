@@ -73,7 +73,8 @@ TEST_CASE("The relay thread publishes in order per key, woken by NOTIFY",
   auto producer = topic->NewProducer();
   REQUIRE(producer.ok());
   // A long poll interval: only LISTEN/NOTIFY can deliver within the test's deadline.
-  OutboxRelay relay(db->pool(), **producer, {100, absl::Seconds(60), absl::Seconds(30), {}});
+  OutboxRelay relay(db->pool(), **producer,
+                    {.batch_size = 100, .poll_interval = absl::Seconds(60)});
   REQUIRE(relay.Start().ok());
   const absl::Time start = absl::Now();
   AppendEvents(db->pool(), topic->name(), 4, 50);  // 200 events, batches of 100
@@ -112,7 +113,7 @@ TEST_CASE("A relay killed between publish and mark republishes; the consumer app
     auto producer = Producer::Create({brokers, "doomed-relay", {}, absl::Seconds(1)});
     if (!producer.ok()) _exit(3);
     OutboxRelay relay(**pool, **producer,
-                      {1000, absl::Seconds(1), absl::Seconds(30), [] { raise(SIGKILL); }});
+                      {.batch_size = 1000, .after_publish_hook_for_test = [] { raise(SIGKILL); }});
     (void)relay.RunOnce();
     _exit(4);  // unreachable unless the hook did not run
   }

@@ -470,6 +470,7 @@ class Transition {
     v1::Dialing dialing = state_.dialing();
     if (result.status() == cv1::DIAL_ANSWERED) {
       std::string who = WhoAnswered(dialing, result.dialed());
+      state_.set_answered(true);
       state_.set_answered_by(who);
       state_.set_phase(v1::PHASE_BRIDGED);
       state_.clear_dialing();
@@ -717,7 +718,7 @@ class Transition {
 
   void OnCompleted(const cv1::CallCompleted& completed) {
     v1::CallStatus status = v1::MISSED;
-    if (!state_.answered_by().empty()) {
+    if (state_.answered() || !state_.answered_by().empty()) {
       status = v1::COMPLETED;
     } else if (state_.recording_received()) {
       status = v1::VOICEMAIL;
@@ -819,7 +820,12 @@ class Transition {
         return leg.user_id().empty() ? leg.number() : leg.user_id();
       }
     }
-    if (dialing.legs_size() == 1) {
+    // One person rung on several devices (forward-to number and softphone): them.
+    bool one_user = dialing.legs_size() > 0 && !dialing.legs(0).user_id().empty();
+    for (const v1::DialLeg& leg : dialing.legs()) {
+      one_user = one_user && leg.user_id() == dialing.legs(0).user_id();
+    }
+    if (one_user || dialing.legs_size() == 1) {
       const v1::DialLeg& leg = dialing.legs(0);
       return leg.user_id().empty() ? leg.number() : leg.user_id();
     }
@@ -998,7 +1004,7 @@ absl::StatusOr<Step> CallEngine::OnEvent(const v1::CallState& state,
     case carrier::v1::CarrierEvent::kRecordingReady:
       if (phase == v1::PHASE_VOICEMAIL ||
           (phase == v1::PHASE_ENDED && !state.voicemail_box_id().empty() &&
-           !state.recording_received() && state.answered_by().empty())) {
+           !state.recording_received() && !state.answered() && state.answered_by().empty())) {
         t.OnRecording(event.recording_ready());
       } else {
         return Unchanged(state);

@@ -175,6 +175,18 @@ TEST_CASE("simultaneous group: one Dial with every member's number and softphone
   CHECK(done.answered_by == "robert");
 }
 
+TEST_CASE("simultaneous group answered by someone the carrier does not name: completed") {
+  // Twilio's Dial action does not say which of several numbers answered.
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  call.Start();
+  call.Press("0");
+  call.Dial(cv1::DIAL_ANSWERED, "");
+  const Step& done = call.Completed();
+  CHECK(*done.final_status == v1::COMPLETED);
+  CHECK(done.answered_by.empty());
+}
+
 TEST_CASE("simultaneous group: members on DND or offline are skipped") {
   PowersElectric pe;
   pe.directory.Get("sarah").dnd = true;

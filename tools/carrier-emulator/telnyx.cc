@@ -814,12 +814,27 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
         c.sim_time += callee.answer_after_s + callee.talk_s;
         step("transfer", details, "completed");
         events.push_back({"call.bridged", {{"to", target}}});
-        c.status = "completed";
-        c.ended = true;
-        c.end_reason = "normal_clearing";
-        events.push_back({"call.hangup",
-                          {{"hangup_cause", "normal_clearing"}, {"hangup_source", "callee"},
-                           {"state", "hangup"}}});
+        if (body.value("park_after_unbridge", "") == "self") {
+          // The callee hangs up after talking; the original call stays up, parked, for the
+          // next command (as Telnyx does with park_after_unbridge: "self"). The target leg's
+          // hangup carries the transfer's target_leg_client_state.
+          events.push_back({"call.hangup",
+                            {{"call_control_id", target_leg},
+                             {"call_leg_id", target_leg},
+                             {"to", target},
+                             {"direction", "outgoing"},
+                             {"hangup_cause", "normal_clearing"},
+                             {"hangup_source", "callee"},
+                             {"state", "hangup"}},
+                            true});
+        } else {
+          c.status = "completed";
+          c.ended = true;
+          c.end_reason = "normal_clearing";
+          events.push_back({"call.hangup",
+                            {{"hangup_cause", "normal_clearing"}, {"hangup_source", "callee"},
+                             {"state", "hangup"}}});
+        }
       } else {
         std::string cause = "timeout", outcome = "no-answer";
         if (callee.outcome == "busy") {

@@ -463,6 +463,7 @@ class Transition {
     step_.path.push_back(std::move(entry));
     step_.events.push_back(std::move(ringing));
     state_.set_phase(v1::PHASE_DIALING);
+    dialing.set_target_results(0);  // a new Dial is out
     *state_.mutable_dialing() = std::move(dialing);
   }
 
@@ -939,6 +940,14 @@ absl::string_view LifecycleName(LifecycleKind kind) {
 CallEngine::CallEngine(const v1::FlowBundle& bundle, EngineDeps deps)
     : bundle_(bundle), index_(bundle), deps_(deps) {}
 
+int CallEngine::TargetsOfLastDial(const v1::CallState& state) {
+  for (int i = state.last_instructions().instructions_size() - 1; i >= 0; --i) {
+    const carrier::v1::Instruction& in = state.last_instructions().instructions(i);
+    if (in.has_dial()) return in.dial().targets_size();
+  }
+  return 0;
+}
+
 Step CallEngine::Unchanged(const v1::CallState& state) {
   Step step;
   step.state = state;
@@ -998,6 +1007,24 @@ absl::StatusOr<Step> CallEngine::OnEvent(const v1::CallState& state,
       if (phase != v1::PHASE_DIALING ||
           event.dial_result().status() == carrier::v1::DIAL_STATUS_UNSPECIFIED) {
         return Unchanged(state);
+      }
+      if (event.provider() == carrier::v1::TELNYX &&
+          event.dial_result().status() != carrier::v1::DIAL_ANSWERED &&
+          event.dial_result().status() != carrier::v1::DIAL_CANCELED &&
+          state.dialing().target_results() + 1 < TargetsOfLastDial(state)) {
+        // One target of a Dial Telnyx rings in turn did not answer: the same instructions, so
+        // the carrier goes on to the Dial's next target.
+        Step step = Unchanged(state);
+        step.state.mutable_dialing()->set_target_results(state.dialing().target_results() + 1);
+        if (!event.dedupe_key().empty()) {
+          step.state.add_recent_event_keys(event.dedupe_key());
+          while (step.state.recent_event_keys_size() > kMaxRecentEventKeys) {
+            step.state.mutable_recent_event_keys()->erase(
+                step.state.mutable_recent_event_keys()->begin());
+          }
+        }
+        step.changed = true;
+        return step;
       }
       t.OnDialResult(event.dial_result());
       break;

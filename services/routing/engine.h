@@ -101,6 +101,8 @@ class CallEngine {
 
   // The answer to an event that changes nothing: same state, last instructions.
   static Step Unchanged(const v1::CallState& state);
+  // Targets of the last Dial in the call's current instructions (0 when none).
+  static int TargetsOfLastDial(const v1::CallState& state);
 
  private:
   const v1::FlowBundle& bundle_;

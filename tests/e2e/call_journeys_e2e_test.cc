@@ -20,10 +20,6 @@
 // key), each starting one member further; 10 = journey 2's voicemail in media.
 //
 // Known defects, kept in the hidden "[known-bug]" test case until fixed:
-// - Telnyx, a Dial with several targets whose first does not answer (4):
-//   carrier/telnyx_plan.cc turns it into one transfer per target in turn, and the first
-//   target's no-answer DialResult goes to routing, which ends the whole (simultaneous) Dial and
-//   moves to the fallback: later members never ring.
 // - Twilio, a Dial with several targets (4, 7): the Dial action reports no answered number, so
 //   routing's WhoAnswered (services/routing/engine.cc) returns "": the call is completed but
 //   answered_by stays empty (the carrier would have to fetch the dialled child call).
@@ -1070,14 +1066,15 @@ void RunJourneys(const std::set<std::string>& selected) {
 TEST_CASE("call journeys: the Powers Electric flow through the emulator on Twilio and Telnyx",
           "[e2e][routing][journeys]") {
   RunJourneys({"twilio:1", "twilio:2", "twilio:3", "twilio:5", "twilio:6", "twilio:8",
-               "twilio:9", "twilio:10", "telnyx:1", "telnyx:2", "telnyx:3", "telnyx:5",
-               "telnyx:6", "telnyx:7", "telnyx:8", "telnyx:9", "telnyx:10"});
+               "twilio:9", "twilio:10", "telnyx:1", "telnyx:2", "telnyx:3", "telnyx:4",
+               "telnyx:5", "telnyx:6", "telnyx:7", "telnyx:8", "telnyx:9", "telnyx:10"});
 }
 
 // Journeys that fail today because of the defects described in the file header; hidden (run
 // with `call_journeys_e2e_test "[known-bug]"`), to be moved into the test above once fixed.
-TEST_CASE("call journeys: multi-target dials (known bugs)", "[.][e2e][journeys][known-bug]") {
-  RunJourneys({"twilio:4", "twilio:7", "telnyx:4"});
+TEST_CASE("call journeys: who answered a simultaneous Twilio Dial (known bug)",
+          "[.][e2e][journeys][known-bug]") {
+  RunJourneys({"twilio:4", "twilio:7"});
 }
 
 }  // namespace

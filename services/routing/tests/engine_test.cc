@@ -187,6 +187,46 @@ TEST_CASE("simultaneous group answered by someone the carrier does not name: com
   CHECK(done.answered_by.empty());
 }
 
+TEST_CASE("simultaneous group on Telnyx: each target's no-answer keeps the Dial going") {
+  // Telnyx rings a Dial's four targets (two people, two devices each) one after another and
+  // reports each: the first three keep the same instructions (the carrier moves on), the
+  // fourth ends the Dial.
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  call.Start();
+  const Step& ring = call.Press("0");
+  const std::string dial_id = ring.instructions.id();
+  REQUIRE(Targets(Last(ring).dial()).size() == 4);
+  auto telnyx_no_answer = [&]() -> const Step& {
+    cv1::CarrierEvent e;
+    e.set_provider(cv1::TELNYX);
+    e.mutable_dial_result()->set_status(cv1::DIAL_NO_ANSWER);
+    return call.Send(e);
+  };
+  for (int i = 0; i < 3; ++i) {
+    const Step& next = telnyx_no_answer();
+    CHECK(next.instructions.id() == dial_id);
+    CHECK(next.state.phase() == v1::PHASE_DIALING);
+  }
+  const Step& after = telnyx_no_answer();
+  CHECK(after.instructions.id() != dial_id);
+  CHECK(after.state.phase() != v1::PHASE_DIALING);
+  // And the same on Telnyx when the second target answers.
+  CallDriver answered(pe.bundle, pe.deps());
+  answered.Start();
+  answered.Press("0");
+  cv1::CarrierEvent e;
+  e.set_provider(cv1::TELNYX);
+  e.mutable_dial_result()->set_status(cv1::DIAL_NO_ANSWER);
+  answered.Send(e);
+  e.mutable_dial_result()->set_status(cv1::DIAL_ANSWERED);
+  e.mutable_dial_result()->set_dialed("+19175558801");
+  answered.Send(e);
+  const Step& done = answered.Completed();
+  CHECK(*done.final_status == v1::COMPLETED);
+  CHECK(done.answered_by == "robert");
+}
+
 TEST_CASE("simultaneous group: members on DND or offline are skipped") {
   PowersElectric pe;
   pe.directory.Get("sarah").dnd = true;

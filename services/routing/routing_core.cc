@@ -423,6 +423,33 @@ static absl::StatusOr<Msg> ParseEntity(const StoredEntity& e) {
   return m;
 }
 
+// Get and List of one kind of stored entity (ring groups, boxes, schedules, rotations): any
+// member of the company may read them.
+template <typename Msg>
+static absl::StatusOr<Msg> GetEntityOf(PgStore& store, EntityKind kind, const rpc::Principal& p,
+                                       const std::string& id) {
+  RETURN_IF_ERROR(RequireViewer(p));
+  if (id.empty()) return absl::InvalidArgumentError("id: required");
+  ASSIGN_OR_RETURN(StoredEntity e, store.GetEntity(kind, p.company_id, id));
+  return ParseEntity<Msg>(e);
+}
+
+template <typename Msg, typename Response>
+static absl::StatusOr<Response> ListEntitiesOf(
+    PgStore& store, EntityKind kind, const rpc::Principal& p, const v1::ListRequest& r,
+    google::protobuf::RepeatedPtrField<Msg>* (Response::*items)()) {
+  RETURN_IF_ERROR(RequireViewer(p));
+  const int size = PageSize(r.page_size());
+  ASSIGN_OR_RETURN(auto rows,
+                   store.ListEntities(kind, p.company_id, Page{size + 1, r.page_token()}));
+  Response out;
+  for (int i = 0; i < static_cast<int>(rows.size()) && i < size; ++i) {
+    ASSIGN_OR_RETURN(*(out.*items)()->Add(), ParseEntity<Msg>(rows[i]));
+  }
+  if (static_cast<int>(rows.size()) > size) out.set_next_page_token(rows[size - 1].id);
+  return out;
+}
+
 absl::StatusOr<v1::RingGroup> RoutingCore::SaveRingGroup(const P& p, v1::RingGroup group) {
   RETURN_IF_ERROR(RequireManager(p));
   const absl::Time now = clock_.Now();
@@ -440,24 +467,13 @@ absl::StatusOr<v1::RingGroup> RoutingCore::SaveRingGroup(const P& p, v1::RingGro
 }
 
 absl::StatusOr<v1::RingGroup> RoutingCore::GetRingGroup(const P& p, const std::string& id) {
-  RETURN_IF_ERROR(RequireViewer(p));
-  if (id.empty()) return absl::InvalidArgumentError("id: required");
-  ASSIGN_OR_RETURN(StoredEntity e, store_.GetEntity(EntityKind::kRingGroup, p.company_id, id));
-  return ParseEntity<v1::RingGroup>(e);
+  return GetEntityOf<v1::RingGroup>(store_, EntityKind::kRingGroup, p, id);
 }
 
 absl::StatusOr<v1::ListRingGroupsResponse> RoutingCore::ListRingGroups(const P& p,
                                                                        const v1::ListRequest& r) {
-  RETURN_IF_ERROR(RequireViewer(p));
-  const int size = PageSize(r.page_size());
-  ASSIGN_OR_RETURN(auto rows, store_.ListEntities(EntityKind::kRingGroup, p.company_id,
-                                                  Page{size + 1, r.page_token()}));
-  v1::ListRingGroupsResponse out;
-  for (int i = 0; i < static_cast<int>(rows.size()) && i < size; ++i) {
-    ASSIGN_OR_RETURN(*out.add_ring_groups(), ParseEntity<v1::RingGroup>(rows[i]));
-  }
-  if (static_cast<int>(rows.size()) > size) out.set_next_page_token(rows[size - 1].id);
-  return out;
+  return ListEntitiesOf(store_, EntityKind::kRingGroup, p, r,
+                        &v1::ListRingGroupsResponse::mutable_ring_groups);
 }
 
 absl::Status RoutingCore::DeleteRingGroup(const P& p, const std::string& id) {
@@ -500,24 +516,13 @@ absl::StatusOr<v1::VoicemailBox> RoutingCore::SaveVoicemailBox(const P& p, v1::V
 }
 
 absl::StatusOr<v1::VoicemailBox> RoutingCore::GetVoicemailBox(const P& p, const std::string& id) {
-  RETURN_IF_ERROR(RequireViewer(p));
-  if (id.empty()) return absl::InvalidArgumentError("id: required");
-  ASSIGN_OR_RETURN(StoredEntity e, store_.GetEntity(EntityKind::kVoicemailBox, p.company_id, id));
-  return ParseEntity<v1::VoicemailBox>(e);
+  return GetEntityOf<v1::VoicemailBox>(store_, EntityKind::kVoicemailBox, p, id);
 }
 
 absl::StatusOr<v1::ListVoicemailBoxesResponse> RoutingCore::ListVoicemailBoxes(
     const P& p, const v1::ListRequest& r) {
-  RETURN_IF_ERROR(RequireViewer(p));
-  const int size = PageSize(r.page_size());
-  ASSIGN_OR_RETURN(auto rows, store_.ListEntities(EntityKind::kVoicemailBox, p.company_id,
-                                                  Page{size + 1, r.page_token()}));
-  v1::ListVoicemailBoxesResponse out;
-  for (int i = 0; i < static_cast<int>(rows.size()) && i < size; ++i) {
-    ASSIGN_OR_RETURN(*out.add_voicemail_boxes(), ParseEntity<v1::VoicemailBox>(rows[i]));
-  }
-  if (static_cast<int>(rows.size()) > size) out.set_next_page_token(rows[size - 1].id);
-  return out;
+  return ListEntitiesOf(store_, EntityKind::kVoicemailBox, p, r,
+                        &v1::ListVoicemailBoxesResponse::mutable_voicemail_boxes);
 }
 
 absl::Status RoutingCore::DeleteVoicemailBox(const P& p, const std::string& id) {
@@ -555,24 +560,13 @@ absl::StatusOr<v1::NamedSchedule> RoutingCore::SaveSchedule(const P& p, v1::Name
 }
 
 absl::StatusOr<v1::NamedSchedule> RoutingCore::GetSchedule(const P& p, const std::string& id) {
-  RETURN_IF_ERROR(RequireViewer(p));
-  if (id.empty()) return absl::InvalidArgumentError("id: required");
-  ASSIGN_OR_RETURN(StoredEntity e, store_.GetEntity(EntityKind::kSchedule, p.company_id, id));
-  return ParseEntity<v1::NamedSchedule>(e);
+  return GetEntityOf<v1::NamedSchedule>(store_, EntityKind::kSchedule, p, id);
 }
 
 absl::StatusOr<v1::ListSchedulesResponse> RoutingCore::ListSchedules(const P& p,
                                                                      const v1::ListRequest& r) {
-  RETURN_IF_ERROR(RequireViewer(p));
-  const int size = PageSize(r.page_size());
-  ASSIGN_OR_RETURN(auto rows, store_.ListEntities(EntityKind::kSchedule, p.company_id,
-                                                  Page{size + 1, r.page_token()}));
-  v1::ListSchedulesResponse out;
-  for (int i = 0; i < static_cast<int>(rows.size()) && i < size; ++i) {
-    ASSIGN_OR_RETURN(*out.add_schedules(), ParseEntity<v1::NamedSchedule>(rows[i]));
-  }
-  if (static_cast<int>(rows.size()) > size) out.set_next_page_token(rows[size - 1].id);
-  return out;
+  return ListEntitiesOf(store_, EntityKind::kSchedule, p, r,
+                        &v1::ListSchedulesResponse::mutable_schedules);
 }
 
 absl::StatusOr<v1::CheckScheduleResponse> RoutingCore::CheckSchedule(
@@ -613,24 +607,13 @@ absl::StatusOr<v1::NamedRotation> RoutingCore::SaveOnCallRotation(const P& p, v1
 
 absl::StatusOr<v1::NamedRotation> RoutingCore::GetOnCallRotation(const P& p,
                                                                  const std::string& id) {
-  RETURN_IF_ERROR(RequireViewer(p));
-  if (id.empty()) return absl::InvalidArgumentError("id: required");
-  ASSIGN_OR_RETURN(StoredEntity e, store_.GetEntity(EntityKind::kRotation, p.company_id, id));
-  return ParseEntity<v1::NamedRotation>(e);
+  return GetEntityOf<v1::NamedRotation>(store_, EntityKind::kRotation, p, id);
 }
 
 absl::StatusOr<v1::ListOnCallRotationsResponse> RoutingCore::ListOnCallRotations(
     const P& p, const v1::ListRequest& r) {
-  RETURN_IF_ERROR(RequireViewer(p));
-  const int size = PageSize(r.page_size());
-  ASSIGN_OR_RETURN(auto rows, store_.ListEntities(EntityKind::kRotation, p.company_id,
-                                                  Page{size + 1, r.page_token()}));
-  v1::ListOnCallRotationsResponse out;
-  for (int i = 0; i < static_cast<int>(rows.size()) && i < size; ++i) {
-    ASSIGN_OR_RETURN(*out.add_rotations(), ParseEntity<v1::NamedRotation>(rows[i]));
-  }
-  if (static_cast<int>(rows.size()) > size) out.set_next_page_token(rows[size - 1].id);
-  return out;
+  return ListEntitiesOf(store_, EntityKind::kRotation, p, r,
+                        &v1::ListOnCallRotationsResponse::mutable_rotations);
 }
 
 absl::StatusOr<v1::WhoIsOnCallResponse> RoutingCore::WhoIsOnCall(

@@ -23,159 +23,16 @@
 #include "libs/http/url.h"
 #include "services/carrier/signature.h"
 #include "tools/carrier-emulator/signing.h"
+#include "tools/carrier-emulator/tests/fixture.h"
 
 namespace switchboard::carrier_emulator {
 namespace {
 
 using nlohmann::json;
 
-constexpr char kSid[] = "AC0123456789abcdef0123456789abcdef";
-constexpr char kToken[] = "test-auth-token";
-constexpr char kApiKey[] = "KEYtest";
-
-struct Received {
-  std::string path;
-  std::string query;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-  std::string Header(const std::string& name) const {
-    for (const auto& [k, v] : headers) {
-      if (absl::EqualsIgnoreCase(k, name)) return v;
-    }
-    return "";
-  }
-};
-
-// The webhook receiver: records every request; handlers answer per path.
-class Receiver {
- public:
-  explicit Receiver(std::map<std::string, std::function<http::Response(const http::Request&)>>
-                        routes) {
-    http::Router router;
-    router.SetFallback([this, routes](const http::Request& r) {
-      {
-        absl::MutexLock lock(&mu_);
-        received_.push_back({r.path, r.query, r.headers, r.body});
-      }
-      auto it = routes.find(r.path);
-      if (it != routes.end()) return it->second(r);
-      if (absl::StrContains(r.path, "500")) return http::Response::Text(500, "down");
-      return http::Response::Text(200, "");
-    });
-    auto server = http::Server::Start({.threads = 4}, std::move(router));
-    REQUIRE(server.ok());
-    server_ = std::move(*server);
-  }
-  std::string url() const { return absl::StrCat("http://127.0.0.1:", server_->port()); }
-  std::vector<Received> received() {
-    absl::MutexLock lock(&mu_);
-    return received_;
-  }
-  // Polls (with a deadline) until `pred` holds for the received list.
-  bool WaitFor(const std::function<bool(const std::vector<Received>&)>& pred) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < deadline) {
-      if (pred(received())) return true;
-      absl::SleepFor(absl::Milliseconds(10));
-    }
-    return false;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<Received> received_;
-  std::unique_ptr<http::Server> server_;
-};
-
-struct Fixture {
-  std::unique_ptr<CarrierEmulator> emulator;
-  std::unique_ptr<http::HttpClient> client;
-  std::string base;
-
-  explicit Fixture(std::string webhook_base = "") {
-    auto client_or = http::CurlHttpClient::Create();
-    REQUIRE(client_or.ok());
-    auto emulator_client = http::CurlHttpClient::Create();
-    REQUIRE(emulator_client.ok());
-    EmulatorOptions options;
-    options.twilio_account_sid = kSid;
-    options.twilio_auth_token = kToken;
-    options.telnyx_api_key = kApiKey;
-    options.webhook_base_url = std::move(webhook_base);
-    options.failing_numbers = {"+15005550009"};
-    options.scenario_timeout = absl::Seconds(10);
-    auto created = CarrierEmulator::Create(options, std::move(*emulator_client));
-    REQUIRE(created.ok());
-    emulator = std::move(*created);
-    REQUIRE(emulator->Start({.threads = 4}).ok());
-    client = std::move(*client_or);
-    base = absl::StrCat("http://127.0.0.1:", emulator->port());
-  }
-
-  http::HttpResponse Send(std::string method, std::string path, std::string body = "",
-                          http::HeaderList headers = {}) {
-    http::HttpRequest request;
-    request.method = std::move(method);
-    request.url = base + path;
-    request.body = std::move(body);
-    request.headers = std::move(headers);
-    auto response = client->Send(request);
-    REQUIRE(response.ok());
-    return *response;
-  }
-  http::HttpResponse Twilio(std::string method, std::string path, http::Params form = {}) {
-    http::HeaderList headers = {http::BasicAuthHeader(kSid, kToken)};
-    std::string body;
-    if (method == "POST") {
-      headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
-      body = EncodeForm(form);
-    } else if (!form.empty()) {
-      path += "?" + EncodeForm(form);
-    }
-    return Send(std::move(method), absl::StrCat("/2010-04-01/Accounts/", kSid, path),
-                std::move(body), std::move(headers));
-  }
-  http::HttpResponse Telnyx(std::string method, std::string path, const json& body = nullptr) {
-    http::HeaderList headers = {http::BearerAuthHeader(kApiKey)};
-    std::string text;
-    if (!body.is_null()) {
-      headers.emplace_back("Content-Type", "application/json");
-      text = body.dump();
-    }
-    return Send(std::move(method), "/v2" + path, std::move(text), std::move(headers));
-  }
-  void AddNumber(const std::string& carrier, const std::string& number, const std::string& voice,
-                 const std::string& status_callback = "") {
-    auto r = Send("POST", "/emulator/numbers",
-                  json{{"carrier", carrier}, {"phone_number", number}, {"voice_url", voice},
-                       {"status_callback", status_callback}}.dump());
-    REQUIRE(r.status == 201);
-  }
-};
+using namespace testing;  // NOLINT: the shared fixture (tests/fixture.h)
 
 json Parse(const std::string& s) { return json::parse(s); }
-
-std::string FormValue(const std::string& body, const std::string& name) {
-  for (const auto& [k, v] : http::ParseForm(body)) {
-    if (k == name) return v;
-  }
-  return "";
-}
-
-// The signature a receiver at `receiver_url` must see on a Twilio form webhook.
-bool TwilioSignatureValid(const std::string& receiver_url, const Received& r) {
-  // Verified with the service's own validator (services/carrier/signature.h).
-  const std::string url = receiver_url + r.path + (r.query.empty() ? "" : "?" + r.query);
-  return carrier::VerifyTwilioSignature(kToken, url, http::ParseForm(r.body),
-                                        r.Header("X-Twilio-Signature"));
-}
-
-bool TelnyxSignatureValid(const std::string& public_key_b64, const Received& r) {
-  // Verified with the service's own validator (services/carrier/signature.h).
-  return carrier::VerifyTelnyxSignature(public_key_b64, r.Header("telnyx-signature-ed25519"),
-                                        r.Header("telnyx-timestamp"), r.body, absl::Now())
-      .ok();
-}
 
 TEST_CASE("Twilio signing matches the twilio-python published vector", "[emulator]") {
   // twilio-python tests/unit/test_request_validator.py

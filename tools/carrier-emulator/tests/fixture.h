@@ -39,7 +39,8 @@ struct Received {
   }
 };
 
-// Records every request; handlers answer per path (200 "" otherwise).
+// Records every request; handlers answer per path, else 500 for a path containing "500" (a
+// failing receiver), else 200 "".
 class Receiver {
  public:
   using Handler = std::function<http::Response(const http::Request&)>;
@@ -52,6 +53,7 @@ class Receiver {
       }
       auto it = routes.find(r.path);
       if (it != routes.end()) return it->second(r);
+      if (absl::StrContains(r.path, "500")) return http::Response::Text(500, "down");
       return http::Response::Text(200, "");
     });
     auto server = http::Server::Start({.threads = 4}, std::move(router));
@@ -94,6 +96,7 @@ struct Fixture {
     options.twilio_auth_token = kToken;
     options.telnyx_api_key = kApiKey;
     options.webhook_base_url = std::move(webhook_base);
+    options.failing_numbers = {"+15005550009"};  // messages to it fail (30003)
     options.scenario_timeout = absl::Seconds(10);
     auto created = CarrierEmulator::Create(options, std::move(*emulator_client));
     REQUIRE(created.ok());

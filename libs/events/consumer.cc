@@ -173,6 +173,10 @@ absl::Status IdempotentConsumer::Process(const rd_kafka_message_t& msg) {
     return DeadLetter(msg, absl::InvalidArgumentError("payload is not an Event with a UUID id"),
                       0);
   }
+  if (options_.accepts && !options_.accepts(event)) {
+    ++not_accepted_;
+    return absl::OkStatus();
+  }
   log::ScopedContext context({{"event_id", event.id()},
                               {"company_id", event.company_id()},
                               {"consumer", options_.consumer_name}});

@@ -8,6 +8,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/status/status.h"
+#include "absl/types/span.h"
 #include "absl/strings/string_view.h"
 #include "libs/db/migrations.h"
 #include "libs/db/pg_pool.h"
@@ -33,6 +34,10 @@ const std::vector<db::Migration>& OutboxMigrations();
 // commits or rolls back (the outbox row goes with it).
 [[nodiscard]] absl::Status AppendToOutbox(pqxx::work& tx, absl::string_view topic,
                                           const v1::Event& event);
+// The same for several events in one statement (one round trip); none is appended when any is
+// invalid. An empty span is a no-op.
+[[nodiscard]] absl::Status AppendToOutbox(pqxx::work& tx, absl::string_view topic,
+                                          absl::Span<const v1::Event> events);
 
 // NOTIFY channel of the outbox in `schema` ("sb_outbox_<schema>").
 std::string OutboxChannel(absl::string_view schema);

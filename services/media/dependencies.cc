@@ -82,7 +82,11 @@ absl::StatusOr<std::unique_ptr<Dependencies>> Dependencies::Create(const MediaCo
                                                .topics = {config.carrier_topic,
                                                           config.calls_topic},
                                                .consumer_name = "media.ingest",
-                                               .dlq_producer = d->producer_.get()},
+                                               .dlq_producer = d->producer_.get(),
+                                               .accepts =
+                                                   [](const events::v1::Event& e) {
+                                                     return IngestRequestFromEvent(e).has_value();
+                                                   }},
                        [core](pqxx::work& tx, const events::v1::Event& event) {
                          return HandleIngestEvent(*core, tx, event);
                        }));

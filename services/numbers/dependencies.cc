@@ -53,7 +53,8 @@ absl::StatusOr<std::unique_ptr<Dependencies>> Dependencies::Create(const Numbers
                                                .group_id = config.consumer_group + ".identity",
                                                .topics = {config.identity_topic},
                                                .consumer_name = "numbers.identity",
-                                               .dlq_producer = d->producer_.get()},
+                                               .dlq_producer = d->producer_.get(),
+                                               .accepts = IsIdentityEventForNumbers},
                        [core](pqxx::work&, const events::v1::Event& e) {
                          return HandleIdentityEvent(*core, e);
                        }));
@@ -64,7 +65,8 @@ absl::StatusOr<std::unique_ptr<Dependencies>> Dependencies::Create(const Numbers
                                                .group_id = config.consumer_group + ".carrier",
                                                .topics = {config.carrier_topic},
                                                .consumer_name = "numbers.carrier",
-                                               .dlq_producer = d->producer_.get()},
+                                               .dlq_producer = d->producer_.get(),
+                                               .accepts = IsCarrierEventForNumbers},
                        [core](pqxx::work&, const events::v1::Event& e) {
                          return HandleCarrierEvent(*core, e);
                        }));

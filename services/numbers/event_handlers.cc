@@ -7,6 +7,15 @@
 
 namespace switchboard::numbers {
 
+bool IsIdentityEventForNumbers(const events::v1::Event& event) {
+  return event.has_user_deactivated();
+}
+
+bool IsCarrierEventForNumbers(const events::v1::Event& event) {
+  return event.has_carrier_event() && (event.carrier_event().has_number_order_status() ||
+                                       event.carrier_event().has_port_status());
+}
+
 absl::Status HandleIdentityEvent(NumbersCore& core, const events::v1::Event& event) {
   if (!event.has_user_deactivated() || event.company_id().empty()) return absl::OkStatus();
   return core.OnUserDeactivated(event.company_id(), event.user_deactivated().user_id());

@@ -14,4 +14,9 @@ namespace switchboard::numbers {
 absl::Status HandleIdentityEvent(NumbersCore& core, const events::v1::Event& event);
 absl::Status HandleCarrierEvent(NumbersCore& core, const events::v1::Event& event);
 
+// Whether the handler above acts on `event`: the consumers' `accepts`, so the call events that
+// make up most of carrier.v1 cost numbers no transaction.
+bool IsIdentityEventForNumbers(const events::v1::Event& event);
+bool IsCarrierEventForNumbers(const events::v1::Event& event);
+
 }  // namespace switchboard::numbers

@@ -868,7 +868,11 @@ absl::StatusOr<cv1::CallInstructions> RoutingCore::HandleCallEvent(
     }
   } timer{event_seconds_, started};
   std::optional<CachedCall> call = calls_.Get(key);
-  if (!call.has_value()) {
+  // A CallIncoming that Redis does not know is almost always a new call: create it without
+  // asking Postgres first. A redelivered one (or one whose state Redis lost) collides with the
+  // stored call on its unique call key, and StartCall then answers from what Postgres has.
+  const bool incoming = event.kind_case() == cv1::CarrierEvent::kCallIncoming;
+  if (!call.has_value() && !incoming) {
     absl::StatusOr<std::optional<StoredCall>> stored = store_.LoadCall(key);
     if (!stored.ok()) {
       Count("error");
@@ -884,7 +888,7 @@ absl::StatusOr<cv1::CallInstructions> RoutingCore::HandleCallEvent(
     if (!out.ok()) Count("error");
     return out;
   }
-  if (event.kind_case() == cv1::CarrierEvent::kCallIncoming) {
+  if (incoming) {
     auto out = StartCall(key, event, now);
     if (!out.ok()) Count("error");
     return out;
@@ -971,10 +975,13 @@ absl::StatusOr<cv1::CallInstructions> RoutingCore::StartCall(const std::string& 
   FillWrite(step, now, call_id, key, &w);
   absl::Status s = store_.ApplyCall(w, now);
   if (s.code() == absl::StatusCode::kAborted || s.code() == absl::StatusCode::kAlreadyExists) {
-    // A redelivered CallIncoming raced this one: answer with what the winner stored.
+    // The call exists (a redelivered CallIncoming, or Redis lost its state): answer with what
+    // Postgres has, and cache it again.
     ASSIGN_OR_RETURN(std::optional<StoredCall> stored, store_.LoadCall(key));
-    if (stored.has_value()) return CurrentSet(stored->state);
-    return s;
+    if (!stored.has_value()) return s;
+    if (recovered_ != nullptr) recovered_->Inc();
+    (void)calls_.Put(key, CachedCall{stored->id, stored->line_id, stored->state});
+    return CurrentSet(stored->state);
   }
   RETURN_IF_ERROR(s);
   Count("new_call");

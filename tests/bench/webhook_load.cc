@@ -5,14 +5,16 @@
 // Usage:
 //   webhook_load --port P --public_base_url URL --auth_token T --account_sid AC.. --to +1..
 //                [--connections 8] [--rate 1000] [--seconds 10] [--saturation_seconds 10]
-//                [--warmup 200]
+//                [--warmup 200] [--expect TEXT]
 // Phases: warm-up (untimed), paced at --rate requests/s for --seconds (open loop: latency is
 // measured from each request's *scheduled* send time, so a stall is charged to every request
 // it delays), then saturation (closed loop, every connection sends its next request as soon as
 // the previous answer arrived) for --saturation_seconds (0 = skipped). Every request carries a
 // distinct CallSid (pre-signed before the clock starts), so the carrier's de-duplication never
 // short-circuits one. Prints one JSON object per phase on stdout; exits 1 when any answer is
-// not HTTP 200 with TwiML, 2 on bad arguments.
+// not HTTP 200 with TwiML (containing --expect when given, e.g. the greeting of the flow routing
+// answers with, so a carrier fallback counts as an error), 2 on bad arguments. Each call comes
+// from a caller number of its own.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -53,6 +55,7 @@ struct Args {
   int seconds = 10;
   int saturation_seconds = 10;
   int warmup = 200;
+  std::string expect;
 };
 
 [[noreturn]] void Usage(const std::string& why) {
@@ -79,6 +82,7 @@ Args ParseArgs(int argc, char** argv) {
     else if (key == "--seconds") number(&a.seconds, 1);
     else if (key == "--saturation_seconds") number(&a.saturation_seconds, 0);
     else if (key == "--warmup") number(&a.warmup, 0);
+    else if (key == "--expect") a.expect = value;
     else Usage(absl::StrCat("unknown flag ", key));
   }
   if (a.port == 0 || a.public_base_url.empty() || a.auth_token.empty() ||
@@ -91,15 +95,16 @@ Args ParseArgs(int argc, char** argv) {
 // One signed request, ready to write.
 std::string SignedVoiceWebhook(const Args& a, int64_t n) {
   const std::string url = a.public_base_url + "/webhooks/twilio/voice";
+  const std::string caller = absl::StrFormat("+1312%07d", n % 10000000);
   const switchboard::carrier::FormParams params = {
       {"AccountSid", a.account_sid},
       {"ApiVersion", "2010-04-01"},
       {"CallSid", absl::StrFormat("CA%032x", n + 1)},
       {"CallStatus", "ringing"},
       {"Called", a.to},
-      {"Caller", "+13125550111"},
+      {"Caller", caller},
       {"Direction", "inbound"},
-      {"From", "+13125550111"},
+      {"From", caller},
       {"To", a.to},
   };
   std::string body;
@@ -116,7 +121,7 @@ std::string SignedVoiceWebhook(const Args& a, int64_t n) {
 
 class Connection {
  public:
-  explicit Connection(int port) {
+  Connection(int port, std::string expect) : expect_(std::move(expect)) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -173,6 +178,10 @@ class Connection {
       *error = absl::StrCat("not TwiML: ", body.substr(0, 200));
       return false;
     }
+    if (!expect_.empty() && !absl::StrContains(body, expect_)) {
+      *error = absl::StrCat("TwiML without '", expect_, "': ", body.substr(0, 300));
+      return false;
+    }
     return true;
   }
 
@@ -189,6 +198,7 @@ class Connection {
     return true;
   }
 
+  std::string expect_;
   int fd_ = -1;
   std::string buffer_;
 };
@@ -234,7 +244,8 @@ void Report(const char* phase, int target_rate, PhaseResult& r) {
 // Runs `total` requests (requests[offset..offset+total)) over `conns`. interval > 0: request i
 // is scheduled at start + i * interval (open loop); 0: as fast as answers come (closed loop,
 // until `deadline`).
-PhaseResult RunPhase(int port, std::vector<std::unique_ptr<Connection>>& conns,
+PhaseResult RunPhase(int port, const std::string& expect,
+                     std::vector<std::unique_ptr<Connection>>& conns,
                      const std::vector<std::string>& requests, size_t offset, size_t total,
                      Clock::duration interval, Clock::time_point deadline) {
   PhaseResult result;
@@ -263,7 +274,7 @@ PhaseResult RunPhase(int port, std::vector<std::unique_ptr<Connection>>& conns,
         } else {
           ++mine.errors;
           if (mine.first_error.empty()) mine.first_error = error;
-          conns[c] = std::make_unique<Connection>(port);  // the answer stream is unusable
+          conns[c] = std::make_unique<Connection>(port, expect);  // the answer stream is unusable
         }
       }
     });
@@ -295,12 +306,12 @@ int main(int argc, char** argv) {
   }
 
   std::vector<std::unique_ptr<Connection>> conns;
-  for (int i = 0; i < a.connections; ++i) conns.push_back(std::make_unique<Connection>(a.port));
+  for (int i = 0; i < a.connections; ++i) conns.push_back(std::make_unique<Connection>(a.port, a.expect));
 
   bool failed = false;
   const auto far = Clock::now() + std::chrono::hours(1);
   if (a.warmup > 0) {
-    PhaseResult warm = RunPhase(a.port, conns, requests, 0, static_cast<size_t>(a.warmup),
+    PhaseResult warm = RunPhase(a.port, a.expect, conns, requests, 0, static_cast<size_t>(a.warmup),
                                 Clock::duration::zero(), far);
     if (warm.errors > 0) {
       Report("warmup", 0, warm);
@@ -310,12 +321,12 @@ int main(int argc, char** argv) {
   const auto interval = std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(1.0 / a.rate));
   PhaseResult fixed =
-      RunPhase(a.port, conns, requests, static_cast<size_t>(a.warmup), paced, interval, far);
+      RunPhase(a.port, a.expect, conns, requests, static_cast<size_t>(a.warmup), paced, interval, far);
   Report("fixed_rate", a.rate, fixed);
   failed = failed || fixed.errors > 0;
   if (a.saturation_seconds > 0) {
     const auto deadline = Clock::now() + std::chrono::seconds(a.saturation_seconds);
-    PhaseResult sat = RunPhase(a.port, conns, requests, static_cast<size_t>(a.warmup) + paced,
+    PhaseResult sat = RunPhase(a.port, a.expect, conns, requests, static_cast<size_t>(a.warmup) + paced,
                                saturation_budget, Clock::duration::zero(), deadline);
     Report("saturation", 0, sat);
     failed = failed || sat.errors > 0;

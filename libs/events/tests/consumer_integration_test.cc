@@ -158,6 +158,44 @@ TEST_CASE("Offsets are committed after the effect: a restart neither redoes nor 
   CHECK(Effects(db->pool()) == 8);
 }
 
+TEST_CASE("Events the consumer does not accept cost no transaction",
+          "[integration][events][consumer]") {
+  auto topic = KafkaTestTopic::CreateOrFail({1, false});
+  auto db = ConsumerDb();
+  auto producer = topic->NewProducer();
+  REQUIRE(producer.ok());
+  ConsumerOptions options;
+  options.brokers = topic->brokers();
+  options.group_id = topic->UniqueGroupId();
+  options.topics = {topic->name()};
+  options.consumer_name = "test.accepts";
+  options.accepts = [](const v1::Event& e) { return e.test().text() == "wanted"; };
+  std::vector<v1::Event> events;
+  for (int i = 0; i < 6; ++i) {
+    events.push_back(test::TestEvent("", "k", i % 3 == 0 ? "wanted" : "other", i));
+  }
+  Publish(**producer, topic->name(), events);
+  auto c = IdempotentConsumer::Create(
+      db->pool(), options, [](pqxx::work& tx, const v1::Event& e) {
+        tx.exec_params("INSERT INTO effects VALUES ($1, $2)", e.id(), e.test().text());
+        return absl::OkStatus();
+      });
+  REQUIRE(c.ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while ((*c)->HandledCount() + (*c)->NotAcceptedCount() < 6 && absl::Now() < deadline) {
+    REQUIRE((*c)->PollOnce(absl::Milliseconds(200)).ok());
+  }
+  CHECK((*c)->HandledCount() == 2);
+  CHECK((*c)->NotAcceptedCount() == 4);
+  CHECK(Effects(db->pool()) == 2);
+  auto processed = db->pool().UnscopedOr<int>([](pqxx::work& tx) -> absl::StatusOr<int> {
+    return tx.exec("SELECT count(*) FROM processed_events")[0][0].as<int>();
+  });
+  REQUIRE(processed.ok());
+  CHECK(*processed == 2);  // only the accepted events are recorded
+  CHECK((*c)->Stop().ok());
+}
+
 TEST_CASE("IdempotentConsumer::Create validates its options", "[integration][events][consumer]") {
   auto db = PgTestSchema::CreateOrFail();
   auto ok_handler = [](pqxx::work&, const v1::Event&) { return absl::OkStatus(); };

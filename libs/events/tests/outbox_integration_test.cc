@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -74,6 +75,49 @@ TEST_CASE("AppendToOutbox commits and rolls back with the state change",
     absl::Status bad_id = pool.Unscoped([&](pqxx::work& tx) { return AppendToOutbox(tx, "t", e); });
     CHECK(bad_id.code() == absl::StatusCode::kInvalidArgument);
     CHECK(bad_id.message().find("event.id") != absl::string_view::npos);
+  }
+  SECTION("several events in one statement, keys and payloads kept byte for byte") {
+    // Keys with the characters an array literal must escape; payloads with NUL, control and
+    // multi-byte characters (and, from sequence -1, ten 0xff-ish varint bytes).
+    static constexpr char kText[] = "nul\0ctl\x01\x7f {\"\\} \xc3\xa9 \xe6\x97\xa5";
+    const std::string binary(kText, sizeof(kText) - 1);
+    std::vector<v1::Event> batch = {test::TestEvent(company, "plain", "one", 1),
+                                    test::TestEvent(company, "quote\"s,{and}\\back", binary, -1),
+                                    test::TestEvent(company, "", "", 3)};
+    REQUIRE(pool.InTenant(company, [&](pqxx::work& tx) {
+                  return AppendToOutbox(tx, "things.v1", absl::MakeConstSpan(batch));
+                }).ok());
+    auto rows = pool.UnscopedOr<std::vector<std::string>>(
+        [](pqxx::work& tx) -> absl::StatusOr<std::vector<std::string>> {
+          std::vector<std::string> out;
+          for (const pqxx::row& r : tx.exec("SELECT id::text, key, payload FROM outbox")) {
+            pqxx::binarystring payload(r[2]);
+            v1::Event parsed;
+            if (!parsed.ParseFromString(payload.str())) return absl::DataLossError("bad payload");
+            out.push_back(r[0].as<std::string>() + "|" + r[1].as<std::string>() + "|" +
+                          parsed.test().text());
+          }
+          std::sort(out.begin(), out.end());
+          return out;
+        });
+    REQUIRE(rows.ok());
+    std::vector<std::string> want;
+    for (const v1::Event& e : batch) {
+      want.push_back(e.id() + "|" + e.aggregate_id() + "|" + e.test().text());
+    }
+    std::sort(want.begin(), want.end());
+    CHECK(*rows == want);
+
+    SECTION("one invalid event appends none") {
+      std::vector<v1::Event> bad = {test::TestEvent(company, "a", "x", 4),
+                                    test::TestEvent(company, "b", "y", 5)};
+      bad[1].set_id("nope");
+      absl::Status s = pool.InTenant(company, [&](pqxx::work& tx) {
+        return AppendToOutbox(tx, "things.v1", absl::MakeConstSpan(bad));
+      });
+      CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+      CHECK(PendingRows(pool) == 3);
+    }
   }
 }
 

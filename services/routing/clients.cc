@@ -123,4 +123,25 @@ absl::StatusOr<ResolvedLine> NumbersClient::Resolve(absl::string_view e164) {
                       .department = r.department()};
 }
 
+MediaClient::MediaClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
+    : stub_(media::v1::Media::NewStub(std::move(channel))), timeout_(timeout) {}
+
+absl::StatusOr<GreetingUrl> MediaClient::Fetch(absl::string_view company_id,
+                                               absl::string_view greeting_id) {
+  grpc::ClientContext ctx;
+  Prepare(ctx, company_id, timeout_);
+  media::v1::GetGreetingUrlRequest req;
+  req.set_greeting_id(std::string(greeting_id));
+  media::v1::GetGreetingUrlResponse r;
+  grpc::Status s = stub_->GetGreetingUrl(&ctx, req, &r);
+  if (!s.ok()) return FromGrpc(s, "media GetGreetingUrl");
+  if (r.url().empty()) return absl::InternalError("media GetGreetingUrl: no URL");
+  GreetingUrl out{.url = r.url()};
+  if (r.has_expires_at()) {
+    out.expires_at = absl::FromUnixSeconds(r.expires_at().seconds()) +
+                     absl::Nanoseconds(r.expires_at().nanos());
+  }
+  return out;
+}
+
 }  // namespace switchboard::routing

@@ -1,5 +1,5 @@
 // gRPC clients of the routing service's ports (service_ports.h): identity (directory, company
-// time zone) and numbers (ResolveNumber). Every call carries the service principal
+// time zone), numbers (ResolveNumber) and media (greeting URLs). Every call carries the service principal
 // (x-sb-company-id, x-sb-role=service) and a deadline (`timeout`). Thread-safe (gRPC stubs are).
 // Errors: the other service's status, UNAVAILABLE / DEADLINE_EXCEEDED when it cannot answer.
 #pragma once
@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "services/routing/service_ports.h"
 #include "switchboard/identity/v1/identity.grpc.pb.h"
+#include "switchboard/media/v1/media.grpc.pb.h"
 #include "switchboard/numbers/v1/numbers.grpc.pb.h"
 
 namespace switchboard::routing {
@@ -40,6 +41,18 @@ class NumbersClient final : public NumberResolver {
 
  private:
   std::unique_ptr<numbers::v1::Numbers::Stub> stub_;
+  absl::Duration timeout_;
+};
+
+// Greeting URLs from media: GetGreetingUrl by greeting id, as the company's service principal.
+class MediaClient final : public GreetingSource {
+ public:
+  MediaClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout);
+  absl::StatusOr<GreetingUrl> Fetch(absl::string_view company_id,
+                                    absl::string_view greeting_id) override;
+
+ private:
+  std::unique_ptr<media::v1::Media::Stub> stub_;
   absl::Duration timeout_;
 };
 

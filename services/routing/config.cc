@@ -23,6 +23,9 @@ ABSL_FLAG(std::string, identity_address, "127.0.0.1:50051",
           "host:port of the identity service (users, devices, presence, time zone)");
 ABSL_FLAG(std::string, numbers_address, "127.0.0.1:50053",
           "host:port of the numbers service (ResolveNumber)");
+ABSL_FLAG(std::string, media_address, "",
+          "host:port of the media service: a flow's audio greetings (audio_id) are played from "
+          "its URLs; empty = no media service, their text is spoken instead");
 ABSL_FLAG(bool, async_commit, false,
           "commit call transitions with synchronous_commit=off (faster; a Postgres crash may lose "
           "the last few hundred ms of call log changes and events)");
@@ -59,6 +62,7 @@ absl::StatusOr<RoutingConfig> LoadRoutingConfig(const EnvLookup& env) {
   c.identity_topic = absl::GetFlag(FLAGS_identity_topic);
   c.identity_address = absl::GetFlag(FLAGS_identity_address);
   c.numbers_address = absl::GetFlag(FLAGS_numbers_address);
+  c.media_address = absl::GetFlag(FLAGS_media_address);
   c.async_commit = absl::GetFlag(FLAGS_async_commit);
   c.peer_timeout = absl::GetFlag(FLAGS_peer_timeout);
   c.call_state_ttl = absl::GetFlag(FLAGS_call_state_ttl);
@@ -83,6 +87,7 @@ absl::StatusOr<RoutingConfig> LoadRoutingConfig(const EnvLookup& env) {
   RETURN_IF_ERROR(RequireNonEmpty("identity_topic", c.identity_topic));
   RETURN_IF_ERROR(RequireHostPort("identity_address", c.identity_address));
   RETURN_IF_ERROR(RequireHostPort("numbers_address", c.numbers_address));
+  if (!c.media_address.empty()) RETURN_IF_ERROR(RequireHostPort("media_address", c.media_address));
   RETURN_IF_ERROR(RequirePositive("peer_timeout", c.peer_timeout));
   RETURN_IF_ERROR(RequirePositive("call_state_ttl", c.call_state_ttl));
   RETURN_IF_ERROR(RequireNonNegative("config_cache_ttl", c.config_cache_ttl));

@@ -26,6 +26,7 @@ struct RoutingConfig {
   std::string identity_topic;
   std::string identity_address;
   std::string numbers_address;
+  std::string media_address;  // "" = no media service (audio greetings fall back to text)
   bool async_commit = false;
   absl::Duration peer_timeout;
   absl::Duration call_state_ttl;

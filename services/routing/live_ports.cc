@@ -160,6 +160,44 @@ void DirectoryCache::Invalidate(absl::string_view company_id) {
   entries_.erase(company_id);
 }
 
+absl::StatusOr<std::string> GreetingUrlCache::Url(absl::string_view company_id,
+                                                  absl::string_view greeting_id) {
+  const std::string key = absl::StrCat(company_id, "/", greeting_id);
+  const absl::Time now = clock_.Now();
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(key);
+    if (it != entries_.end() && now < it->second.valid_until) return it->second.url;
+  }
+  absl::StatusOr<GreetingUrl> fetched = source_.Fetch(company_id, greeting_id);
+  Entry entry;
+  if (fetched.ok()) {
+    entry.url = fetched->url;
+    // Reused until 10 minutes before it expires (a call may take a while to fetch it), and
+    // never for more than an hour: a greeting re-recorded under the same id is picked up.
+    entry.valid_until =
+        std::min(fetched->expires_at - absl::Minutes(10), now + absl::Hours(1));
+  } else {
+    log::Warn("greeting URL unavailable; its text is spoken",
+              {{"company_id", std::string(company_id)},
+               {"greeting_id", std::string(greeting_id)},
+               {"error", fetched.status().ToString()}});
+    entry.url = fetched.status();
+    entry.valid_until = now + failure_ttl_;
+  }
+  absl::MutexLock lock(&mu_);
+  if (entries_.size() >= max_entries_) entries_.clear();
+  entries_[key] = entry;
+  return entry.url;
+}
+
+absl::StatusOr<std::string> CompanyGreetingUrls::Url(absl::string_view audio_id) const {
+  if (cache_ == nullptr) {
+    return absl::NotFoundError(absl::StrCat("audio ", audio_id, ": no media service"));
+  }
+  return cache_->Url(company_id_, audio_id);
+}
+
 void InvalidateOnIdentityEvent(absl::string_view company_id, DirectoryCache& directory,
                                ConfigCache& config) {
   if (company_id.empty()) return;

@@ -9,6 +9,7 @@
 //   DirectoryCache  - the company's users (DirectorySource), TTL per company.
 //   CallDirectory   - Directory over a users snapshot, with each user's own voicemail box.
 //   SnapshotScheduleOracle - ScheduleOracle over a snapshot (schedule.h / oncall.h, company zone).
+//   GreetingUrlCache / CompanyGreetingUrls - audio greetings' URLs from media (GreetingSource).
 //
 // Thread-safety: the caches are thread-safe; snapshots are immutable; the per-call objects
 // (RedisRoundRobin, CallDirectory, SnapshotScheduleOracle) are used by one call at a time.
@@ -124,6 +125,44 @@ class DirectoryCache {
   absl::Duration ttl_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+};
+
+// Greeting URLs from media, cached per (company, greeting) until shortly before they expire:
+// the engine resolves a flow's audio greetings on the hot path. A failure is remembered for
+// `failure_ttl` (the engine speaks the greeting's text meanwhile) so an unreachable media
+// service costs one deadline, not one per call. Bounded: past `max_entries` the cache starts
+// over. Thread-safe.
+class GreetingUrlCache {
+ public:
+  GreetingUrlCache(GreetingSource& source, const Clock& clock,
+                   absl::Duration failure_ttl = absl::Seconds(30), size_t max_entries = 10000)
+      : source_(source), clock_(clock), failure_ttl_(failure_ttl), max_entries_(max_entries) {}
+  absl::StatusOr<std::string> Url(absl::string_view company_id, absl::string_view greeting_id);
+
+ private:
+  struct Entry {
+    absl::StatusOr<std::string> url;
+    absl::Time valid_until;
+  };
+  GreetingSource& source_;
+  const Clock& clock_;
+  absl::Duration failure_ttl_;
+  size_t max_entries_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+};
+
+// The engine's GreetingUrlResolver for one company's call over a GreetingUrlCache.
+class CompanyGreetingUrls final : public GreetingUrlResolver {
+ public:
+  CompanyGreetingUrls(GreetingUrlCache* cache, std::string company_id)
+      : cache_(cache), company_id_(std::move(company_id)) {}
+  // NOT_FOUND without a cache (no media service configured).
+  absl::StatusOr<std::string> Url(absl::string_view audio_id) const override;
+
+ private:
+  GreetingUrlCache* cache_;
+  std::string company_id_;
 };
 
 // identity.v1 consumer handler: any event of a company (user invited/activated/deactivated/role

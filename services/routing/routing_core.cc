@@ -674,7 +674,7 @@ absl::StatusOr<v1::SimulateCallResponse> RoutingCore::SimulateCall(
   SnapshotScheduleOracle oracle(snap);
   InMemoryRoundRobin rr;
   NoCallerMatcher callers;
-  NoGreetingUrls greetings;
+  CompanyGreetingUrls greetings(options_.greeting_urls, p.company_id);
   SimulationInput in;
   in.company_id = p.company_id;
   in.from = req.from();
@@ -829,7 +829,7 @@ struct RoutingCore::Live {
   SnapshotScheduleOracle oracle;
   RedisRoundRobin rr;
   NoCallerMatcher callers;
-  NoGreetingUrls greetings;
+  CompanyGreetingUrls greetings;
 
   Live(RoutingCore& core, std::shared_ptr<const CompanySnapshot> s, const v1::FlowBundle& bundle)
       : snap(s),
@@ -846,7 +846,8 @@ struct RoutingCore::Live {
             }(),
             {bundle.voicemail_boxes().begin(), bundle.voicemail_boxes().end()}),
         oracle(s),
-        rr(core.rr_redis_, s->company_id) {}
+        rr(core.rr_redis_, s->company_id),
+        greetings(core.options_.greeting_urls, s->company_id) {}
   EngineDeps deps() { return EngineDeps{directory, oracle, rr, callers, greetings}; }
 };
 

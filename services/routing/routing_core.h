@@ -49,6 +49,9 @@ struct RoutingCoreOptions {
   // Optional (must outlive the core): routing_call_events_total{outcome},
   // routing_call_event_seconds, routing_call_state_recovered_total.
   metrics::Registry* metrics = nullptr;
+  // Optional (must outlive the core): URLs of flows' audio greetings, for live calls and the
+  // dry run. Null = no media service: every audio greeting's text is spoken.
+  GreetingUrlCache* greeting_urls = nullptr;
 };
 
 // The carrier's call key: Twilio ParentCallSid (a dialled child leg) or CallSid, Telnyx

@@ -1,5 +1,5 @@
-// Ports of the routing SERVICE (beyond the core's interfaces.h): what it asks of the identity
-// and numbers services. Live implementations: clients.h (gRPC, role "service"); tests use fakes.
+// Ports of the routing SERVICE (beyond the core's interfaces.h): what it asks of the identity,
+// numbers and media services. Live implementations: clients.h (gRPC, role "service"); tests use fakes.
 // Implementations must be thread-safe. Errors: UNAVAILABLE / DEADLINE_EXCEEDED when the other
 // service cannot answer; NOT_FOUND for an unknown number or company.
 #pragma once
@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "services/routing/interfaces.h"
 
 namespace switchboard::routing {
@@ -47,6 +48,20 @@ class CompanyInfoSource {
  public:
   virtual ~CompanyInfoSource() = default;
   virtual absl::StatusOr<CompanyInfo> Company(absl::string_view company_id) = 0;
+};
+
+// A greeting's playable URL from the media service (GetGreetingUrl by greeting id).
+struct GreetingUrl {
+  std::string url;
+  absl::Time expires_at = absl::InfiniteFuture();
+};
+
+class GreetingSource {
+ public:
+  virtual ~GreetingSource() = default;
+  // NOT_FOUND for a greeting the company does not have.
+  virtual absl::StatusOr<GreetingUrl> Fetch(absl::string_view company_id,
+                                            absl::string_view greeting_id) = 0;
 };
 
 }  // namespace switchboard::routing

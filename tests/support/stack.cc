@@ -191,34 +191,6 @@ absl::Status Stack::StartAll(const StackOptions& options) {
                       LogField(*numbers_, "numbers serving", "grpc_port"));
   numbers_address_ = absl::StrCat("127.0.0.1:", numbers_port);
 
-  ASSIGN_OR_RETURN(
-      routing_,
-      Launch(SB_ROUTING_BINARY,
-             With({{"ROUTING_GRPC_ADDRESS", routing_address_},
-                   {"ROUTING_ADMIN_ADDRESS", "127.0.0.1"},
-                   {"ROUTING_ADMIN_PORT", "0"},
-                   {"ROUTING_PG_DSN", pg},
-                   {"ROUTING_PG_SCHEMA", routing_schema_->schema()},
-                   {"ROUTING_REDIS_URL", redis},
-                   {"ROUTING_REDIS_KEY_PREFIX", routing_redis_prefix_},
-                   {"ROUTING_KAFKA_BROKERS", kafka},
-                   {"ROUTING_EVENTS_TOPIC", calls_topic_->name()},
-                   {"ROUTING_IDENTITY_TOPIC", identity_topic_->name()},
-                   {"ROUTING_IDENTITY_ADDRESS", identity_address_},
-                   {"ROUTING_NUMBERS_ADDRESS", numbers_address_},
-                   {"ROUTING_PEER_TIMEOUT", "5s"},
-                   {"ROUTING_DIRECTORY_CACHE_TTL", "60s"},
-                   {"ROUTING_CONFIG_CACHE_TTL", "60s"},
-                   {"ROUTING_DRAIN_DELAY", "100ms"},
-                   {"ROUTING_SHUTDOWN_GRACE", "1s"}},
-                  options.routing_env)));
-  ASSIGN_OR_RETURN(const std::string routing_port_logged,
-                      LogField(*routing_, "routing serving", "grpc_port"));
-  if (routing_port_logged != std::to_string(routing_port)) {
-    return absl::InternalError(absl::StrCat("routing bound port ", routing_port_logged,
-                                            ", not the carrier's ", routing_port));
-  }
-
   if (options.media) {
     ASSIGN_OR_RETURN(media_schema_, PgTestSchema::Create());
     ASSIGN_OR_RETURN(const int playback_port, FreeLoopbackPort());
@@ -252,6 +224,35 @@ absl::Status Stack::StartAll(const StackOptions& options) {
     media_address_ = absl::StrCat("127.0.0.1:", media_port);
     ASSIGN_OR_RETURN(auto media_channel, Serving(media_address_));
     media_stub_ = media::v1::Media::NewStub(media_channel);
+  }
+
+  ASSIGN_OR_RETURN(
+      routing_,
+      Launch(SB_ROUTING_BINARY,
+             With({{"ROUTING_GRPC_ADDRESS", routing_address_},
+                   {"ROUTING_ADMIN_ADDRESS", "127.0.0.1"},
+                   {"ROUTING_ADMIN_PORT", "0"},
+                   {"ROUTING_PG_DSN", pg},
+                   {"ROUTING_PG_SCHEMA", routing_schema_->schema()},
+                   {"ROUTING_REDIS_URL", redis},
+                   {"ROUTING_REDIS_KEY_PREFIX", routing_redis_prefix_},
+                   {"ROUTING_KAFKA_BROKERS", kafka},
+                   {"ROUTING_EVENTS_TOPIC", calls_topic_->name()},
+                   {"ROUTING_IDENTITY_TOPIC", identity_topic_->name()},
+                   {"ROUTING_IDENTITY_ADDRESS", identity_address_},
+                   {"ROUTING_NUMBERS_ADDRESS", numbers_address_},
+                   {"ROUTING_MEDIA_ADDRESS", media_address_},
+                   {"ROUTING_PEER_TIMEOUT", "5s"},
+                   {"ROUTING_DIRECTORY_CACHE_TTL", "60s"},
+                   {"ROUTING_CONFIG_CACHE_TTL", "60s"},
+                   {"ROUTING_DRAIN_DELAY", "100ms"},
+                   {"ROUTING_SHUTDOWN_GRACE", "1s"}},
+                  options.routing_env)));
+  ASSIGN_OR_RETURN(const std::string routing_port_logged,
+                      LogField(*routing_, "routing serving", "grpc_port"));
+  if (routing_port_logged != std::to_string(routing_port)) {
+    return absl::InternalError(absl::StrCat("routing bound port ", routing_port_logged,
+                                            ", not the carrier's ", routing_port));
   }
 
   ASSIGN_OR_RETURN(auto identity_channel, Serving(identity_address_));

@@ -45,7 +45,9 @@ inline constexpr char kStackTelnyxConnection[] = "1494404757140276705";
 inline constexpr char kStackPassword[] = "correct horse battery staple";
 
 struct StackOptions {
-  bool media = true;  // also start media (consuming carrier.v1 and calls.v1)
+  // Also start media (consuming carrier.v1 and calls.v1); routing then plays flows' audio
+  // greetings from it.
+  bool media = true;
   // How long the carrier waits for routing before the fallback voicemail. Generous by default:
   // on a shared 2-core machine a company's first event loads its configuration and directory.
   std::string carrier_routing_deadline = "8s";

@@ -170,6 +170,52 @@ TEST_CASE("DirectoryCache reuses a list for its TTL and keeps the last one when 
   CHECK((*cache.Get("c1"))->size() == 4);
 }
 
+namespace {
+class FakeGreetings final : public GreetingSource {
+ public:
+  absl::StatusOr<GreetingUrl> Fetch(absl::string_view company_id,
+                                    absl::string_view greeting_id) override {
+    ++fetches;
+    if (fail) return absl::UnavailableError("media is down");
+    if (greeting_id != "g1") return absl::NotFoundError("no such greeting");
+    return GreetingUrl{.url = absl::StrCat("https://media/", company_id, "/g1?v=", fetches),
+                       .expires_at = expires_at};
+  }
+  int fetches = 0;
+  bool fail = false;
+  absl::Time expires_at = absl::InfiniteFuture();
+};
+}  // namespace
+
+TEST_CASE("GreetingUrlCache: per company, until shortly before expiry; failures briefly",
+          "[unit]") {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  FakeGreetings media;
+  media.expires_at = clock.Now() + absl::Minutes(30);
+  GreetingUrlCache cache(media, clock, absl::Seconds(30));
+  CompanyGreetingUrls c1(&cache, "c1"), c2(&cache, "c2");
+  CHECK(*c1.Url("g1") == "https://media/c1/g1?v=1");
+  CHECK(*c1.Url("g1") == "https://media/c1/g1?v=1");
+  CHECK(*c2.Url("g1") == "https://media/c2/g1?v=2");  // companies never share an entry
+  CHECK(media.fetches == 2);
+  clock.Advance(absl::Minutes(21));  // within 10 minutes of the expiry: fetched again
+  CHECK(*c1.Url("g1") == "https://media/c1/g1?v=3");
+  CHECK(c1.Url("nope").status().code() == absl::StatusCode::kNotFound);
+  media.fail = true;
+  media.expires_at = absl::InfiniteFuture();
+  clock.Advance(absl::Hours(2));
+  CHECK(c1.Url("g1").status().code() == absl::StatusCode::kUnavailable);
+  const int after_failure = media.fetches;
+  CHECK(c1.Url("g1").status().code() == absl::StatusCode::kUnavailable);  // remembered
+  CHECK(media.fetches == after_failure);
+  media.fail = false;
+  clock.Advance(absl::Seconds(31));
+  CHECK(c1.Url("g1").ok());
+  CHECK(media.fetches == after_failure + 1);
+  CompanyGreetingUrls none(nullptr, "c1");
+  CHECK(none.Url("g1").status().code() == absl::StatusCode::kNotFound);
+}
+
 TEST_CASE("CallDirectory gives each user their own voicemail box", "[unit]") {
   auto users = std::make_shared<const UserList>(testing::PowersPeople());
   const DemoConfig demo = PowersElectricDemo(testing::PowersIds());

@@ -3,12 +3,11 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
-#include <thread>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "libs/common/periodic.h"
 
 namespace switchboard {
 
@@ -24,18 +23,16 @@ class HealthWatcher {
   HealthWatcher(const HealthWatcher&) = delete;
   HealthWatcher& operator=(const HealthWatcher&) = delete;
 
-  void Stop();
+  void Stop() { task_.Stop(); }
 
  private:
-  void Loop();
+  void Probe();
 
   const std::string dependency_;
   const std::function<bool()> probe_;
-  const absl::Duration interval_;
   const std::function<void(bool)> on_change_;
-  absl::Mutex mu_;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  std::optional<bool> last_;  // the task's thread only
+  PeriodicTask task_;         // last: starts once the rest is built
 };
 
 }  // namespace switchboard

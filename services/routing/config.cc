@@ -33,6 +33,9 @@ ABSL_FLAG(absl::Duration, peer_timeout, absl::Milliseconds(300),
           "deadline of each call to identity / numbers (a cold call may make two in a row within "
           "the carrier's ~1.5 s budget)");
 ABSL_FLAG(absl::Duration, call_state_ttl, absl::Hours(2), "lifetime of a call's state in Redis");
+ABSL_FLAG(absl::Duration, event_key_retention, absl::Hours(24),
+          "how long applied call-event keys are kept to refuse redeliveries (pruned every 10 "
+          "minutes; must exceed any call's length)");
 ABSL_FLAG(absl::Duration, config_cache_ttl, absl::Seconds(5),
           "how long a company's groups/boxes/schedules/rotations and flows are reused");
 ABSL_FLAG(absl::Duration, directory_cache_ttl, absl::Seconds(5),
@@ -66,6 +69,7 @@ absl::StatusOr<RoutingConfig> LoadRoutingConfig(const EnvLookup& env) {
   c.async_commit = absl::GetFlag(FLAGS_async_commit);
   c.peer_timeout = absl::GetFlag(FLAGS_peer_timeout);
   c.call_state_ttl = absl::GetFlag(FLAGS_call_state_ttl);
+  c.event_key_retention = absl::GetFlag(FLAGS_event_key_retention);
   c.config_cache_ttl = absl::GetFlag(FLAGS_config_cache_ttl);
   c.directory_cache_ttl = absl::GetFlag(FLAGS_directory_cache_ttl);
   c.drain_delay = absl::GetFlag(FLAGS_drain_delay);
@@ -89,6 +93,9 @@ absl::StatusOr<RoutingConfig> LoadRoutingConfig(const EnvLookup& env) {
   RETURN_IF_ERROR(RequireHostPort("numbers_address", c.numbers_address));
   if (!c.media_address.empty()) RETURN_IF_ERROR(RequireHostPort("media_address", c.media_address));
   RETURN_IF_ERROR(RequirePositive("peer_timeout", c.peer_timeout));
+  if (c.event_key_retention < absl::Hours(1)) {
+    return absl::InvalidArgumentError("event_key_retention: must be at least 1h");
+  }
   RETURN_IF_ERROR(RequirePositive("call_state_ttl", c.call_state_ttl));
   RETURN_IF_ERROR(RequireNonNegative("config_cache_ttl", c.config_cache_ttl));
   RETURN_IF_ERROR(RequireNonNegative("directory_cache_ttl", c.directory_cache_ttl));

@@ -30,6 +30,7 @@ struct RoutingConfig {
   bool async_commit = false;
   absl::Duration peer_timeout;
   absl::Duration call_state_ttl;
+  absl::Duration event_key_retention;
   absl::Duration config_cache_ttl;
   absl::Duration directory_cache_ttl;
   absl::Duration drain_delay;

@@ -75,6 +75,17 @@ absl::StatusOr<std::unique_ptr<Dependencies>> Dependencies::Create(const Routing
             return absl::OkStatus();
           }));
   RETURN_IF_ERROR(Annotate(d->identity_events_->Start(), "identity events consumer"));
+  PgStore* store = d->store_.get();
+  d->pruner_ = std::make_unique<PeriodicTask>(
+      [store, &clock, retention = config.event_key_retention] {
+        absl::StatusOr<int64_t> n = store->PruneEventKeys(clock.Now() - retention);
+        if (!n.ok()) {
+          log::Warn("pruning call event keys failed", {{"error", n.status().ToString()}});
+        } else if (*n > 0) {
+          log::Info("pruned call event keys", {{"rows", absl::StrCat(*n)}});
+        }
+      },
+      absl::Minutes(10));
   return d;
 }
 
@@ -93,6 +104,7 @@ void Dependencies::StopHealthWatcher() {
 void Dependencies::Stop() {
   if (stopped_.exchange(true)) return;
   StopHealthWatcher();
+  if (pruner_ != nullptr) pruner_->Stop();
   if (identity_events_ != nullptr) {
     absl::Status stopped = identity_events_->Stop();
     if (!stopped.ok()) {

@@ -12,6 +12,7 @@
 #include "libs/cache/redis_pool.h"
 #include "libs/common/clock.h"
 #include "libs/common/health_watcher.h"
+#include "libs/common/periodic.h"
 #include "libs/db/pg_pool.h"
 #include "libs/events/consumer.h"
 #include "libs/events/outbox_relay.h"
@@ -64,6 +65,7 @@ class Dependencies {
   std::unique_ptr<events::OutboxRelay> relay_;
   std::unique_ptr<events::IdempotentConsumer> identity_events_;
   std::unique_ptr<HealthWatcher> watcher_;
+  std::unique_ptr<PeriodicTask> pruner_;  // call_event_keys older than event_key_retention
   std::atomic<bool> stopped_{false};
 };
 

@@ -168,6 +168,23 @@ absl::string_view EntityTable(EntityKind kind) {
   return "ring_groups";
 }
 
+absl::StatusOr<int64_t> PgStore::PruneEventKeys(absl::Time before, int limit) {
+  int64_t total = 0;
+  while (true) {
+    ASSIGN_OR_RETURN(const int64_t n, pool_.UnscopedOr<int64_t>(
+        [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+          pqxx::result r = tx.exec_params(
+              absl::StrCat("DELETE FROM call_event_keys WHERE ctid = ANY(ARRAY("
+                           "SELECT ctid FROM call_event_keys WHERE applied_at < ",
+                           Ts(1), " LIMIT $2))"),
+              Us(before), limit);
+          return static_cast<int64_t>(r.affected_rows());
+        }));
+    total += n;
+    if (n < limit) return total;
+  }
+}
+
 absl::Status PgStore::Ping() {
   return pool_.Plain([](pqxx::work& tx) -> absl::Status {
     tx.exec("SELECT 1");

@@ -108,6 +108,9 @@ class PgStore {
       : pool_(pool), topic_(std::move(events_topic)), async_commit_(async_commit) {}
 
   absl::Status Ping();
+  // Deletes applied event keys older than `before`, at most `limit` rows per statement until
+  // none is left; returns how many. They only guard a live call against a redelivered event.
+  absl::StatusOr<int64_t> PruneEventKeys(absl::Time before, int limit = 10000);
 
   // ---- flows
   // Stores `flow` as the next version (1 for a new id). `expected_version` > 0 must equal the

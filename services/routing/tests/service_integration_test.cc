@@ -245,6 +245,39 @@ TEST_CASE("a duplicate event changes nothing, with or without its Redis copy", "
   CHECK(env.Send(t::Digits("CA2", "d1", "1")).id() == first.id());
   CHECK(env.OutboxTypes().size() == events);
   CHECK(Count(env.OutboxTypes(), "calls.call_ringing") == 1);
+  // A redelivered CallIncoming after Redis lost the state: the stored call answers it (no new
+  // call, no events), and the state is cached again.
+  REQUIRE(env.redis->Del({"call:CA2"}).ok());
+  CHECK(env.Send(t::Incoming("CA2", kMain)).id() == first.id());
+  CHECK(env.OutboxTypes().size() == events);
+  CHECK(env.a->calls.Get("CA2").has_value());
+}
+
+TEST_CASE("applied event keys older than the retention are pruned", "[integration]") {
+  Env env;
+  env.Send(t::Incoming("CA7", kMain));
+  env.Send(t::Digits("CA7", "d1", "1"));
+  env.Send(t::Digits("CA7", "d1", "1"));  // a duplicate: still one key
+  auto keys = [&] {
+    auto n = env.pg->pool().UnscopedOr<int64_t>([](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+      return tx.exec1("SELECT count(*) FROM call_event_keys")[0].as<int64_t>();
+    });
+    REQUIRE(n.ok());
+    return *n;
+  };
+  REQUIRE(keys() == 1);
+  auto none = env.a->store.PruneEventKeys(env.clock.Now() - absl::Hours(1));
+  REQUIRE(none.ok());
+  CHECK(*none == 0);
+  CHECK(keys() == 1);
+  // In batches smaller than the table: every old row goes.
+  env.clock.Advance(absl::Minutes(1));
+  env.Send(t::Dial("CA7", "x1", cv1::DIAL_ANSWERED, 30));
+  REQUIRE(keys() == 2);
+  auto pruned = env.a->store.PruneEventKeys(env.clock.Now() + absl::Seconds(1), /*limit=*/1);
+  REQUIRE(pruned.ok());
+  CHECK(*pruned == 2);
+  CHECK(keys() == 0);
 }
 
 TEST_CASE("Redis flushed mid-call: the call continues from Postgres", "[integration]") {

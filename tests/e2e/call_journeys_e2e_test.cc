@@ -23,17 +23,12 @@
 // - Twilio, a Dial with several targets (4, 7): the Dial action reports no answered number, so
 //   routing's WhoAnswered (services/routing/engine.cc) returns "": the call is completed but
 //   answered_by stays empty (the carrier would have to fetch the dialled child call).
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <functional>
 #include <map>
 #include <set>
@@ -42,15 +37,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "libs/common/ids.h"
 #include "libs/crypto/encoding.h"
 #include "libs/crypto/hash.h"
-#include "libs/crypto/random.h"
 #include "libs/grpc/principal.h"
 #include "libs/http/client.h"
 #include "libs/testing/service_process.h"
 #include "libs/testing/testing.h"
 #include "services/routing/demo_flow.h"
+#include "tests/support/stack.h"
 #include "switchboard/carrier/v1/carrier_service.grpc.pb.h"
 #include "switchboard/events/v1/event.pb.h"
 #include "switchboard/identity/v1/identity.grpc.pb.h"
@@ -68,51 +62,14 @@ namespace nv1 = switchboard::numbers::v1;
 namespace rv1 = switchboard::routing::v1;
 namespace ev1 = switchboard::events::v1;
 using json = nlohmann::json;
-using EnvList = std::vector<std::pair<std::string, std::string>>;
 
-constexpr char kTwilioSid[] = "AC0e2e000000000000000000000000jrny";
-constexpr char kTwilioToken[] = "e2e-journeys-twilio-auth-token";
-constexpr char kTelnyxKey[] = "KEYe2e-journeys-telnyx-api-key";
-constexpr char kPassword[] = "correct horse battery staple";
-
-std::string EnvOr(const char* name) { return testing::Env(name).value_or(""); }
+constexpr const char* kTwilioToken = testing::kStackTwilioToken;
+constexpr const char* kTelnyxKey = testing::kStackTelnyxKey;
+using Tenant = testing::PowersTenant;
 
 // The last `n` characters of a process log, for failure messages.
 std::string Tail(const std::string& s, size_t n = 12000) {
   return s.size() <= n ? s : s.substr(s.size() - n);
-}
-
-// A port that was free a moment ago: the carrier must know its public URL and the routing
-// address before they bind. Another process could take it in between; the service would then
-// fail to start and the test would say so.
-int FreeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  socklen_t len = sizeof(addr);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-std::unique_ptr<testing::ServiceProcess> Start(const char* binary, EnvList env) {
-  auto process = testing::ServiceProcess::Start({.binary = binary, .env = std::move(env)});
-  REQUIRE(process.ok());
-  return std::move(*process);
-}
-
-std::string LogField(testing::ServiceProcess& process, absl::string_view line,
-                     absl::string_view field) {
-  absl::StatusOr<std::string> logged = process.WaitForLogLine(line, absl::Seconds(90));
-  INFO(Tail(process.Output()));
-  REQUIRE(logged.ok());
-  absl::StatusOr<std::string> value = testing::JsonLogField(*logged, field);
-  REQUIRE(value.ok());
-  return *value;
 }
 
 // One unary RPC with the principal's metadata and a 30 s deadline.
@@ -216,21 +173,6 @@ std::string CallIdOf(const ev1::Event& e) {
   }
 }
 
-struct People {
-  std::string robert, sarah, mike, jake, tyler;
-};
-
-// One seeded company: a wire format, its people, its main number.
-struct Tenant {
-  std::string carrier;  // "twilio" | "telnyx"
-  std::string company;
-  rpc::Principal owner;
-  People users;
-  std::map<std::string, std::string> forward;  // user id -> forward-to E.164
-  std::string main_number;
-  std::string on_call;  // user id WhoIsOnCall names now
-};
-
 // What a journey expects, checked on the call log row and the events once all calls ran.
 struct Expected {
   std::string journey;
@@ -248,279 +190,38 @@ struct Expected {
 // journey 2's voicemail) on a fresh stack of processes, one company per wire format.
 void RunJourneys(const std::set<std::string>& selected) {
   const absl::Time test_start = absl::Now();
-  auto id_schema = testing::PgTestSchema::CreateOrFail();
-  auto nb_schema = testing::PgTestSchema::CreateOrFail();
-  auto rt_schema = testing::PgTestSchema::CreateOrFail();
-  auto cr_schema = testing::PgTestSchema::CreateOrFail();
-  auto md_schema = testing::PgTestSchema::CreateOrFail();
-  auto id_topic = testing::KafkaTestTopic::CreateOrFail();
-  auto nb_topic = testing::KafkaTestTopic::CreateOrFail();
-  auto cr_topic = testing::KafkaTestTopic::CreateOrFail();
-  auto calls_topic = testing::KafkaTestTopic::CreateOrFail();
+  auto started = testing::Stack::Start();
+  INFO((started.ok() ? std::string() : started.status().ToString()));
+  REQUIRE(started.ok());
+  testing::Stack& st = **started;
   auto web = testing::ValueOrFail(http::CurlHttpClient::Create(), "curl");
-  const std::filesystem::path blob_root =
-      std::filesystem::temp_directory_path() / ("journeys-e2e-" + testing::RandomSuffix());
-
-  const int webhook_port = FreeLoopbackPort();
-  const int routing_port = FreeLoopbackPort();
-  const int playback_port = FreeLoopbackPort();
-  const std::string public_base = absl::StrCat("http://127.0.0.1:", webhook_port);
-  const std::string routing_address = absl::StrCat("127.0.0.1:", routing_port);
-
-  // --- processes -------------------------------------------------------------------------
-  auto emulator = Start(SB_CARRIER_EMULATOR_BINARY,
-                        {{"CARRIER_EMULATOR_LISTEN_ADDRESS", "127.0.0.1"},
-                         {"CARRIER_EMULATOR_PORT", "0"},
-                         {"CARRIER_EMULATOR_TWILIO_ACCOUNT_SID", kTwilioSid},
-                         {"CARRIER_EMULATOR_TWILIO_AUTH_TOKEN", kTwilioToken},
-                         {"CARRIER_EMULATOR_TELNYX_API_KEY", kTelnyxKey},
-                         {"CARRIER_EMULATOR_WEBHOOK_BASE_URL", public_base},
-                         {"CARRIER_EMULATOR_WEBHOOK_TIMEOUT_MS", "15000"},
-                         {"CARRIER_EMULATOR_SCENARIO_TIMEOUT_MS", "60000"}});
-  const std::string emulator_url =
-      absl::StrCat("http://127.0.0.1:", LogField(*emulator, "emulator listening", "port"));
-
-  auto identity = Start(SB_IDENTITY_BINARY,
-                        {{"IDENTITY_GRPC_ADDRESS", "127.0.0.1:0"},
-                         {"IDENTITY_ADMIN_ADDRESS", "127.0.0.1"},
-                         {"IDENTITY_ADMIN_PORT", "0"},
-                         {"IDENTITY_PG_DSN", EnvOr("SB_PG_DSN")},
-                         {"IDENTITY_PG_SCHEMA", id_schema->schema()},
-                         {"IDENTITY_REDIS_URL", EnvOr("SB_REDIS_URL")},
-                         {"IDENTITY_KAFKA_BROKERS", EnvOr("SB_KAFKA_BROKERS")},
-                         {"IDENTITY_EVENTS_TOPIC", id_topic->name()},
-                         {"IDENTITY_KEY_ENCRYPTION_KEY",
-                          crypto::Base64Encode(crypto::RandomBytes(32))},
-                         {"IDENTITY_DRAIN_DELAY", "100ms"},
-                        {"IDENTITY_SHUTDOWN_GRACE", "1s"}});
-  const std::string identity_address =
-      absl::StrCat("127.0.0.1:", LogField(*identity, "identity serving", "grpc_port"));
-
-  auto carrier = Start(SB_CARRIER_BINARY,
-                       {{"CARRIER_GRPC_ADDRESS", "127.0.0.1:0"},
-                        {"CARRIER_ADMIN_ADDRESS", "127.0.0.1"},
-                        {"CARRIER_ADMIN_PORT", "0"},
-                        {"CARRIER_WEBHOOK_ADDRESS", absl::StrCat("127.0.0.1:", webhook_port)},
-                        {"CARRIER_PUBLIC_BASE_URL", public_base},
-                        {"CARRIER_PG_DSN", EnvOr("SB_PG_DSN")},
-                        {"CARRIER_PG_SCHEMA", cr_schema->schema()},
-                        {"CARRIER_KAFKA_BROKERS", EnvOr("SB_KAFKA_BROKERS")},
-                        {"CARRIER_EVENTS_TOPIC", cr_topic->name()},
-                        {"CARRIER_KEY_ENCRYPTION_KEY",
-                         crypto::Base64Encode(crypto::RandomBytes(32))},
-                        {"CARRIER_EMULATOR_URL", emulator_url},
-                        {"CARRIER_ROUTING_ADDRESS", routing_address},
-                        // A shared 2-core machine: routing's first event of a company loads its
-                        // configuration and directory; do not fall back to voicemail for that.
-                        {"CARRIER_ROUTING_DEADLINE", "8s"},
-                        {"CARRIER_DRAIN_DELAY", "100ms"},
-                        {"CARRIER_SHUTDOWN_GRACE", "1s"}});
-  const std::string carrier_address =
-      absl::StrCat("127.0.0.1:", LogField(*carrier, "carrier serving", "grpc_port"));
-
-  auto numbers = Start(SB_NUMBERS_BINARY,
-                       {{"NUMBERS_GRPC_ADDRESS", "127.0.0.1:0"},
-                        {"NUMBERS_ADMIN_ADDRESS", "127.0.0.1"},
-                        {"NUMBERS_ADMIN_PORT", "0"},
-                        {"NUMBERS_PG_DSN", EnvOr("SB_PG_DSN")},
-                        {"NUMBERS_PG_SCHEMA", nb_schema->schema()},
-                        {"NUMBERS_REDIS_URL", EnvOr("SB_REDIS_URL")},
-                        {"NUMBERS_REDIS_KEY_PREFIX",
-                         absl::StrCat("e2e-", testing::RandomSuffix(), ":")},
-                        {"NUMBERS_KAFKA_BROKERS", EnvOr("SB_KAFKA_BROKERS")},
-                        {"NUMBERS_EVENTS_TOPIC", nb_topic->name()},
-                        {"NUMBERS_IDENTITY_TOPIC", id_topic->name()},
-                        {"NUMBERS_CARRIER_TOPIC", cr_topic->name()},
-                        {"NUMBERS_CONSUMER_GROUP", nb_topic->UniqueGroupId()},
-                        {"NUMBERS_CARRIER_ADDRESS", carrier_address},
-                        {"NUMBERS_IDENTITY_ADDRESS", identity_address},
-                        {"NUMBERS_KEY_ENCRYPTION_KEY",
-                         crypto::Base64Encode(crypto::RandomBytes(32))},
-                        {"NUMBERS_DRAIN_DELAY", "100ms"},
-                        {"NUMBERS_SHUTDOWN_GRACE", "1s"}});
-  const std::string numbers_address =
-      absl::StrCat("127.0.0.1:", LogField(*numbers, "numbers serving", "grpc_port"));
-
-  auto routing = Start(SB_ROUTING_BINARY,
-                       {{"ROUTING_GRPC_ADDRESS", routing_address},
-                        {"ROUTING_ADMIN_ADDRESS", "127.0.0.1"},
-                        {"ROUTING_ADMIN_PORT", "0"},
-                        {"ROUTING_PG_DSN", EnvOr("SB_PG_DSN")},
-                        {"ROUTING_PG_SCHEMA", rt_schema->schema()},
-                        {"ROUTING_REDIS_URL", EnvOr("SB_REDIS_URL")},
-                        {"ROUTING_REDIS_KEY_PREFIX",
-                         absl::StrCat("e2e-", testing::RandomSuffix(), ":")},
-                        {"ROUTING_KAFKA_BROKERS", EnvOr("SB_KAFKA_BROKERS")},
-                        {"ROUTING_EVENTS_TOPIC", calls_topic->name()},
-                        {"ROUTING_IDENTITY_TOPIC", id_topic->name()},
-                        {"ROUTING_IDENTITY_ADDRESS", identity_address},
-                        {"ROUTING_NUMBERS_ADDRESS", numbers_address},
-                        {"ROUTING_PEER_TIMEOUT", "5s"},
-                        {"ROUTING_DIRECTORY_CACHE_TTL", "60s"},
-                        {"ROUTING_CONFIG_CACHE_TTL", "60s"},
-                        {"ROUTING_DRAIN_DELAY", "100ms"},
-                        {"ROUTING_SHUTDOWN_GRACE", "1s"}});
-  CHECK(LogField(*routing, "routing serving", "grpc_port") == std::to_string(routing_port));
-
-  auto media = Start(SB_MEDIA_BINARY,
-                     {{"MEDIA_GRPC_ADDRESS", "127.0.0.1:0"},
-                      {"MEDIA_ADMIN_ADDRESS", "127.0.0.1"},
-                      {"MEDIA_ADMIN_PORT", "0"},
-                      {"MEDIA_PLAYBACK_ADDRESS", "127.0.0.1"},
-                      {"MEDIA_PLAYBACK_PORT", std::to_string(playback_port)},
-                      {"MEDIA_PUBLIC_BASE_URL", absl::StrCat("http://127.0.0.1:", playback_port)},
-                      {"MEDIA_PG_DSN", EnvOr("SB_PG_DSN")},
-                      {"MEDIA_PG_SCHEMA", md_schema->schema()},
-                      {"MEDIA_KAFKA_BROKERS", EnvOr("SB_KAFKA_BROKERS")},
-                      {"MEDIA_CARRIER_TOPIC", cr_topic->name()},
-                      {"MEDIA_CALLS_TOPIC", calls_topic->name()},
-                      {"MEDIA_CONSUMER_GROUP", calls_topic->UniqueGroupId()},
-                      {"MEDIA_CARRIER_ADDRESS", carrier_address},
-                      {"MEDIA_BLOB_ROOT", blob_root.string()},
-                      {"MEDIA_MASTER_KEYS", "e2e:" + crypto::Base64Encode(crypto::RandomBytes(32))},
-                      {"MEDIA_ACTIVE_MASTER_KEY_ID", "e2e"},
-                      {"MEDIA_PLAYBACK_SIGNING_KEY", crypto::Base64Encode(crypto::RandomBytes(32))},
-                      {"MEDIA_DRAIN_DELAY", "100ms"},
-                      {"MEDIA_SHUTDOWN_GRACE", "1s"}});
-  const std::string media_address =
-      absl::StrCat("127.0.0.1:", LogField(*media, "media serving", "grpc_port"));
-
-  auto channel = [](const std::string& address) {
-    auto c = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-    REQUIRE(testing::WaitUntilServing(c, absl::Seconds(30)).ok());
-    return c;
-  };
-  auto identity_stub = iv1::Identity::NewStub(channel(identity_address));
-  auto carrier_stub = cv1::Carrier::NewStub(channel(carrier_address));
-  auto numbers_stub = nv1::Numbers::NewStub(channel(numbers_address));
-  auto routing_stub = rv1::Routing::NewStub(channel(routing_address));
-  auto media_stub = mv1::Media::NewStub(channel(media_address));
-
-  absl::StatusOr<http::HttpResponse> info = web->Send({.url = emulator_url + "/emulator/info"});
-  REQUIRE(info.ok());
-  const std::string telnyx_public_key =
-      json::parse(info->body, nullptr, false).value("telnyx_public_key", "");
-  REQUIRE_FALSE(telnyx_public_key.empty());
+  const std::string emulator_url = st.emulator_url();
+  testing::ServiceProcess* emulator = &st.emulator();
+  testing::ServiceProcess* carrier = &st.carrier();
+  testing::ServiceProcess* routing = &st.routing();
+  testing::ServiceProcess* media = st.media();
+  nv1::Numbers::Stub* numbers_stub = &st.numbers_stub();
+  rv1::Routing::Stub* routing_stub = &st.routing_stub();
+  mv1::Media::Stub* media_stub = st.media_stub();
+  testing::KafkaTestTopic* calls_topic = &st.calls_topic();
+  (void)emulator;
   const absl::Duration startup = absl::Now() - test_start;
 
-  // --- seeding through the APIs ----------------------------------------------------------
+  // --- seeding through the APIs (tests/support/stack.h) ----------------------------------
   auto seed = [&](const std::string& wire, const std::string& area_code,
                   const std::string& forward_prefix) {
-    Tenant t;
-    t.carrier = wire;
-    iv1::CreateCompanyRequest create;
-    create.set_name(absl::StrCat("Powers Electric (", wire, ")"));
-    create.set_time_zone("America/New_York");
-    create.set_plan(iv1::PLAN_BUSINESS);
-    create.set_owner_email(absl::StrCat("robert-", NewUuidV7(), "@powers.test"));
-    create.set_owner_full_name("Robert Smith");
-    create.set_owner_password(kPassword);
-    create.set_owner_forward_to(forward_prefix + "1");
-    iv1::CreateCompanyResponse company;
-    RequireOk(Rpc(*identity_stub, &iv1::Identity::Stub::CreateCompany, rpc::Principal{}, create,
-                  &company),
-              "CreateCompany");
-    t.company = company.company().id();
-    t.users.robert = company.owner().id();
-    t.forward[t.users.robert] = forward_prefix + "1";
-    t.owner = rpc::Principal{.company_id = t.company, .user_id = t.users.robert, .role = "owner"};
-    const std::pair<const char*, std::string*> people[] = {{"Sarah Johnson", &t.users.sarah},
-                                                           {"Mike Torres", &t.users.mike},
-                                                           {"Jake Williams", &t.users.jake},
-                                                           {"Tyler Chen", &t.users.tyler}};
-    int n = 2;
-    for (const auto& [name, id] : people) {
-      iv1::InviteUserRequest invite;
-      invite.set_email(absl::StrCat("u", n, "-", NewUuidV7(), "@powers.test"));
-      invite.set_full_name(name);
-      invite.set_role(n == 2 ? iv1::ROLE_OFFICE : iv1::ROLE_TECH);
-      invite.set_forward_to(absl::StrCat(forward_prefix, n));
-      iv1::InviteUserResponse invited;
-      RequireOk(Rpc(*identity_stub, &iv1::Identity::Stub::InviteUser, t.owner, invite, &invited),
-                "InviteUser");
-      *id = invited.user().id();
-      t.forward[*id] = absl::StrCat(forward_prefix, n);
-      iv1::AcceptInvitationRequest accept;
-      accept.set_invitation_token(invited.invitation_token());
-      accept.set_password(kPassword);
-      iv1::AcceptInvitationResponse accepted;
-      RequireOk(Rpc(*identity_stub, &iv1::Identity::Stub::AcceptInvitation, rpc::Principal{},
-                    accept, &accepted),
-                "AcceptInvitation");
-      ++n;
-    }
-
-    cv1::SetCarrierAccountRequest account;
-    account.mutable_primary()->set_provider(cv1::EMULATOR);
-    if (wire == "twilio") {
-      account.mutable_primary()->mutable_twilio()->set_account_sid(kTwilioSid);
-      account.mutable_primary()->mutable_twilio()->set_auth_token(kTwilioToken);
-    } else {
-      auto* telnyx = account.mutable_primary()->mutable_telnyx();
-      telnyx->set_api_key(kTelnyxKey);
-      telnyx->set_public_key(telnyx_public_key);
-      telnyx->set_connection_id("1494404757140276705");
-    }
-    cv1::CarrierAccount saved_account;
-    RequireOk(Rpc(*carrier_stub, &cv1::Carrier::Stub::SetCarrierAccount, t.owner, account,
-                  &saved_account),
-              "SetCarrierAccount");
-
-    nv1::SearchNumbersRequest search;
-    search.set_area_code(area_code);
-    search.set_limit(5);
-    nv1::SearchNumbersResponse found;
-    RequireOk(Rpc(*numbers_stub, &nv1::Numbers::Stub::SearchNumbers, t.owner, search, &found),
-              "numbers SearchNumbers");
-    REQUIRE(found.numbers_size() > 0);
-    nv1::ProvisionNumberRequest provision;
-    provision.set_e164(found.numbers(0).e164());
-    provision.set_line_type(nv1::LINE_MAIN);
-    provision.set_nickname("Main line");
-    nv1::Number number;
-    RequireOk(Rpc(*numbers_stub, &nv1::Numbers::Stub::ProvisionNumber, t.owner, provision,
-                  &number),
-              "numbers ProvisionNumber");
-    CHECK(number.status() == nv1::NUMBER_ACTIVE);
-    t.main_number = number.e164();
-
-    // routing-seed: the demo configuration, and the main line pointed at its flow.
-    auto seeder = testing::ServiceProcess::Start(
-        {.binary = SB_ROUTING_SEED_BINARY,
-         .args = {"--routing=" + routing_address, "--numbers=" + numbers_address,
-                  "--company_id=" + t.company, "--owner_id=" + t.users.robert,
-                  "--robert=" + t.users.robert, "--sarah=" + t.users.sarah,
-                  "--mike=" + t.users.mike, "--jake=" + t.users.jake, "--tyler=" + t.users.tyler,
-                  "--main_number=" + t.main_number}});
-    REQUIRE(seeder.ok());
-    absl::StatusOr<int> code = (*seeder)->WaitForExit(absl::Seconds(60));
-    INFO((*seeder)->Output());
-    REQUIRE(code.ok());
-    REQUIRE(*code == 0);
+    absl::StatusOr<Tenant> t = st.SeedPowersElectric(wire, area_code, forward_prefix);
+    INFO((t.ok() ? std::string() : t.status().ToString() + "\n" + st.LogTails()));
+    REQUIRE(t.ok());
     nv1::GetNumberRequest get_number;
-    get_number.set_number_id(number.line_id());
+    get_number.set_number_id(t->main_line_id);
     nv1::Number linked;
-    RequireOk(Rpc(*numbers_stub, &nv1::Numbers::Stub::GetNumber, t.owner, get_number, &linked),
+    RequireOk(Rpc(*numbers_stub, &nv1::Numbers::Stub::GetNumber, t->owner, get_number, &linked),
               "numbers GetNumber");
     CHECK(linked.flow_id() == "main_line");
-
-    // Media knows Sarah's box belongs to her (the voicemail's owner at ingest).
-    mv1::SetVoicemailBoxRequest box;
-    box.set_box_id("vm_sarah");
-    box.set_owner_user_id(t.users.sarah);
-    mv1::SetVoicemailBoxResponse box_saved;
-    RequireOk(Rpc(*media_stub, &mv1::Media::Stub::SetVoicemailBox, t.owner, box, &box_saved),
-              "media SetVoicemailBox");
-
-    rv1::WhoIsOnCallRequest who;
-    who.set_rotation_id("oncall_techs");
-    rv1::WhoIsOnCallResponse on_call;
-    RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::WhoIsOnCall, t.owner, who, &on_call),
-              "WhoIsOnCall");
-    t.on_call = on_call.user_id();
-    REQUIRE((t.on_call == t.users.mike || t.on_call == t.users.jake ||
-             t.on_call == t.users.tyler));
-    return t;
+    REQUIRE((t->on_call == t->users.mike || t->on_call == t->users.jake ||
+             t->on_call == t->users.tyler));
+    return *t;
   };
 
   // Business hours or after hours, whatever the clock says: a temporary override around now.
@@ -1038,28 +739,17 @@ void RunJourneys(const std::set<std::string>& selected) {
   const absl::Duration checking = absl::Now() - test_start - startup - seeding - calling;
   const absl::Time stopping = absl::Now();
 
-  std::string stop_times;
-  for (auto [name, p] : {std::pair{"media", media.get()}, std::pair{"carrier", carrier.get()},
-                         std::pair{"routing", routing.get()}, std::pair{"numbers", numbers.get()},
-                         std::pair{"identity", identity.get()},
-                         std::pair{"emulator", emulator.get()}}) {
-    const absl::Time t0 = absl::Now();
-    absl::StatusOr<int> code = p->SignalAndWait(SIGTERM, absl::Seconds(30));
-    REQUIRE(code.ok());
-    CHECK(*code == 0);
-    absl::StrAppend(&stop_times, " ", name, " ", absl::FormatDuration(absl::Now() - t0));
-  }
+  const absl::Status stopped = st.Stop();
+  INFO(stopped.ToString());
+  CHECK(stopped.ok());
   CHECK_FALSE(absl::StrContains(carrier->Output(), kTwilioToken));
   CHECK_FALSE(absl::StrContains(carrier->Output(), kTelnyxKey));
-  std::error_code ec;
-  std::filesystem::remove_all(blob_root, ec);
   WARN("call journeys: startup " << absl::FormatDuration(startup) << ", seeding "
                                  << absl::FormatDuration(seeding) << ", "
                                  << expected.size() << " calls "
                                  << absl::FormatDuration(calling) << ", events+media "
                                  << absl::FormatDuration(checking) << ", shutdown "
-                                 << absl::FormatDuration(absl::Now() - stopping) << " ("
-                                 << stop_times << ")");
+                                 << absl::FormatDuration(absl::Now() - stopping));
 }
 
 // The journeys that work end to end today, on both wire formats: events and media included.

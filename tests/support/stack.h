@@ -102,11 +102,12 @@ class Stack {
   const std::string& routing_address() const { return routing_address_; }
   const std::string& media_address() const { return media_address_; }  // "" without media
   const std::string& telnyx_public_key() const { return telnyx_public_key_; }
-  // Topics: calls.v1 (routing's events), carrier.v1, identity.v1, numbers.v1.
-  const std::string& calls_topic() const { return calls_topic_->name(); }
-  const std::string& carrier_topic() const { return carrier_topic_->name(); }
-  const std::string& identity_topic() const { return identity_topic_->name(); }
-  const std::string& numbers_topic() const { return numbers_topic_->name(); }
+  // Topics: calls.v1 (routing's events), carrier.v1, identity.v1, numbers.v1 (ReadAll reads
+  // what the services published).
+  KafkaTestTopic& calls_topic() { return *calls_topic_; }
+  KafkaTestTopic& carrier_topic() { return *carrier_topic_; }
+  KafkaTestTopic& identity_topic() { return *identity_topic_; }
+  KafkaTestTopic& numbers_topic() { return *numbers_topic_; }
   // Routing's Redis key prefix (its live call state lives under it).
   const std::string& routing_redis_prefix() const { return routing_redis_prefix_; }
   const std::string& blob_root() const { return blob_root_; }

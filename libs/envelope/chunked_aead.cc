@@ -438,6 +438,133 @@ absl::Status DecryptRange(uint64_t ciphertext_bytes, const RangeReader& read,
   return absl::OkStatus();
 }
 
+// --- pull-style ranged decryption -------------------------------------------------------------
+
+absl::StatusOr<std::unique_ptr<RangeDecryptor>> RangeDecryptor::Create(
+    uint64_t ciphertext_bytes, RangeReader read, const KeyLookup& keys, absl::string_view aad,
+    const std::optional<PlainRange>& range, size_t chunks_per_read) {
+  if (range.has_value() && range->length.has_value() && *range->length == 0) {
+    return absl::InvalidArgumentError("range: length must be > 0");
+  }
+  if (chunks_per_read == 0) {
+    return absl::InvalidArgumentError("chunks_per_read: must be > 0");
+  }
+  ASSIGN_OR_RETURN(StreamInfo info, ReadStreamInfo(ciphertext_bytes, read));
+  return Create(ciphertext_bytes, std::move(info), std::move(read), keys, aad, range,
+                chunks_per_read);
+}
+
+absl::StatusOr<std::unique_ptr<RangeDecryptor>> RangeDecryptor::Create(
+    uint64_t ciphertext_bytes, StreamInfo info, RangeReader read, const KeyLookup& keys,
+    absl::string_view aad, const std::optional<PlainRange>& range, size_t chunks_per_read) {
+  if (range.has_value() && range->length.has_value() && *range->length == 0) {
+    return absl::InvalidArgumentError("range: length must be > 0");
+  }
+  if (chunks_per_read == 0) {
+    return absl::InvalidArgumentError("chunks_per_read: must be > 0");
+  }
+  // The caller's info must describe a stream of this size.
+  ASSIGN_OR_RETURN(uint64_t plain, PlaintextSize(ciphertext_bytes, info.header.chunk_bytes));
+  if (plain != info.plaintext_bytes) {
+    return absl::InvalidArgumentError("info: plaintext size does not match ciphertext_bytes");
+  }
+  std::unique_ptr<RangeDecryptor> d(new RangeDecryptor());
+  d->plain_ = info.plaintext_bytes;
+  const uint64_t chunk = info.header.chunk_bytes;
+  d->chunks_ = std::max<uint64_t>(1, (d->plain_ + chunk - 1) / chunk);
+  d->end_ = d->plain_;
+  if (range.has_value()) {
+    if (range->offset >= d->plain_) {
+      return absl::OutOfRangeError(absl::StrCat("range: offset ", range->offset,
+                                                " is at or beyond the end (", d->plain_, ")"));
+    }
+    d->begin_ = range->offset;
+    if (range->length.has_value() && *range->length < d->plain_ - d->begin_) {
+      d->end_ = d->begin_ + *range->length;
+    }
+  }
+  d->emitted_ = d->begin_;
+  d->next_chunk_ = d->begin_ / chunk;
+  d->last_chunk_ = d->end_ > d->begin_ ? (d->end_ - 1) / chunk : d->next_chunk_;
+  ASSIGN_OR_RETURN(std::string key, keys(info.header.key_version));
+  absl::StatusOr<void*> ctx = NewGcm(key, /*encrypt=*/false);
+  OPENSSL_cleanse(key.data(), key.size());
+  if (!ctx.ok()) return ctx.status();
+  d->ctx_ = *ctx;
+  d->read_ = std::move(read);
+  d->aad_ = std::string(aad);
+  d->ciphertext_bytes_ = ciphertext_bytes;
+  d->header_bytes_ = info.header.Serialize();
+  d->header_ = std::move(info.header);
+  d->chunks_per_read_ = chunks_per_read;
+  return d;
+}
+
+RangeDecryptor::~RangeDecryptor() {
+  if (ctx_ != nullptr) EVP_CIPHER_CTX_free(Ctx(ctx_));
+  if (!plain_buf_.empty()) OPENSSL_cleanse(plain_buf_.data(), plain_buf_.size());
+  if (!scratch_.empty()) OPENSSL_cleanse(scratch_.data(), scratch_.size());
+}
+
+absl::Status RangeDecryptor::Fill() {
+  if (!plain_buf_.empty()) OPENSSL_cleanse(plain_buf_.data(), plain_buf_.size());
+  plain_buf_.clear();
+  plain_pos_ = 0;
+  if (emitted_ >= end_ || next_chunk_ > last_chunk_) return absl::OkStatus();
+  const uint64_t chunk = header_.chunk_bytes;
+  const uint64_t record = chunk + kChunkTagBytes;
+  const uint64_t n = std::min<uint64_t>(chunks_per_read_, last_chunk_ - next_chunk_ + 1);
+  const uint64_t c_begin = kStreamHeaderBytes + next_chunk_ * record;
+  const uint64_t c_end = std::min(ciphertext_bytes_, kStreamHeaderBytes + (next_chunk_ + n) * record);
+  const uint64_t want = c_end - c_begin;
+  cipher_.clear();
+  RETURN_IF_ERROR(read_(c_begin, want, [&](absl::string_view piece) -> absl::Status {
+    if (cipher_.size() + piece.size() > want) {
+      return absl::DataLossError("envelope: the reader returned more bytes than asked for");
+    }
+    cipher_.append(piece.data(), piece.size());
+    return absl::OkStatus();
+  }));
+  if (cipher_.size() != want) return absl::DataLossError("envelope: short read of ciphertext");
+  absl::string_view rest(cipher_);
+  for (uint64_t i = 0; i < n; ++i, ++next_chunk_) {
+    const bool final = next_chunk_ + 1 == chunks_;
+    const size_t size = static_cast<size_t>(
+        final ? ciphertext_bytes_ - kStreamHeaderBytes - (chunks_ - 1) * record : record);
+    if (rest.size() < size) return absl::DataLossError("envelope: short read of ciphertext");
+    RETURN_IF_ERROR(OpenRecord(ctx_, header_bytes_, header_.base_nonce, aad_, next_chunk_, final,
+                               rest.substr(0, size), scratch_));
+    rest.remove_prefix(size);
+    const uint64_t chunk_begin = next_chunk_ * chunk;
+    const uint64_t from = std::max(emitted_ + plain_buf_.size(), chunk_begin);
+    const uint64_t to = std::min(end_, chunk_begin + scratch_.size());
+    if (from < to) plain_buf_.append(scratch_.data() + (from - chunk_begin), to - from);
+  }
+  OPENSSL_cleanse(scratch_.data(), scratch_.size());
+  return absl::OkStatus();
+}
+
+absl::Status RangeDecryptor::Prefetch() {
+  if (!failed_.ok()) return failed_;
+  if (plain_pos_ < plain_buf_.size()) return absl::OkStatus();
+  failed_ = Fill();
+  return failed_;
+}
+
+absl::StatusOr<size_t> RangeDecryptor::Read(char* buf, size_t n) {
+  if (!failed_.ok()) return failed_;
+  if (plain_pos_ == plain_buf_.size()) {
+    failed_ = Fill();
+    if (!failed_.ok()) return failed_;
+  }
+  const size_t take = std::min(n, plain_buf_.size() - plain_pos_);
+  if (take == 0) return size_t{0};
+  std::memcpy(buf, plain_buf_.data() + plain_pos_, take);
+  plain_pos_ += take;
+  emitted_ += take;
+  return take;
+}
+
 // --- one-shot --------------------------------------------------------------------------------
 
 absl::StatusOr<std::string> SealAll(absl::string_view key32, uint32_t key_version,

@@ -157,6 +157,71 @@ struct StreamInfo {
 [[nodiscard]] absl::StatusOr<StreamInfo> ReadStreamInfo(uint64_t ciphertext_bytes,
                                                         const RangeReader& read);
 
+// Pull-style ranged decryption, for streaming a plaintext range (HTTP playback) with bounded
+// memory: the same reads and checks as DecryptRange, but the covering chunks are read
+// `chunks_per_read` at a time, as the caller pulls. Memory: at most `chunks_per_read` chunk
+// records of ciphertext plus as many chunks of plaintext, whatever the stream's size.
+// Every chunk is authenticated (with its index and final flag bound as associated data) before
+// any of its plaintext is handed out. Thread-compatible: one caller at a time; `read` must stay
+// callable for the decryptor's lifetime.
+class RangeDecryptor {
+ public:
+  static constexpr size_t kDefaultChunksPerRead = 4;
+
+  // Reads the header through `read` and resolves its key version through `keys` (not kept).
+  // kOutOfRange when the range starts at or beyond the plaintext end, kInvalidArgument for a
+  // zero length or chunks_per_read 0, kDataLoss for a bad header or size, the lookup's or
+  // reader's errors unchanged. No range (nullopt) = the whole plaintext.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<RangeDecryptor>> Create(
+      uint64_t ciphertext_bytes, RangeReader read, const KeyLookup& keys, absl::string_view aad,
+      const std::optional<PlainRange>& range, size_t chunks_per_read = kDefaultChunksPerRead);
+  // The same with the header already read (ReadStreamInfo of this stream): saves a read.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<RangeDecryptor>> Create(
+      uint64_t ciphertext_bytes, StreamInfo info, RangeReader read, const KeyLookup& keys,
+      absl::string_view aad, const std::optional<PlainRange>& range,
+      size_t chunks_per_read = kDefaultChunksPerRead);
+  ~RangeDecryptor();
+  RangeDecryptor(const RangeDecryptor&) = delete;
+  RangeDecryptor& operator=(const RangeDecryptor&) = delete;
+
+  uint64_t plaintext_bytes() const { return plain_; }  // of the whole stream
+  uint64_t begin() const { return begin_; }             // the resolved range [begin, end)
+  uint64_t end() const { return end_; }
+  uint64_t remaining() const { return end_ - emitted_; }
+
+  // Reads and authenticates the next batch of chunks unless plaintext is already buffered:
+  // lets a caller find a tampered first batch before it commits to a response. Same errors as
+  // Read().
+  [[nodiscard]] absl::Status Prefetch();
+
+  // Copies up to `n` next plaintext bytes of the range into `buf`; 0 once the range is done.
+  // kDataLoss for a chunk that fails authentication or a short read, the reader's errors
+  // unchanged; after an error every call returns it again.
+  [[nodiscard]] absl::StatusOr<size_t> Read(char* buf, size_t n);
+
+ private:
+  RangeDecryptor() = default;
+  absl::Status Fill();
+
+  RangeReader read_;
+  std::string aad_;
+  void* ctx_ = nullptr;  // EVP_CIPHER_CTX
+  StreamHeader header_;
+  std::string header_bytes_;
+  uint64_t ciphertext_bytes_ = 0;
+  uint64_t plain_ = 0;
+  uint64_t chunks_ = 0;  // chunks in the stream
+  uint64_t begin_ = 0, end_ = 0, emitted_ = 0;
+  uint64_t next_chunk_ = 0, last_chunk_ = 0;  // next to read; last covering the range
+  size_t chunks_per_read_ = kDefaultChunksPerRead;
+  std::string cipher_;       // one batch of records
+  std::string plain_buf_;    // authenticated plaintext of the range not yet handed out
+  size_t plain_pos_ = 0;
+  std::string scratch_;
+  absl::Status failed_;
+};
+
+
 // One-shot helpers for small payloads (message bodies, transcripts): the same format.
 [[nodiscard]] absl::StatusOr<std::string> SealAll(absl::string_view key32, uint32_t key_version,
                                                   absl::string_view aad,

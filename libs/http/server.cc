@@ -1,5 +1,6 @@
 #include "libs/http/server.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -66,6 +67,15 @@ Response Response::JsonError(int status, absl::string_view code, absl::string_vi
   log::AppendJsonEscaped(body, message);
   body += "\"}}";
   return Json(status, std::move(body));
+}
+
+Response Response::Stream(int status, uint64_t content_length,
+                          std::shared_ptr<BodySource> source) {
+  Response r;
+  r.status = status;
+  r.content_length = content_length;
+  r.body_source = std::move(source);
+  return r;
 }
 
 void Router::Add(std::string method, std::string path, Handler handler) {
@@ -167,6 +177,17 @@ class Server::Impl {
 
   void SessionStarted(const std::shared_ptr<Session>& session);
   void SessionEnded(Session* session);
+
+  StreamStats stream_stats() const {
+    return StreamStats{.started = streams_started_.load(std::memory_order_relaxed),
+                       .completed = streams_completed_.load(std::memory_order_relaxed),
+                       .source_errors = stream_source_errors_.load(std::memory_order_relaxed),
+                       .client_aborts = stream_client_aborts_.load(std::memory_order_relaxed)};
+  }
+  std::atomic<uint64_t> streams_started_{0};
+  std::atomic<uint64_t> streams_completed_{0};
+  std::atomic<uint64_t> stream_source_errors_{0};
+  std::atomic<uint64_t> stream_client_aborts_{0};
 
  private:
   void DoAccept();
@@ -322,16 +343,12 @@ class Session : public std::enable_shared_from_this<Session> {
     Write(std::move(response), message.version(), message.keep_alive());
   }
 
-  void Write(Response response, unsigned version, bool keep_alive) {
-    auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
-    out->version(version);
-    if (response.status < 100 || response.status > 999) {
-      log::Error("http handler returned an invalid status",
-                 {{"status", std::to_string(response.status)}});
-      response = Response::JsonError(500, "internal", "internal error");
-    }
-    out->result(static_cast<unsigned>(response.status));
-    out->set(bhttp::field::server, "switchboard");
+  // Status line and the handler's headers (invalid or server-owned ones dropped).
+  template <class Body>
+  static void FillHead(bhttp::response<Body>& out, const Response& response, unsigned version) {
+    out.version(version);
+    out.result(static_cast<unsigned>(response.status));
+    out.set(bhttp::field::server, "switchboard");
     for (const auto& [name, value] : response.headers) {
       if (!IsValidHeaderName(name) || !IsValidHeaderValue(value)) {
         log::Error("http handler returned an invalid header; dropped", {{"header", name}});
@@ -343,20 +360,121 @@ class Session : public std::enable_shared_from_this<Session> {
           absl::EqualsIgnoreCase(name, "server")) {
         continue;
       }
-      out->insert(beast::string_view(name.data(), name.size()),
-                  beast::string_view(value.data(), value.size()));
+      out.insert(beast::string_view(name.data(), name.size()),
+                 beast::string_view(value.data(), value.size()));
     }
-    out->body() = std::move(response.body);
+  }
+
+  void Write(Response response, unsigned version, bool keep_alive) {
+    if (response.status < 100 || response.status > 999) {
+      log::Error("http handler returned an invalid status",
+                 {{"status", std::to_string(response.status)}});
+      response = Response::JsonError(500, "internal", "internal error");
+    }
     const bool close = !keep_alive || stop_requested_ || server_.stopping();
+    if (response.body_source != nullptr) {
+      if (response.content_length > 0) return WriteStream(std::move(response), version, close);
+      response.body_source.reset();  // nothing to pull: an empty body
+      response.body.clear();
+    }
+    auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
+    FillHead(*out, response, version);
+    out->body() = std::move(response.body);
     out->keep_alive(!close);
     out->prepare_payload();
     // A client that stops reading must not pin the connection forever.
-    stream_.expires_after(ToChrono(server_.options().read_timeout));
+    stream_.expires_after(ToChrono(server_.options().write_timeout));
     bhttp::async_write(stream_, *out,
                        [self = shared_from_this(), out, close](beast::error_code ec, size_t) {
                          if (ec || close) return self->Close();
                          self->WaitForRequest();
                        });
+  }
+
+  // A streamed body: the head first, then one buffer at a time pulled from the source, each
+  // written (under write_timeout) before the next is pulled.
+  void WriteStream(Response response, unsigned version, bool close) {
+    auto st = std::make_unique<StreamState>();
+    FillHead(st->message, response, version);
+    st->message.content_length(response.content_length);
+    st->message.keep_alive(!close);
+    st->message.body().data = nullptr;
+    st->message.body().size = 0;
+    st->message.body().more = true;
+    st->source = std::move(response.body_source);
+    st->remaining = response.content_length;
+    st->close = close;
+    st->buffer.resize(static_cast<size_t>(
+        std::min<uint64_t>(server_.options().stream_buffer_bytes, response.content_length)));
+    st->serializer.emplace(st->message);
+    stream_state_ = std::move(st);
+    stream_.expires_after(ToChrono(server_.options().write_timeout));
+    bhttp::async_write_header(stream_, *stream_state_->serializer,
+                              [self = shared_from_this()](beast::error_code ec, size_t) {
+                                if (ec) return self->EndStream(StreamEnd::kClientGone);
+                                self->server_.streams_started_.fetch_add(
+                                    1, std::memory_order_relaxed);
+                                self->StreamNext();
+                              });
+  }
+
+  void StreamNext() {
+    StreamState& st = *stream_state_;
+    const size_t want =
+        static_cast<size_t>(std::min<uint64_t>(st.buffer.size(), st.remaining));
+    absl::StatusOr<size_t> got = absl::InternalError("body source threw");
+    try {
+      got = st.source->Read(st.buffer.data(), want);
+    } catch (const std::exception& e) {
+      got = absl::InternalError(absl::StrCat("body source threw: ", e.what()));
+    } catch (...) {
+      got = absl::InternalError("body source threw a non-std exception");
+    }
+    if (got.ok() && (*got == 0 || *got > want)) {
+      got = absl::InternalError(absl::StrCat("body source returned ", *got, " bytes with ",
+                                             st.remaining, " of the Content-Length left"));
+    }
+    if (!got.ok()) {
+      log::Error("http streamed body failed mid-response; connection aborted",
+                 {{"remote", remote_address_},
+                  {"bytes_left", std::to_string(st.remaining)},
+                  {"error", got.status().ToString()}});
+      return EndStream(StreamEnd::kSourceFailed);
+    }
+    st.remaining -= *got;
+    st.message.body().data = st.buffer.data();
+    st.message.body().size = *got;
+    st.message.body().more = st.remaining > 0;
+    stream_.expires_after(ToChrono(server_.options().write_timeout));
+    bhttp::async_write(stream_, *st.serializer,
+                       [self = shared_from_this()](beast::error_code ec, size_t) {
+                         // need_buffer: the serializer wrote our buffer and wants the next one.
+                         if (ec == bhttp::error::need_buffer) ec = {};
+                         if (ec) return self->EndStream(StreamEnd::kClientGone);
+                         if (self->stream_state_->remaining > 0) return self->StreamNext();
+                         self->EndStream(StreamEnd::kDone);
+                       });
+  }
+
+  enum class StreamEnd { kDone, kClientGone, kSourceFailed };
+
+  // Releases the stream (and its source) and continues or ends the connection.
+  void EndStream(StreamEnd how) {
+    const bool close = stream_state_->close;
+    stream_state_.reset();
+    switch (how) {
+      case StreamEnd::kDone:
+        server_.streams_completed_.fetch_add(1, std::memory_order_relaxed);
+        if (close) return Close();
+        return WaitForRequest();
+      case StreamEnd::kClientGone:
+        server_.stream_client_aborts_.fetch_add(1, std::memory_order_relaxed);
+        return Close();
+      case StreamEnd::kSourceFailed: {
+        server_.stream_source_errors_.fetch_add(1, std::memory_order_relaxed);
+        return Close(/*reset=*/true);
+      }
+    }
   }
 
   // Sends an error response, then closes after draining what the peer is still sending.
@@ -373,7 +491,7 @@ class Session : public std::enable_shared_from_this<Session> {
     out->keep_alive(false);
     out->prepare_payload();
     parser_.reset();
-    stream_.expires_after(ToChrono(server_.options().read_timeout));
+    stream_.expires_after(ToChrono(server_.options().write_timeout));
     bhttp::async_write(stream_, *out, [self = shared_from_this(), out](beast::error_code ec,
                                                                        size_t) {
       if (ec) return self->Close();
@@ -398,20 +516,38 @@ class Session : public std::enable_shared_from_this<Session> {
                             });
   }
 
-  void Close() {
+  // `reset`: abort with a TCP reset instead of a FIN, so that no client can take a short
+  // streamed body for a complete one.
+  void Close(bool reset = false) {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
     idle_timer_.cancel();
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    if (reset) {
+      stream_.socket().set_option(asio::socket_base::linger(true, 0), ignored);
+    } else {
+      stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    }
     stream_.close();
   }
+
+  // The response being streamed; only one exists at a time (one request at a time). Reset by
+  // the write completion handlers, never by Close(): a pending write still refers to it.
+  struct StreamState {
+    bhttp::response<bhttp::buffer_body> message;
+    std::optional<bhttp::response_serializer<bhttp::buffer_body>> serializer;
+    std::shared_ptr<BodySource> source;
+    std::vector<char> buffer;
+    uint64_t remaining = 0;
+    bool close = false;
+  };
 
   Server::Impl& server_;
   beast::tcp_stream stream_;
   asio::steady_timer idle_timer_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::unique_ptr<StreamState> stream_state_;
   std::array<char, 4096> scratch_;
   size_t drained_ = 0;
   std::string remote_address_;
@@ -561,6 +697,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerOptions options, Rou
       options.read_timeout == absl::InfiniteDuration()) {
     return absl::InvalidArgumentError("ServerOptions.read_timeout: must be positive and finite");
   }
+  if (options.write_timeout <= absl::ZeroDuration() ||
+      options.write_timeout == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError("ServerOptions.write_timeout: must be positive and finite");
+  }
+  if (options.stream_buffer_bytes < 512 || options.stream_buffer_bytes > (16 << 20)) {
+    return absl::InvalidArgumentError(
+        "ServerOptions.stream_buffer_bytes: must be 512 bytes .. 16 MiB");
+  }
   auto impl = std::make_unique<Impl>(std::move(options), std::move(router));
   absl::Status listening = impl->Listen();
   if (!listening.ok()) return listening;
@@ -573,6 +717,8 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() { Stop(); }
 
 int Server::port() const { return impl_->port(); }
+
+StreamStats Server::stream_stats() const { return impl_->stream_stats(); }
 
 void Server::Stop() { impl_->Stop(); }
 

@@ -14,8 +14,16 @@
 //   - "Expect: 100-continue" is honoured (100 Continue before the body is read);
 //   - unknown path -> 404, known path with another method -> 405 with an Allow header, a handler
 //     that throws -> 500 (logged); all three with a JSON body
-//     {"error":{"code":"not_found|method_not_allowed|internal","message":"..."}}.
+//     {"error":{"code":"not_found|method_not_allowed|internal","message":"..."}};
+//   - a response is written under `write_timeout`, renewed for every buffer of a streamed body:
+//     a client that stops reading for that long is disconnected;
+//   - a streamed body (Response::body_source) goes out with its declared Content-Length in
+//     buffers of `stream_buffer_bytes`; a source error mid-body aborts the connection (TCP reset:
+//     the client sees a short body, never padding or garbage), is logged and counted in
+//     stream_stats().
 #pragma once
+
+#include <cstdint>
 
 #include <functional>
 #include <map>
@@ -46,12 +54,35 @@ struct Request {
   std::optional<std::string> Header(absl::string_view name) const;
 };
 
+// A response body produced while it is being sent (large or decrypted files), pulled by the
+// server one bounded buffer at a time.
+//
+// Thread-safety: the server calls Read() from its io threads, one call at a time and never
+// concurrently for one source (several sources run in parallel on different connections). Read()
+// may block (e.g. on storage I/O); it holds an io thread meanwhile, so size
+// ServerOptions::threads for the expected number of concurrent streams. The source is destroyed
+// (on an io thread) as soon as the response completed or the connection ended, whichever first:
+// a client that disconnects mid-body releases it.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  // Copies the next body bytes into `buf` (capacity `n`, n >= 1) and returns how many it wrote
+  // (1..n), or 0 at the end. The server never asks for bytes past the declared Content-Length.
+  // Any error status (or an end before Content-Length bytes were produced) aborts the response:
+  // the connection is reset, since the status line and headers are already on the wire.
+  virtual absl::StatusOr<size_t> Read(char* buf, size_t n) = 0;
+};
+
 struct Response {
   int status = 200;
-  // Extra headers. Content-Length, Connection and Server are set by the server; a handler's own
-  // values for those three are ignored.
+  // Extra headers. Content-Length, Connection, Transfer-Encoding and Server are set by the
+  // server; a handler's own values for those are ignored.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // When set, the body is streamed from this source instead (`body` is ignored) and
+  // `content_length` is the exact number of bytes the source yields.
+  std::shared_ptr<BodySource> body_source;
+  uint64_t content_length = 0;
 
   // `body` with Content-Type: application/json.
   static Response Json(int status, std::string body);
@@ -60,6 +91,9 @@ struct Response {
   // The error shape used across Switchboard HTTP APIs:
   // {"error":{"code":"<code>","message":"<message>"}} (both JSON-escaped).
   static Response JsonError(int status, absl::string_view code, absl::string_view message);
+  // A streamed body of exactly `content_length` bytes from `source` (see BodySource).
+  static Response Stream(int status, uint64_t content_length,
+                         std::shared_ptr<BodySource> source);
 };
 
 // Handlers may be called concurrently from several io threads (different connections), so they
@@ -94,14 +128,26 @@ struct ServerOptions {
   int threads = 2;                     // io threads, >= 1
   size_t body_limit = 1 << 20;         // bytes; larger bodies get 413
   absl::Duration read_timeout = absl::Seconds(15);  // per request, and keep-alive idle time
+  // Per response write, and per buffer of a streamed body: how long a client may stop reading.
+  absl::Duration write_timeout = absl::Seconds(15);
+  // Buffer for streamed bodies (Response::body_source), per connection while streaming.
+  size_t stream_buffer_bytes = 64 << 10;
+};
+
+// Counters of streamed responses since Start().
+struct StreamStats {
+  uint64_t started = 0;        // streamed responses whose headers were written
+  uint64_t completed = 0;      // all Content-Length bytes written
+  uint64_t source_errors = 0;  // aborted: the BodySource failed or ended early
+  uint64_t client_aborts = 0;  // aborted: the client went away or write_timeout expired
 };
 
 // A running server. Thread-safe: Stop() and port() may be called from any thread.
 class Server {
  public:
   // Binds, listens and starts the io threads. Returns kInvalidArgument for a bad address, port,
-  // thread count or timeout (naming the field) and kUnavailable when the address cannot be bound
-  // (in use, not local).
+  // thread count, timeout or stream buffer size (naming the field) and kUnavailable when the
+  // address cannot be bound (in use, not local).
   static absl::StatusOr<std::unique_ptr<Server>> Start(ServerOptions options, Router router);
 
   // Stops (as Stop()) if still running.
@@ -112,9 +158,12 @@ class Server {
   // The bound TCP port (useful with port 0).
   int port() const;
 
+  // A snapshot of the streamed-response counters.
+  StreamStats stream_stats() const;
+
   // Graceful stop: closes the listener, closes idle keep-alive connections, lets requests that
   // are in flight finish (their responses carry "Connection: close"), then joins the io threads.
-  // Connections still busy after `read_timeout` + 1 s are cut. Idempotent and safe to call from
+  // Connections still busy after `read_timeout` + 1 s are cut (a long streamed body included). Idempotent and safe to call from
   // several threads; blocks until done. Must not be called from a handler (it would deadlock).
   void Stop();
 

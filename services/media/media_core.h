@@ -34,6 +34,7 @@
 #include "libs/db/pg_pool.h"
 #include "libs/envelope/data_key_manager.h"
 #include "libs/envelope/master_key_ring.h"
+#include "libs/http/server.h"
 #include "libs/http/url.h"
 #include "services/media/model.h"
 #include "services/media/playback_signer.h"
@@ -41,6 +42,8 @@
 namespace switchboard::media {
 
 inline constexpr uint64_t kMaxAudioBytes = 50ull << 20;
+// Encrypted chunks read (and authenticated) per blob read while streaming playback.
+inline constexpr size_t kChunksPerPlaybackRead = 4;
 
 // Fetches a recording's audio from wherever the provider keeps it (the carrier service).
 // Thread-safe implementations.
@@ -82,7 +85,12 @@ struct PlaybackResponse {
   int status = 200;  // 200, 206, 403, 404, 410, 416, 500, 503
   std::string content_type;
   std::string content_range;  // "bytes a-b/total" (206) or "bytes */total" (416)
-  std::string body;           // audio, or a JSON error body for statuses >= 400
+  std::string body;           // a JSON error body for statuses >= 400 (empty for audio)
+  // Audio (200/206 with a non-empty body): `content_length` bytes decrypted as they are pulled,
+  // a few chunks at a time (the first batch is already authenticated when Play returns). A
+  // chunk failing authentication later makes Read fail (logged), which aborts the response.
+  std::shared_ptr<http::BodySource> stream;
+  uint64_t content_length = 0;
 };
 
 struct SweepStats {
@@ -133,8 +141,12 @@ class MediaCore {
   // A signed link (playback_url_ttl) after the permission check; the issue is audited.
   [[nodiscard]] absl::StatusOr<SignedUrl> PlaybackUrl(const Caller& caller, ItemKind kind,
                                                       absl::string_view item_id);
-  // Serves GET /v1/media/<kind>: verifies the link, audits the access, decrypts the range.
-  // Never throws; every failure is a status with a JSON body.
+  // Serves GET /v1/media/<kind>: verifies the link, audits the access, then streams the range:
+  // only the encrypted chunks covering it are read (kChunksPerPlaybackRead at a time), so memory
+  // per request is a few chunks whatever the file size. Tampering found in the first batch (or
+  // a missing object, shredded key, bad range) is an error status with a JSON body; tampering
+  // found later fails the stream. Never throws. The returned stream refers to the blob store
+  // and must not outlive it.
   PlaybackResponse Play(const PlaybackRequest& request);
 
   // --- Visual voicemail -----------------------------------------------------------------------

@@ -1,4 +1,5 @@
 // MediaCore: signed playback links and the playback endpoint (HTTP Range over decrypted audio).
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -21,6 +22,31 @@ using internal::Micros;
 using internal::Str;
 
 namespace {
+
+// Streams a decrypted range to the HTTP server; logs the reason when the stream fails (the
+// server then aborts the connection, since the headers are already sent).
+class DecryptingSource : public http::BodySource {
+ public:
+  DecryptingSource(std::unique_ptr<envelope::RangeDecryptor> decryptor, std::string blob_key)
+      : decryptor_(std::move(decryptor)), blob_key_(std::move(blob_key)) {}
+
+  absl::StatusOr<size_t> Read(char* buf, size_t n) override {
+    absl::StatusOr<size_t> got = decryptor_->Read(buf, n);
+    if (!got.ok() && !logged_) {
+      logged_ = true;
+      log::Error("playback stream aborted mid-body",
+                 {{"blob_key", blob_key_},
+                  {"bytes_left", std::to_string(decryptor_->remaining())},
+                  {"error", got.status().ToString()}});
+    }
+    return got;
+  }
+
+ private:
+  std::unique_ptr<envelope::RangeDecryptor> decryptor_;
+  const std::string blob_key_;
+  bool logged_ = false;
+};
 
 PlaybackResponse Error(int status, absl::string_view code, absl::string_view message) {
   http::Response r = http::Response::JsonError(status, code, message);
@@ -164,8 +190,10 @@ PlaybackResponse MediaCore::PlayVerified(const LinkClaims& claims,
     log::Error("playback stat failed", {{"blob_key", blob_key}, {"error", info.status().ToString()}});
     return Error(503, "unavailable", "try again");
   }
-  envelope::RangeReader read = [&](uint64_t off, uint64_t len, const envelope::ByteSink& sink) {
-    return blobs_.Get(blob_key, blob::ByteRange{off, len}, sink);
+  // Kept by the stream: copies the key, refers to the store (which outlives the HTTP server).
+  envelope::RangeReader read = [blobs = &blobs_, blob_key](uint64_t off, uint64_t len,
+                                                           const envelope::ByteSink& sink) {
+    return blobs->Get(blob_key, blob::ByteRange{off, len}, sink);
   };
   absl::StatusOr<envelope::StreamInfo> stream = envelope::ReadStreamInfo(info->size, read);
   const std::string aad = internal::Aad(claims.company_id, blob_key);
@@ -192,14 +220,19 @@ PlaybackResponse MediaCore::PlayVerified(const LinkClaims& claims,
     if (total == 0) {
       return out;  // nothing to decrypt (never stored: audio is validated non-empty)
     }
-    out.body.reserve(range.has_value() ? *range->length : total);
-    // The whole (ranged) body is decrypted before anything is sent, so a chunk failing its tag
-    // turns the answer into an error instead of truncated audio.
-    status = envelope::DecryptRange(info->size, read, keys_.LookupFor(claims.company_id), aad,
-                                    range, [&](absl::string_view p) {
-                                      out.body.append(p.data(), p.size());
-                                      return absl::OkStatus();
-                                    });
+    // Only the chunks covering the range are read, a batch at a time as the client takes
+    // them. The first batch is read and authenticated now, so tampering there (or a shredded
+    // key, or a store failure) is still an error status rather than a cut-off body.
+    absl::StatusOr<std::unique_ptr<envelope::RangeDecryptor>> decryptor =
+        envelope::RangeDecryptor::Create(info->size, *stream, read,
+                                         keys_.LookupFor(claims.company_id), aad, range,
+                                         kChunksPerPlaybackRead);
+    status = decryptor.status();
+    if (status.ok()) status = (*decryptor)->Prefetch();
+    if (status.ok()) {
+      out.content_length = (*decryptor)->remaining();
+      out.stream = std::make_shared<DecryptingSource>(std::move(*decryptor), blob_key);
+    }
   }
   if (!status.ok()) {
     log::Error("playback decrypt failed", {{"blob_key", blob_key}, {"error", status.ToString()}});

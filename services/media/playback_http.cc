@@ -10,6 +10,10 @@ http::Response ToHttp(PlaybackResponse p) {
   http::Response r;
   r.status = p.status;
   r.body = std::move(p.body);
+  if (p.stream != nullptr) {
+    r.body_source = std::move(p.stream);
+    r.content_length = p.content_length;
+  }
   r.headers.emplace_back("Content-Type", p.content_type);
   r.headers.emplace_back("Cache-Control", "private, no-store");
   if (p.status < 400) r.headers.emplace_back("Accept-Ranges", "bytes");

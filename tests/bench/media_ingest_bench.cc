@@ -160,7 +160,15 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "playback status %d: %s\n", resp.status, resp.body.c_str());
       return 1;
     }
-    bytes += resp.body.size();
+    // The body streams: pull it as the HTTP server would.
+    std::string buf(64 << 10, '\0');
+    for (uint64_t left = resp.content_length; left > 0;) {
+      absl::StatusOr<size_t> got = resp.stream->Read(buf.data(), std::min<uint64_t>(left, buf.size()));
+      if (!got.ok()) return Fail("playback stream", got.status());
+      if (*got == 0) return Fail("playback stream", absl::DataLossError("ended early"));
+      left -= *got;
+      bytes += *got;
+    }
   }
   const double play_secs = absl::ToDoubleSeconds(absl::Now() - t1);
   std::printf("playback: %zu signed links + 64 KiB ranged decrypts in %.2f s (%.1f/s, %.1f ms "

@@ -159,6 +159,129 @@ TEST_CASE("Ranged decryption reads only the covering chunks", "[envelope][aead][
   CHECK(Range(keys, sealed, 0, 0).status().code() == absl::StatusCode::kInvalidArgument);
 }
 
+// Pulls a whole range through RangeDecryptor in `piece`-byte reads.
+absl::StatusOr<std::string> Pull(const Keys& keys, const std::string& sealed,
+                                 std::optional<PlainRange> range, size_t piece,
+                                 size_t chunks_per_read, int* reads = nullptr,
+                                 uint64_t* max_read = nullptr) {
+  RangeReader inner = ReaderOf(sealed);
+  RangeReader counted = [&](uint64_t off, uint64_t len, const ByteSink& sink) {
+    if (reads) ++*reads;
+    if (max_read && len > *max_read) *max_read = len;
+    return inner(off, len, sink);
+  };
+  absl::StatusOr<std::unique_ptr<RangeDecryptor>> d = RangeDecryptor::Create(
+      sealed.size(), counted, keys.lookup(), "co1|obj1", range, chunks_per_read);
+  if (!d.ok()) return d.status();
+  std::string out, buf(piece, '\0');
+  for (;;) {
+    absl::StatusOr<size_t> n = (*d)->Read(buf.data(), buf.size());
+    if (!n.ok()) return n.status();
+    if (*n == 0) break;
+    out.append(buf.data(), *n);
+  }
+  CHECK((*d)->remaining() == 0);
+  return out;
+}
+
+TEST_CASE("RangeDecryptor streams any range in bounded reads", "[envelope][aead][range]") {
+  Keys keys;
+  std::string plain = Plain(10 * kChunk + 100);
+  std::string sealed = Encrypt(keys, plain, 4096);
+  struct R {
+    uint64_t off;
+    std::optional<uint64_t> len;
+  };
+  for (size_t per_read : {size_t{1}, size_t{3}, size_t{64}}) {
+    for (R r : {R{0, std::nullopt}, R{0, 1}, R{kChunk - 1, 2}, R{kChunk, kChunk},
+                R{3 * kChunk + 5, std::nullopt}, R{10 * kChunk + 99, 1}, R{5, kChunk * 3},
+                R{0, 1u << 30}}) {
+      INFO("per_read " << per_read << " offset " << r.off << " length " << (r.len ? *r.len : 0));
+      int reads = 0;
+      uint64_t max_read = 0;
+      absl::StatusOr<std::string> got =
+          Pull(keys, sealed, PlainRange{r.off, r.len}, 700, per_read, &reads, &max_read);
+      REQUIRE(got.ok());
+      uint64_t want_len =
+          r.len ? std::min<uint64_t>(*r.len, plain.size() - r.off) : plain.size() - r.off;
+      CHECK(*got == plain.substr(r.off, want_len));
+      uint64_t chunks = (r.off + want_len - 1) / kChunk - r.off / kChunk + 1;
+      CHECK(reads == static_cast<int>(1 + (chunks + per_read - 1) / per_read));
+      CHECK(max_read <= std::max<uint64_t>(kStreamHeaderBytes, per_read * (kChunk + 16)));
+    }
+  }
+  absl::StatusOr<std::string> whole = Pull(keys, sealed, std::nullopt, 4096, 2);
+  REQUIRE(whole.ok());
+  CHECK(*whole == plain);
+  CHECK(Pull(keys, sealed, PlainRange{plain.size(), 1}, 10, 1).status().code() ==
+        absl::StatusCode::kOutOfRange);
+  CHECK(Pull(keys, sealed, PlainRange{0, 0}, 10, 1).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK(Pull(keys, sealed, std::nullopt, 10, 0).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+
+  // With the header already read, only the chunk batches are read.
+  absl::StatusOr<StreamInfo> info = ReadStreamInfo(sealed.size(), ReaderOf(sealed));
+  REQUIRE(info.ok());
+  int reads = 0;
+  auto d = RangeDecryptor::Create(sealed.size(), *info, ReaderOf(sealed, &reads), keys.lookup(),
+                                  "co1|obj1", PlainRange{kChunk + 1, 10});
+  REQUIRE(d.ok());
+  std::string buf(64, '\0');
+  absl::StatusOr<size_t> n = (*d)->Read(buf.data(), buf.size());
+  REQUIRE(n.ok());
+  CHECK(buf.substr(0, *n) == plain.substr(kChunk + 1, 10));
+  CHECK(reads == 1);
+  // Info of another size is refused.
+  CHECK(RangeDecryptor::Create(sealed.size() - 1, *info, ReaderOf(sealed), keys.lookup(),
+                               "co1|obj1", std::nullopt)
+            .status()
+            .code() != absl::StatusCode::kOk);
+}
+
+TEST_CASE("RangeDecryptor fails a tampered chunk before releasing any of its batch",
+          "[envelope][aead][range]") {
+  Keys keys;
+  std::string plain = Plain(8 * kChunk);
+  std::string sealed = Encrypt(keys, plain, 4096);
+  const size_t record = kChunk + kChunkTagBytes;
+  std::string flipped = sealed;
+  flipped[kStreamHeaderBytes + 5 * record + 3] ^= 0x40;  // chunk 5
+  auto d = RangeDecryptor::Create(flipped.size(), ReaderOf(flipped), keys.lookup(), "co1|obj1",
+                                  std::nullopt, /*chunks_per_read=*/2);
+  REQUIRE(d.ok());
+  REQUIRE((*d)->Prefetch().ok());  // chunks 0-1 are fine
+  std::string out, buf(kChunk, '\0');
+  absl::Status failure;
+  for (;;) {
+    absl::StatusOr<size_t> n = (*d)->Read(buf.data(), buf.size());
+    if (!n.ok()) {
+      failure = n.status();
+      break;
+    }
+    REQUIRE(*n > 0);
+    out.append(buf.data(), *n);
+  }
+  CHECK(failure.code() == absl::StatusCode::kDataLoss);
+  CHECK(out == plain.substr(0, 4 * kChunk));  // batches 0-1 and 2-3; never chunk 4 of 4-5
+  CHECK((*d)->Read(buf.data(), buf.size()).status().code() == absl::StatusCode::kDataLoss);
+  CHECK((*d)->Prefetch().code() == absl::StatusCode::kDataLoss);
+
+  // Under another object's aad nothing authenticates: the first batch fails at Prefetch.
+  auto other = RangeDecryptor::Create(sealed.size(), ReaderOf(sealed), keys.lookup(), "co1|obj2",
+                                      std::nullopt);
+  REQUIRE(other.ok());
+  CHECK((*other)->Prefetch().code() == absl::StatusCode::kDataLoss);
+  // A reader that comes up short is DATA_LOSS too.
+  RangeReader short_reader = [&](uint64_t off, uint64_t len, const ByteSink& sink) {
+    return sink(absl::string_view(sealed).substr(off, off == 0 ? len : len - 1));
+  };
+  auto truncated = RangeDecryptor::Create(sealed.size(), short_reader, keys.lookup(), "co1|obj1",
+                                          std::nullopt);
+  REQUIRE(truncated.ok());
+  CHECK((*truncated)->Prefetch().code() == absl::StatusCode::kDataLoss);
+}
+
 TEST_CASE("Chunked AEAD detects every kind of tampering with DATA_LOSS", "[envelope][aead]") {
   Keys keys;
   std::string plain = Plain(4 * kChunk + 10);  // 5 chunks, last partial

@@ -235,6 +235,22 @@ inline http::Params QueryOf(const std::string& url) {
   return http::ParseQuery(url.substr(url.find('?') + 1));
 }
 
+// Pulls a playback stream into `response.body` (as the HTTP server would send it) and checks
+// it yields exactly content_length bytes.
+inline absl::Status DrainStream(PlaybackResponse& response, size_t piece = 64 << 10) {
+  std::string buf(piece, '\0');
+  while (response.body.size() < response.content_length) {
+    const size_t want = static_cast<size_t>(
+        std::min<uint64_t>(piece, response.content_length - response.body.size()));
+    absl::StatusOr<size_t> n = response.stream->Read(buf.data(), want);
+    if (!n.ok()) return n.status();
+    if (*n == 0) return absl::DataLossError("stream ended before content_length");
+    response.body.append(buf.data(), *n);
+  }
+  response.stream.reset();
+  return absl::OkStatus();
+}
+
 inline PlaybackResponse PlayUrl(MediaWorld& w, ItemKind kind, const std::string& url,
                                 std::optional<std::string> range = std::nullopt) {
   PlaybackRequest p;
@@ -242,7 +258,12 @@ inline PlaybackResponse PlayUrl(MediaWorld& w, ItemKind kind, const std::string&
   p.query = QueryOf(url);
   p.range = std::move(range);
   p.peer = "203.0.113.7";
-  return w.core->Play(p);
+  PlaybackResponse response = w.core->Play(p);
+  if (response.stream != nullptr) {
+    absl::Status drained = DrainStream(response);
+    if (!drained.ok()) FAIL_CHECK("playback stream failed: " << drained.ToString());
+  }
+  return response;
 }
 
 }  // namespace switchboard::media::testing

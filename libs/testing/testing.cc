@@ -1,5 +1,9 @@
 #include "libs/testing/testing.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include <hiredis/hiredis.h>
@@ -30,6 +34,20 @@ absl::StatusOr<std::string> RequireEnv(absl::string_view name) {
                            ".run/test/endpoints.env)"));
   }
   return *v;
+}
+
+absl::StatusOr<int> FreeLoopbackPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return absl::InternalError("socket() failed");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  ::close(fd);
+  if (!ok) return absl::InternalError("cannot bind a loopback port");
+  return static_cast<int>(ntohs(addr.sin_port));
 }
 
 std::string RandomSuffix() {

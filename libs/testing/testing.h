@@ -37,6 +37,11 @@ std::optional<std::string> Env(absl::string_view name);
 // A short random lowercase suffix ([a-z0-9]{12}) for unique names.
 std::string RandomSuffix();
 
+// A loopback TCP port that was free a moment ago, for a process that must know its own address
+// (a public URL, a peer's address) before it binds. Another process could take it in between;
+// the service then fails to start and says so. kInternal when no socket can be bound.
+absl::StatusOr<int> FreeLoopbackPort();
+
 // Catch2 FAIL()s with the status message unless OK. Use at the top of a test.
 inline void RequireOk(const absl::Status& status, absl::string_view what) {
   if (!status.ok()) FAIL(std::string(what) + ": " + status.ToString());

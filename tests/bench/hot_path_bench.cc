@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/bench/bench_util.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -33,20 +34,6 @@
 using namespace switchboard;  // NOLINT: a standalone tool
 
 namespace {
-
-int Arg(int argc, char** argv, int i, int fallback, int min) {
-  int v = fallback;
-  if (argc > i && (!absl::SimpleAtoi(argv[i], &v) || v < min)) {
-    std::fprintf(stderr, "bad argument %d: '%s'\n", i, argv[i]);
-    std::exit(2);
-  }
-  return v;
-}
-
-int Fail(const char* what, const absl::Status& s) {
-  std::fprintf(stderr, "hot_path_bench: %s: %s\n", what, s.ToString().c_str());
-  return 1;
-}
 
 // Sum of a Prometheus counter's samples (all label sets) in `text`.
 double CounterSum(const std::string& text, absl::string_view name) {
@@ -98,19 +85,19 @@ absl::StatusOr<LiveCallMemory> MeasureLiveCalls(const std::string& redis_url,
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int rate = Arg(argc, argv, 1, 1000, 1);
-  const int seconds = Arg(argc, argv, 2, 60, 1);
-  const int saturation_seconds = Arg(argc, argv, 3, 20, 0);
-  const int connections = Arg(argc, argv, 4, 64, 1);
+  const int rate = bench::IntArg(argc, argv, 1, 1000, 1);
+  const int seconds = bench::IntArg(argc, argv, 2, 60, 1);
+  const int saturation_seconds = bench::IntArg(argc, argv, 3, 20, 0);
+  const int connections = bench::IntArg(argc, argv, 4, 64, 1);
   auto redis_url = testing::RequireEnv("SB_REDIS_URL");
-  if (!redis_url.ok()) return Fail("env", redis_url.status());
+  if (!redis_url.ok()) return bench::Fail("env", redis_url.status());
 
   // The carrier waits for routing as long as it does in production (its default deadline).
   testing::StackOptions options{.media = false, .carrier_routing_deadline = "1500ms"};
   auto stack = testing::Stack::Start(options);
-  if (!stack.ok()) return Fail("start the stack", stack.status());
+  if (!stack.ok()) return bench::Fail("start the stack", stack.status());
   auto tenant = (*stack)->SeedPowersElectric("twilio", "415", "+1917555880");
-  if (!tenant.ok()) return Fail("seed", tenant.status());
+  if (!tenant.ok()) return bench::Fail("seed", tenant.status());
 
   std::fprintf(stderr,
                "hot_path_bench: carrier webhooks on %s -> routing %s; main line %s; %d "
@@ -134,7 +121,7 @@ int main(int argc, char** argv) {
   argv_load.push_back(nullptr);
   std::fflush(stdout);
   const pid_t pid = ::fork();
-  if (pid < 0) return Fail("fork", absl::InternalError("fork failed"));
+  if (pid < 0) return bench::Fail("fork", absl::InternalError("fork failed"));
   if (pid == 0) {
     ::execv(argv_load[0], argv_load.data());
     std::perror("execv webhook_load");
@@ -163,7 +150,7 @@ int main(int argc, char** argv) {
   }
   std::printf("}\n");
   auto memory = MeasureLiveCalls(*redis_url, (*stack)->routing_redis_prefix());
-  if (!memory.ok()) return Fail("measure live calls", memory.status());
+  if (!memory.ok()) return bench::Fail("measure live calls", memory.status());
   const double per_call =
       memory->calls > 0 ? static_cast<double>(memory->redis_bytes) / memory->calls : 0;
   std::printf(
@@ -185,6 +172,6 @@ int main(int argc, char** argv) {
                  fallbacks);
     return 1;
   }
-  if (!stopped.ok()) return Fail("stop", stopped);
+  if (!stopped.ok()) return bench::Fail("stop", stopped);
   return 0;
 }

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/bench/bench_util.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -31,20 +32,6 @@ using namespace switchboard;         // NOLINT: a standalone tool
 using namespace switchboard::media;  // NOLINT
 
 namespace {
-
-int Arg(int argc, char** argv, int i, int fallback) {
-  int v = fallback;
-  if (argc > i && (!absl::SimpleAtoi(argv[i], &v) || v < 0)) {
-    std::fprintf(stderr, "bad argument %d: '%s'\n", i, argv[i]);
-    std::exit(2);
-  }
-  return v;
-}
-
-int Fail(const char* what, const absl::Status& s) {
-  std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
-  return 1;
-}
 
 class MemoryFetcher final : public RecordingFetcher {
  public:
@@ -71,23 +58,23 @@ double Percentile(std::vector<double> v, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int n = Arg(argc, argv, 1, 1000);
-  const int seconds = Arg(argc, argv, 2, 60);
-  const int threads = std::max(1, Arg(argc, argv, 3, 2));
-  const bool fsync = Arg(argc, argv, 4, 1) != 0;
+  const int n = bench::IntArg(argc, argv, 1, 1000, 0);
+  const int seconds = bench::IntArg(argc, argv, 2, 60, 0);
+  const int threads = std::max(1, bench::IntArg(argc, argv, 3, 2, 0));
+  const bool fsync = bench::IntArg(argc, argv, 4, 1, 0) != 0;
   log::Init("media_ingest_bench", log::Level::kWarn);
 
   testing::PgTestSchema::Options pg_options;
   pg_options.max_size = threads + 2;
   auto db = testing::PgTestSchema::Create(pg_options);
-  if (!db.ok()) return Fail("postgres", db.status());
-  if (auto s = MigrateMedia((*db)->pool()); !s.ok()) return Fail("migrate", s);
+  if (!db.ok()) return bench::Fail("postgres", db.status());
+  if (auto s = MigrateMedia((*db)->pool()); !s.ok()) return bench::Fail("migrate", s);
   const std::filesystem::path root =
       std::filesystem::temp_directory_path() / ("media-bench-" + testing::RandomSuffix());
   auto fs = blob::FsBlobStore::Create({.root = root.string(), .fsync = fsync});
-  if (!fs.ok()) return Fail("blob store", fs.status());
+  if (!fs.ok()) return bench::Fail("blob store", fs.status());
   auto ring = envelope::MasterKeyRing::Parse("k:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=", "k");
-  if (!ring.ok()) return Fail("ring", ring.status());
+  if (!ring.ok()) return bench::Fail("ring", ring.status());
   envelope::PgDataKeyStore key_store((*db)->pool());
   envelope::DataKeyManager keys(key_store, *ring, SystemClock());
   PlaybackSigner signer(std::string(32, 's'), "http://127.0.0.1:8081");
@@ -100,7 +87,7 @@ int main(int argc, char** argv) {
   MemoryFetcher fetcher(wav);
   MediaCore core((*db)->pool(), **fs, keys, *ring, &fetcher, signer, SystemClock());
   const Caller owner{"bench-company", "owner", "owner"};
-  if (auto s = core.SetVoicemailBox(owner, "box-1", "user-1"); !s.ok()) return Fail("box", s);
+  if (auto s = core.SetVoicemailBox(owner, "box-1", "user-1"); !s.ok()) return bench::Fail("box", s);
 
   std::atomic<int> next{0};
   absl::Mutex mu;
@@ -135,7 +122,7 @@ int main(int argc, char** argv) {
   for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
   for (auto& t : pool) t.join();
   const double secs = absl::ToDoubleSeconds(absl::Now() - t0);
-  if (!first_error.ok()) return Fail("ingest", first_error);
+  if (!first_error.ok()) return bench::Fail("ingest", first_error);
   const double mb = static_cast<double>(wav.size()) * n / 1e6;
   std::printf("ingest: %d voicemails x %d s (%.2f MB each), %d threads, fsync=%d\n", n, seconds,
               wav.size() / 1e6, threads, fsync ? 1 : 0);
@@ -150,7 +137,7 @@ int main(int argc, char** argv) {
   for (const std::string& id : ids) {
     absl::StatusOr<SignedUrl> url = core.PlaybackUrl(
         Caller{"bench-company", "user-1", "tech"}, ItemKind::kVoicemail, id);
-    if (!url.ok()) return Fail("url", url.status());
+    if (!url.ok()) return bench::Fail("url", url.status());
     PlaybackRequest p;
     p.kind = ItemKind::kVoicemail;
     p.query = http::ParseQuery(url->url.substr(url->url.find('?') + 1));
@@ -164,8 +151,8 @@ int main(int argc, char** argv) {
     std::string buf(64 << 10, '\0');
     for (uint64_t left = resp.content_length; left > 0;) {
       absl::StatusOr<size_t> got = resp.stream->Read(buf.data(), std::min<uint64_t>(left, buf.size()));
-      if (!got.ok()) return Fail("playback stream", got.status());
-      if (*got == 0) return Fail("playback stream", absl::DataLossError("ended early"));
+      if (!got.ok()) return bench::Fail("playback stream", got.status());
+      if (*got == 0) return bench::Fail("playback stream", absl::DataLossError("ended early"));
       left -= *got;
       bytes += *got;
     }

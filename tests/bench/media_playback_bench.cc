@@ -25,6 +25,7 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 
+#include "tests/bench/bench_util.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -43,20 +44,6 @@ using namespace switchboard::media;  // NOLINT
 namespace asio = boost::asio;
 
 namespace {
-
-int Arg(int argc, char** argv, int i, int fallback) {
-  int v = fallback;
-  if (argc > i && (!absl::SimpleAtoi(argv[i], &v) || v < 0)) {
-    std::fprintf(stderr, "bad argument %d: '%s'\n", i, argv[i]);
-    std::exit(2);
-  }
-  return v;
-}
-
-int Fail(const char* what, const absl::Status& s) {
-  std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
-  return 1;
-}
 
 class MemoryFetcher final : public RecordingFetcher {
  public:
@@ -127,20 +114,20 @@ absl::StatusOr<Fetched> Get(int port, const std::string& target, const std::stri
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int mib = std::max(1, Arg(argc, argv, 1, 50));
-  const int full_gets = std::max(1, Arg(argc, argv, 2, 5));
-  const int range_gets = Arg(argc, argv, 3, 200);
+  const int mib = std::max(1, bench::IntArg(argc, argv, 1, 50, 0));
+  const int full_gets = std::max(1, bench::IntArg(argc, argv, 2, 5, 0));
+  const int range_gets = bench::IntArg(argc, argv, 3, 200, 0);
   log::Init("media_playback_bench", log::Level::kWarn);
 
   auto db = testing::PgTestSchema::Create();
-  if (!db.ok()) return Fail("postgres", db.status());
-  if (auto s = MigrateMedia((*db)->pool()); !s.ok()) return Fail("migrate", s);
+  if (!db.ok()) return bench::Fail("postgres", db.status());
+  if (auto s = MigrateMedia((*db)->pool()); !s.ok()) return bench::Fail("migrate", s);
   const std::filesystem::path root =
       std::filesystem::temp_directory_path() / ("media-play-bench-" + testing::RandomSuffix());
   auto fs = blob::FsBlobStore::Create({.root = root.string(), .fsync = false});
-  if (!fs.ok()) return Fail("blob store", fs.status());
+  if (!fs.ok()) return bench::Fail("blob store", fs.status());
   auto ring = envelope::MasterKeyRing::Parse("k:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=", "k");
-  if (!ring.ok()) return Fail("ring", ring.status());
+  if (!ring.ok()) return bench::Fail("ring", ring.status());
   envelope::PgDataKeyStore key_store((*db)->pool());
   envelope::DataKeyManager keys(key_store, *ring, SystemClock());
   PlaybackSigner signer(std::string(32, 's'), "http://127.0.0.1:8081");
@@ -157,7 +144,7 @@ int main(int argc, char** argv) {
   MemoryFetcher fetcher(wav);
   MediaCore core((*db)->pool(), **fs, keys, *ring, &fetcher, signer, SystemClock());
   const Caller owner{"bench-company", "owner", "owner"};
-  if (auto s = core.SetVoicemailBox(owner, "box-1", "user-1"); !s.ok()) return Fail("box", s);
+  if (auto s = core.SetVoicemailBox(owner, "box-1", "user-1"); !s.ok()) return bench::Fail("box", s);
   IngestRequest r;
   r.kind = ItemKind::kVoicemail;
   r.company_id = "bench-company";
@@ -168,16 +155,16 @@ int main(int argc, char** argv) {
   r.caller = "+15550000000";
   absl::StatusOr<IngestResult> ingested = (*db)->pool().InTenantOr<IngestResult>(
       r.company_id, [&](pqxx::work& tx) { return core.Ingest(tx, r); });
-  if (!ingested.ok()) return Fail("ingest", ingested.status());
+  if (!ingested.ok()) return bench::Fail("ingest", ingested.status());
   const uint64_t size = wav.size();
   std::string().swap(wav);  // the fetcher is done with it
 
   auto server = http::Server::Start({.threads = 2}, MakePlaybackRouter(core));
-  if (!server.ok()) return Fail("http", server.status());
+  if (!server.ok()) return bench::Fail("http", server.status());
   absl::StatusOr<SignedUrl> url =
       core.PlaybackUrl(Caller{"bench-company", "user-1", "tech"}, ItemKind::kVoicemail,
                        ingested->id);
-  if (!url.ok()) return Fail("url", url.status());
+  if (!url.ok()) return bench::Fail("url", url.status());
   const std::string target = url->url.substr(url->url.find("/v1/media/"));
 
   std::atomic<bool> sampling{true};
@@ -194,7 +181,7 @@ int main(int argc, char** argv) {
   const absl::Time t0 = absl::Now();
   for (int i = 0; i < full_gets; ++i) {
     absl::StatusOr<Fetched> f = Get((*server)->port(), target, "");
-    if (!f.ok()) return Fail("full GET", f.status());
+    if (!f.ok()) return bench::Fail("full GET", f.status());
     if (f->status != 200 || f->body_bytes != size) {
       std::fprintf(stderr, "full GET: status %d, %llu of %llu bytes\n", f->status,
                    static_cast<unsigned long long>(f->body_bytes),
@@ -209,7 +196,7 @@ int main(int argc, char** argv) {
     const uint64_t from = (size / 2 + static_cast<uint64_t>(i) * 7919) % (size - 65536);
     absl::StatusOr<Fetched> f =
         Get((*server)->port(), target, absl::StrCat("bytes=", from, "-", from + 65535));
-    if (!f.ok()) return Fail("range GET", f.status());
+    if (!f.ok()) return bench::Fail("range GET", f.status());
     if (f->status != 206 || f->body_bytes != 65536) {
       std::fprintf(stderr, "range GET: status %d\n", f->status);
       return 1;

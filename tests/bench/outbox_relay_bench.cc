@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "tests/bench/bench_util.h"
 #include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
 #include "libs/common/ids.h"
@@ -19,36 +20,22 @@ using namespace switchboard;  // NOLINT: a standalone tool
 
 namespace {
 
-int Arg(int argc, char** argv, int i, int fallback) {
-  int v = fallback;
-  if (argc > i && (!absl::SimpleAtoi(argv[i], &v) || v <= 0)) {
-    std::fprintf(stderr, "bad argument %d: '%s'\n", i, argv[i]);
-    std::exit(2);
-  }
-  return v;
-}
-
-int Fail(const char* what, const absl::Status& s) {
-  std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
-  return 1;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int n = Arg(argc, argv, 1, 100000);
-  const int batch = Arg(argc, argv, 2, 2000);
-  const int partitions = Arg(argc, argv, 3, 6);
+  const int n = bench::IntArg(argc, argv, 1, 100000, 1);
+  const int batch = bench::IntArg(argc, argv, 2, 2000, 1);
+  const int partitions = bench::IntArg(argc, argv, 3, 6, 1);
   auto brokers = testing::RequireEnv("SB_KAFKA_BROKERS");
-  if (!brokers.ok()) return Fail("env", brokers.status());
+  if (!brokers.ok()) return bench::Fail("env", brokers.status());
 
   testing::PgTestSchema::Options pg_options;
   pg_options.migrations = {{events::kOutboxComponent, events::OutboxMigrations()}};
   auto db = testing::PgTestSchema::Create(pg_options);
-  if (!db.ok()) return Fail("postgres", db.status());
+  if (!db.ok()) return bench::Fail("postgres", db.status());
   const std::string topic = "bench_" + testing::RandomSuffix();
   if (auto s = events::EnsureTopics(*brokers, {topic}, partitions); !s.ok()) {
-    return Fail("topic", s);
+    return bench::Fail("topic", s);
   }
 
   // Fill: 1,000 events per transaction, 256-byte payload text, 1,000 distinct keys.
@@ -66,23 +53,23 @@ int main(int argc, char** argv) {
       }
       return absl::OkStatus();
     });
-    if (!s.ok()) return Fail("fill", s);
+    if (!s.ok()) return bench::Fail("fill", s);
   }
   const absl::Duration fill = absl::Now() - fill_start;
 
   auto producer = events::Producer::Create({*brokers, "outbox-relay-bench", {}, absl::Seconds(1)});
-  if (!producer.ok()) return Fail("producer", producer.status());
+  if (!producer.ok()) return bench::Fail("producer", producer.status());
   events::OutboxRelay relay((*db)->pool(), **producer,
                             {.batch_size = batch, .flush_timeout = absl::Seconds(60)});
   // Warm-up: metadata, connections, idempotent producer id (not timed; one small batch).
-  if (auto s = (*producer)->Produce(topic, "warmup", "w"); !s.ok()) return Fail("warmup", s);
-  if (auto s = (*producer)->Flush(absl::Seconds(30)); !s.ok()) return Fail("warmup", s);
+  if (auto s = (*producer)->Produce(topic, "warmup", "w"); !s.ok()) return bench::Fail("warmup", s);
+  if (auto s = (*producer)->Flush(absl::Seconds(30)); !s.ok()) return bench::Fail("warmup", s);
 
   const absl::Time start = absl::Now();
   int64_t published = 0;
   while (published < n) {
     auto k = relay.RunOnce();
-    if (!k.ok()) return Fail("relay", k.status());
+    if (!k.ok()) return bench::Fail("relay", k.status());
     if (*k == 0) break;
     published += *k;
   }

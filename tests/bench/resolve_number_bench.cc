@@ -16,6 +16,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "tests/bench/bench_util.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -33,20 +34,6 @@ using namespace switchboard;           // NOLINT: a standalone tool
 using namespace switchboard::numbers;  // NOLINT
 
 namespace {
-
-int Arg(int argc, char** argv, int i, int fallback) {
-  int v = fallback;
-  if (argc > i && (!absl::SimpleAtoi(argv[i], &v) || v <= 0)) {
-    std::fprintf(stderr, "bad argument %d: '%s'\n", i, argv[i]);
-    std::exit(2);
-  }
-  return v;
-}
-
-int Fail(const char* what, const absl::Status& s) {
-  std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
-  return 1;
-}
 
 class InstantCarrier final : public CarrierClient {
  public:
@@ -139,18 +126,18 @@ void Print(const char* mode, int threads, const Result& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int count = Arg(argc, argv, 1, 1000);
-  const int threads = Arg(argc, argv, 2, 8);
-  const int seconds = Arg(argc, argv, 3, 5);
+  const int count = bench::IntArg(argc, argv, 1, 1000, 1);
+  const int threads = bench::IntArg(argc, argv, 2, 8, 1);
+  const int seconds = bench::IntArg(argc, argv, 3, 5, 1);
 
   auto db = testing::PgTestSchema::Create({});
-  if (!db.ok()) return Fail("postgres", db.status());
-  if (absl::Status s = MigrateNumbers((*db)->pool()); !s.ok()) return Fail("migrate", s);
+  if (!db.ok()) return bench::Fail("postgres", db.status());
+  if (absl::Status s = MigrateNumbers((*db)->pool()); !s.ok()) return bench::Fail("migrate", s);
   auto ns = testing::RedisTestNamespace::Create();
-  if (!ns.ok()) return Fail("redis", ns.status());
+  if (!ns.ok()) return bench::Fail("redis", ns.status());
   auto redis = cache::RedisPool::Create(cache::RedisOptions{
       .url = (*ns)->url(), .pool_size = threads, .key_prefix = (*ns)->prefix()});
-  if (!redis.ok()) return Fail("redis pool", redis.status());
+  if (!redis.ok()) return bench::Fail("redis pool", redis.status());
 
   PgNumberStore store((*db)->pool(), SystemClock());
   RedisNumbersCache cache(**redis, RedisCacheOptions{});
@@ -158,18 +145,18 @@ int main(int argc, char** argv) {
   EnterprisePlan identity;
   auto core = NumbersCore::Create(store, carrier, identity, cache, SystemClock(),
                                   CoreOptions{.key_encryption_key = std::string(32, 'b')});
-  if (!core.ok()) return Fail("core", core.status());
+  if (!core.ok()) return bench::Fail("core", core.status());
 
   const std::string company = NewUuidV7();
   std::vector<std::string> numbers;
   for (int i = 0; i < count; ++i) {
     const std::string e164 = absl::StrFormat("+1203%07d", 2000000 + i);
     auto n = (*core)->ProvisionNumber(company, ProvisionInput{.e164 = e164});
-    if (!n.ok()) return Fail("provision", n.status());
+    if (!n.ok()) return bench::Fail("provision", n.status());
     numbers.push_back(e164);
   }
   for (const std::string& e : numbers) {  // warm the cache
-    if (auto r = (*core)->ResolveNumber(e); !r.ok()) return Fail("resolve", r.status());
+    if (auto r = (*core)->ResolveNumber(e); !r.ok()) return bench::Fail("resolve", r.status());
   }
   std::printf("%d numbers provisioned and cached; %d threads, %d s per mode\n", count, threads,
               seconds);
@@ -183,7 +170,7 @@ int main(int argc, char** argv) {
 
   NumbersService service(**core);
   auto server = testing::GrpcTestServer::Create({&service});
-  if (!server.ok()) return Fail("grpc", server.status());
+  if (!server.ok()) return bench::Fail("grpc", server.status());
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int t = 0; t < 4; ++t) {
     grpc::ChannelArguments args;

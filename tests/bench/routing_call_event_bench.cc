@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/bench/bench_util.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -29,15 +30,6 @@ using namespace switchboard::routing;  // NOLINT
 
 namespace {
 
-int Arg(int argc, char** argv, int i, int fallback) {
-  int v = fallback;
-  if (argc > i && (!absl::SimpleAtoi(argv[i], &v) || v <= 0)) {
-    std::fprintf(stderr, "bad argument %d: '%s'\n", i, argv[i]);
-    std::exit(2);
-  }
-  return v;
-}
-
 void Die(const absl::Status& s, const char* what) {
   if (s.ok()) return;
   std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
@@ -47,8 +39,8 @@ void Die(const absl::Status& s, const char* what) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int calls = Arg(argc, argv, 1, 1000);
-  const int threads = Arg(argc, argv, 2, 4);
+  const int calls = bench::IntArg(argc, argv, 1, 1000, 1);
+  const int threads = bench::IntArg(argc, argv, 2, 4, 1);
   const bool async_commit = argc > 3 && std::string(argv[3]) == "1";
   auto pg = switchboard::testing::PgTestSchema::Create(
       switchboard::testing::PgTestSchema::Options{.max_size = threads + 2});

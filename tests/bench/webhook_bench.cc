@@ -9,9 +9,7 @@
 // process: N distinct pre-signed webhooks at a fixed rate (default 1,000/s for 10 s), then at
 // saturation. Prints webhook_load's JSON lines; exits non-zero when any step fails.
 // Usage: webhook_bench [rate=1000] [seconds=10] [saturation_seconds=10] [connections=8]
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/bench/bench_util.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/ids.h"
@@ -37,35 +36,6 @@ namespace {
 
 constexpr char kTwilioSid[] = "AC0bench000000000000000000000bench";
 constexpr char kTwilioToken[] = "bench-twilio-auth-token";
-
-int Arg(int argc, char** argv, int i, int fallback, int min) {
-  int v = fallback;
-  if (argc > i && (!absl::SimpleAtoi(argv[i], &v) || v < min)) {
-    std::fprintf(stderr, "bad argument %d: '%s'\n", i, argv[i]);
-    std::exit(2);
-  }
-  return v;
-}
-
-int Fail(const char* what, const absl::Status& s) {
-  std::fprintf(stderr, "webhook_bench: %s: %s\n", what, s.ToString().c_str());
-  return 1;
-}
-
-// A loopback port that was free a moment ago (the carrier's public URL must name it up front).
-absl::StatusOr<int> FreeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return absl::InternalError("socket failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-  ::close(fd);
-  if (!ok) return absl::InternalError("cannot bind a loopback port");
-  return static_cast<int>(ntohs(addr.sin_port));
-}
 
 absl::StatusOr<std::string> LoggedPort(testing::ServiceProcess& p, absl::string_view line,
                                        absl::string_view field) {
@@ -85,20 +55,20 @@ absl::Status Rpc(const grpc::Status& s, const char* what) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int rate = Arg(argc, argv, 1, 1000, 1);
-  const int seconds = Arg(argc, argv, 2, 10, 1);
-  const int saturation_seconds = Arg(argc, argv, 3, 10, 0);
-  const int connections = Arg(argc, argv, 4, 8, 1);
+  const int rate = bench::IntArg(argc, argv, 1, 1000, 1);
+  const int seconds = bench::IntArg(argc, argv, 2, 10, 1);
+  const int saturation_seconds = bench::IntArg(argc, argv, 3, 10, 0);
+  const int connections = bench::IntArg(argc, argv, 4, 8, 1);
   auto pg = testing::RequireEnv("SB_PG_DSN");
-  if (!pg.ok()) return Fail("env", pg.status());
+  if (!pg.ok()) return bench::Fail("env", pg.status());
   auto brokers = testing::RequireEnv("SB_KAFKA_BROKERS");
-  if (!brokers.ok()) return Fail("env", brokers.status());
+  if (!brokers.ok()) return bench::Fail("env", brokers.status());
   auto schema = testing::PgTestSchema::Create();
-  if (!schema.ok()) return Fail("postgres", schema.status());
+  if (!schema.ok()) return bench::Fail("postgres", schema.status());
   auto topic = testing::KafkaTestTopic::Create();
-  if (!topic.ok()) return Fail("kafka", topic.status());
-  auto webhook_port = FreeLoopbackPort();
-  if (!webhook_port.ok()) return Fail("port", webhook_port.status());
+  if (!topic.ok()) return bench::Fail("kafka", topic.status());
+  auto webhook_port = testing::FreeLoopbackPort();
+  if (!webhook_port.ok()) return bench::Fail("port", webhook_port.status());
   const std::string public_base = absl::StrCat("http://127.0.0.1:", *webhook_port);
 
   auto emulator = testing::ServiceProcess::Start(
@@ -106,9 +76,9 @@ int main(int argc, char** argv) {
        .env = {{"CARRIER_EMULATOR_PORT", "0"},
                {"CARRIER_EMULATOR_TWILIO_ACCOUNT_SID", kTwilioSid},
                {"CARRIER_EMULATOR_TWILIO_AUTH_TOKEN", kTwilioToken}}});
-  if (!emulator.ok()) return Fail("start emulator", emulator.status());
+  if (!emulator.ok()) return bench::Fail("start emulator", emulator.status());
   auto emulator_port = LoggedPort(**emulator, "emulator listening", "port");
-  if (!emulator_port.ok()) return Fail("emulator", emulator_port.status());
+  if (!emulator_port.ok()) return bench::Fail("emulator", emulator_port.status());
 
   auto carrier = testing::ServiceProcess::Start(
       {.binary = SB_CARRIER_BINARY,
@@ -124,13 +94,13 @@ int main(int argc, char** argv) {
                {"CARRIER_KEY_ENCRYPTION_KEY", crypto::Base64Encode(crypto::RandomBytes(32))},
                {"CARRIER_EMULATOR_URL", absl::StrCat("http://127.0.0.1:", *emulator_port)},
                {"CARRIER_DRAIN_DELAY", "100ms"}}});
-  if (!carrier.ok()) return Fail("start carrier", carrier.status());
+  if (!carrier.ok()) return bench::Fail("start carrier", carrier.status());
   auto grpc_port = LoggedPort(**carrier, "carrier serving", "grpc_port");
-  if (!grpc_port.ok()) return Fail("carrier", grpc_port.status());
+  if (!grpc_port.ok()) return bench::Fail("carrier", grpc_port.status());
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", *grpc_port),
                                      grpc::InsecureChannelCredentials());
   if (auto s = testing::WaitUntilServing(channel, absl::Seconds(30)); !s.ok()) {
-    return Fail("carrier health", s);
+    return bench::Fail("carrier health", s);
   }
   auto stub = v1::Carrier::NewStub(channel);
   const std::string company = NewUuidV7();
@@ -148,22 +118,22 @@ int main(int argc, char** argv) {
   v1::CarrierAccount account;
   if (auto s = Rpc(stub->SetCarrierAccount(ctx().get(), set, &account), "SetCarrierAccount");
       !s.ok()) {
-    return Fail("seed", s);
+    return bench::Fail("seed", s);
   }
   v1::SearchNumbersRequest search;
   search.set_area_code("415");
   search.set_limit(1);
   v1::SearchNumbersResponse found;
   if (auto s = Rpc(stub->SearchNumbers(ctx().get(), search, &found), "SearchNumbers"); !s.ok()) {
-    return Fail("seed", s);
+    return bench::Fail("seed", s);
   }
-  if (found.numbers_size() == 0) return Fail("seed", absl::NotFoundError("no number to order"));
+  if (found.numbers_size() == 0) return bench::Fail("seed", absl::NotFoundError("no number to order"));
   const std::string number = found.numbers(0).e164();
   v1::OrderNumberRequest order;
   order.set_e164(number);
   v1::OrderedNumber ordered;
   if (auto s = Rpc(stub->OrderNumber(ctx().get(), order, &ordered), "OrderNumber"); !s.ok()) {
-    return Fail("seed", s);
+    return bench::Fail("seed", s);
   }
   v1::SetStaticInstructionsRequest ivr;
   ivr.set_e164(number);
@@ -181,7 +151,7 @@ int main(int argc, char** argv) {
   if (auto s = Rpc(stub->SetStaticInstructions(ctx().get(), ivr, &ignored),
                    "SetStaticInstructions");
       !s.ok()) {
-    return Fail("seed", s);
+    return bench::Fail("seed", s);
   }
 
   std::fprintf(stderr,
@@ -203,7 +173,7 @@ int main(int argc, char** argv) {
   for (auto& a : args) argv_load.push_back(a.data());
   argv_load.push_back(nullptr);
   const pid_t pid = ::fork();
-  if (pid < 0) return Fail("fork", absl::InternalError("fork failed"));
+  if (pid < 0) return bench::Fail("fork", absl::InternalError("fork failed"));
   if (pid == 0) {
     ::execv(argv_load[0], argv_load.data());
     std::perror("execv webhook_load");

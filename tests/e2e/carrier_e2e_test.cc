@@ -5,9 +5,7 @@
 // placed by the emulator for each provider: Twilio pulls TwiML, Telnyx is driven by Call Control
 // commands. The emulator's scenario result and the events on the carrier.v1 topic are checked;
 // both processes stop with SIGTERM and exit 0.
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -38,23 +36,6 @@ constexpr char kTwilioSid[] = "AC0e2e0000000000000000000000000e2e";
 constexpr char kTwilioToken[] = "e2e-twilio-auth-token";
 constexpr char kTelnyxKey[] = "KEYe2e-telnyx-api-key";
 constexpr char kUnansweredTarget[] = "+19175550100";
-
-// A port that was free a moment ago: the carrier must know its public URL (Twilio signs it)
-// before it binds, so the test chooses the port. Another process could take it in between;
-// the carrier would then fail to start and the test would say so.
-int FreeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  socklen_t len = sizeof(addr);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 using EnvList = std::vector<std::pair<std::string, std::string>>;
 
@@ -160,7 +141,7 @@ TEST_CASE(
   auto client = http::CurlHttpClient::Create();
   REQUIRE(client.ok());
 
-  const int webhook_port = FreeLoopbackPort();
+  const int webhook_port = testing::ValueOrFail(testing::FreeLoopbackPort(), "free port");
   const std::string public_base = absl::StrCat("http://127.0.0.1:", webhook_port);
 
   auto emulator = Start(SB_CARRIER_EMULATOR_BINARY,

@@ -41,6 +41,27 @@ TEST_CASE("an audio greeting from media is played to callers", "[e2e][greeting]"
   RequireOk(tenant.status());
   auto web = http::CurlHttpClient::Create();
   RequireOk(web.status());
+  // A call from `from` to the main line: the caller presses 1 at the first menu, everyone rung
+  // answers. Returns the emulator's steps.
+  auto call = [&](const std::string& from) {
+    const json scenario = {{"carrier", "twilio"},
+                           {"from", from},
+                           {"to", tenant->main_number},
+                           {"caller", json::array({{{"on", "gather"}, {"press", "1"}}})},
+                           {"callees", {{"default", {{"answer_after_s", 2}, {"talk_s", 5}}}}}};
+    absl::StatusOr<http::HttpResponse> answer =
+        (*web)->Send({.method = "POST",
+                      .url = st.emulator_url() + "/emulator/calls",
+                      .headers = {{"Content-Type", "application/json"}},
+                      .body = scenario.dump(),
+                      .timeout = absl::Seconds(90)});
+    RequireOk(answer.status());
+    INFO("scenario result: " << answer->body);
+    REQUIRE(answer->status == 200);
+    const json result = json::parse(answer->body, nullptr, false);
+    REQUIRE(result.is_object());
+    return result.at("steps");
+  };
 
   // The owner has media render the company's greeting.
   mv1::GetGreetingUrlRequest render;
@@ -87,23 +108,7 @@ TEST_CASE("an audio greeting from media is played to callers", "[e2e][greeting]"
     }
     CHECK(simulated_audio);
 
-    const json scenario = {{"carrier", "twilio"},
-                           {"from", "+13125559002"},
-                           {"to", tenant->main_number},
-                           {"caller", json::array({{{"on", "gather"}, {"press", "1"}}})},
-                           {"callees", {{"default", {{"answer_after_s", 2}, {"talk_s", 5}}}}}};
-    absl::StatusOr<http::HttpResponse> call =
-        (*web)->Send({.method = "POST",
-                      .url = st.emulator_url() + "/emulator/calls",
-                      .headers = {{"Content-Type", "application/json"}},
-                      .body = scenario.dump(),
-                      .timeout = absl::Seconds(90)});
-    RequireOk(call.status());
-    INFO("scenario result: " << call->body);
-    REQUIRE(call->status == 200);
-    const json result = json::parse(call->body, nullptr, false);
-    REQUIRE(result.is_object());
-    const json prompts = FirstGatherPrompts(result.at("steps"));
+    const json prompts = FirstGatherPrompts(call("+13125559002"));
     REQUIRE(prompts.size() >= 1);
     CHECK(prompts[0].value("verb", "") == "Play");
     const std::string url = prompts[0].value("text", "");
@@ -129,21 +134,7 @@ TEST_CASE("an audio greeting from media is played to callers", "[e2e][greeting]"
     *save.mutable_flow() = flow;
     RequireOk(testing::StackRpc(st.routing_stub(), &rv1::Routing::Stub::SaveFlow, tenant->owner,
                                 save, &saved, "SaveFlow"));
-    const json scenario = {{"carrier", "twilio"},
-                           {"from", "+13125559003"},
-                           {"to", tenant->main_number},
-                           {"caller", json::array({{{"on", "gather"}, {"press", "1"}}})},
-                           {"callees", {{"default", {{"answer_after_s", 2}, {"talk_s", 5}}}}}};
-    absl::StatusOr<http::HttpResponse> call =
-        (*web)->Send({.method = "POST",
-                      .url = st.emulator_url() + "/emulator/calls",
-                      .headers = {{"Content-Type", "application/json"}},
-                      .body = scenario.dump(),
-                      .timeout = absl::Seconds(90)});
-    RequireOk(call.status());
-    INFO("scenario result: " << call->body);
-    REQUIRE(call->status == 200);
-    const json prompts = FirstGatherPrompts(json::parse(call->body).at("steps"));
+    const json prompts = FirstGatherPrompts(call("+13125559003"));
     REQUIRE(prompts.size() >= 1);
     CHECK(prompts[0].value("verb", "") == "Say");
     CHECK(absl::StrContains(prompts[0].value("text", ""), "Powers Electric"));

@@ -5,9 +5,7 @@
 // FetchRecording, stores it encrypted and lists it; the owner's signed link plays back the exact
 // bytes (sha256 of the row) and the blob directory holds no plaintext. All processes stop with
 // SIGTERM and exit 0; no secret reaches the logs.
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -42,20 +40,6 @@ constexpr char kTwilioSid[] = "AC0e2e0000000000000000000000000med";
 constexpr char kTwilioToken[] = "e2e-media-twilio-auth-token";
 constexpr char kTelnyxKey[] = "KEYe2e-media-telnyx-api-key";
 
-int FreeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  socklen_t len = sizeof(addr);
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 using EnvList = std::vector<std::pair<std::string, std::string>>;
 
 std::unique_ptr<testing::ServiceProcess> Start(const char* binary, EnvList env) {
@@ -87,7 +71,7 @@ TEST_CASE("media + carrier + emulator processes: recordings of both providers st
   const std::string signing_key = crypto::Base64Encode(crypto::RandomBytes(32));
   auto env_or_empty = [](const char* name) { return testing::Env(name).value_or(""); };
 
-  const int webhook_port = FreeLoopbackPort();
+  const int webhook_port = testing::ValueOrFail(testing::FreeLoopbackPort(), "free port");
   const std::string public_base = absl::StrCat("http://127.0.0.1:", webhook_port);
   auto emulator = Start(SB_CARRIER_EMULATOR_BINARY,
                         {{"CARRIER_EMULATOR_LISTEN_ADDRESS", "127.0.0.1"},
@@ -116,7 +100,7 @@ TEST_CASE("media + carrier + emulator processes: recordings of both providers st
   const std::string carrier_grpc =
       absl::StrCat("127.0.0.1:", LogField(*carrier, "carrier serving", "grpc_port"));
 
-  const int playback_port = FreeLoopbackPort();
+  const int playback_port = testing::ValueOrFail(testing::FreeLoopbackPort(), "free port");
   auto media = Start(SB_MEDIA_BINARY,
                      {{"MEDIA_GRPC_ADDRESS", "127.0.0.1:0"},
                       {"MEDIA_ADMIN_ADDRESS", "127.0.0.1"},

@@ -55,11 +55,6 @@ struct StackOptions {
   EnvList emulator_env, identity_env, carrier_env, numbers_env, routing_env, media_env;
 };
 
-// A loopback port that was free a moment ago (the carrier's public URL and routing's address
-// must be known before they bind). Another process could take it in between; the service then
-// fails to start and says so.
-absl::StatusOr<int> FreeLoopbackPort();
-
 // The people of the demo company (user ids).
 struct PowersPeople {
   std::string robert, sarah, mike, jake, tyler;

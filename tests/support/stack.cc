@@ -304,6 +304,19 @@ absl::StatusOr<PowersTenant> Stack::SeedPowersElectric(absl::string_view wire,
                                 rpc::Principal{}, accept, &accepted, "AcceptInvitation"));
     ++n;
   }
+  // Everyone's browser softphone; routing rings it while it is connected (presence), so with
+  // presence never set only the forward-to numbers ring.
+  for (const std::string* id : {&t.users.robert, &t.users.sarah, &t.users.mike, &t.users.jake,
+                                &t.users.tyler}) {
+    iv1::RegisterDeviceRequest device;
+    device.set_user_id(*id);
+    device.set_platform(iv1::DEVICE_PLATFORM_WEB);
+    device.set_label("Softphone");
+    iv1::Device registered;
+    RETURN_IF_ERROR(StackRpc(*identity_stub_, &iv1::Identity::Stub::RegisterDevice, t.owner,
+                             device, &registered, "RegisterDevice"));
+    t.softphone[*id] = registered.softphone_identity();
+  }
 
   cv1::SetCarrierAccountRequest account;
   account.mutable_primary()->set_provider(cv1::EMULATOR);

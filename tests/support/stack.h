@@ -5,7 +5,8 @@
 // schema, Kafka topics and a Redis key prefix of their own per stack).
 //
 // `SeedPowersElectric` seeds the demo company of the routing issue through the public APIs:
-// the company and its five people (identity), an EMULATOR carrier account on the Twilio or the
+// the company and its five people with their forward-to numbers and a browser softphone each
+// (identity), an EMULATOR carrier account on the Twilio or the
 // Telnyx wire format (carrier), a main number provisioned through numbers, and the Powers
 // Electric routing configuration (routing-seed, which points the main line at the flow).
 //
@@ -66,7 +67,8 @@ struct PowersTenant {
   std::string company;
   rpc::Principal owner;
   PowersPeople users;
-  std::map<std::string, std::string> forward;  // user id -> forward-to E.164
+  std::map<std::string, std::string> forward;    // user id -> forward-to E.164
+  std::map<std::string, std::string> softphone;  // user id -> softphone identity (a WEB device)
   std::string main_number;
   std::string main_line_id;
   std::string on_call;  // the user WhoIsOnCall names at seeding time

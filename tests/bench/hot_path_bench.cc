@@ -13,6 +13,7 @@
 // was sent), so the Redis memory of routing's call keys divided by their count is the memory per
 // live call.
 // Usage: hot_path_bench [rate=1000] [seconds=60] [saturation_seconds=20] [connections=64]
+//                       [carrier_webhook_threads=0 (the service default)]
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -89,11 +90,15 @@ int main(int argc, char** argv) {
   const int seconds = bench::IntArg(argc, argv, 2, 60, 1);
   const int saturation_seconds = bench::IntArg(argc, argv, 3, 20, 0);
   const int connections = bench::IntArg(argc, argv, 4, 64, 1);
+  const int webhook_threads = bench::IntArg(argc, argv, 5, 0, 0);  // 0 = the carrier's default
   auto redis_url = testing::RequireEnv("SB_REDIS_URL");
   if (!redis_url.ok()) return bench::Fail("env", redis_url.status());
 
   // The carrier waits for routing as long as it does in production (its default deadline).
   testing::StackOptions options{.media = false, .carrier_routing_deadline = "1500ms"};
+  if (webhook_threads > 0) {
+    options.carrier_env = {{"CARRIER_WEBHOOK_THREADS", std::to_string(webhook_threads)}};
+  }
   auto stack = testing::Stack::Start(options);
   if (!stack.ok()) return bench::Fail("start the stack", stack.status());
   auto tenant = (*stack)->SeedPowersElectric("twilio", "415", "+1917555880");

@@ -55,6 +55,7 @@ class Dependencies {
   std::unique_ptr<PgStore> store_;
   std::unique_ptr<IdentityClient> identity_;
   std::unique_ptr<NumbersClient> numbers_;
+  std::unique_ptr<CarrierClient> carrier_;
   std::unique_ptr<CallStateCache> calls_;
   std::unique_ptr<DirectoryCache> directory_;
   std::unique_ptr<ConfigCache> config_;

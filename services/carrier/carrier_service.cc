@@ -225,7 +225,8 @@ grpc::Status CarrierService::PlaceCall(grpc::ServerContext* context,
                                              .instructions_url = request->instructions_url(),
                                              .status_callback_url = request->status_callback_url(),
                                              .idempotency_key = request->idempotency_key(),
-                                             .timeout_s = request->timeout_s()});
+                                             .timeout_s = request->timeout_s(),
+                                             .client_state = request->client_state()});
   if (!placed.ok()) return Reply(*context, placed.status());
   response->set_call_id(placed->call_id);
   response->set_session_id(placed->session_id);

@@ -545,7 +545,8 @@ TwimlOptions CarrierCore::TwilioTwimlOptions() const {
   return TwimlOptions{.gather_action_url = WebhookUrl(Wire::kTwilio, "gather"),
                       .dial_action_url = WebhookUrl(Wire::kTwilio, "dial"),
                       .record_action_url = WebhookUrl(Wire::kTwilio, "record"),
-                      .recording_status_callback_url = WebhookUrl(Wire::kTwilio, "recording")};
+                      .recording_status_callback_url = WebhookUrl(Wire::kTwilio, "recording"),
+                      .dial_status_callback_url = WebhookUrl(Wire::kTwilio, "status")};
 }
 
 absl::Status CarrierCore::ModifyCall(absl::string_view company_id, absl::string_view call_id,

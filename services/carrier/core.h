@@ -197,7 +197,8 @@ class CarrierCore {
   const CoreOptions& options() const { return options_; }
   // "<public_base_url>/webhooks/<twilio|telnyx>/<kind>".
   std::string WebhookUrl(Wire wire, absl::string_view kind) const;
-  // Action/callback URLs of rendered TwiML: this listener's gather/dial/record/recording routes.
+  // Action/callback URLs of rendered TwiML: this listener's gather/dial/record/recording routes,
+  // and its status route for the Dial nouns' answered callbacks.
   TwimlOptions TwilioTwimlOptions() const;
 
  private:

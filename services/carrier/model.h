@@ -193,7 +193,8 @@ struct CarrierEvent {
   // Same for every redelivery of one provider event, distinct across events; the listener
   // de-duplicates on it. Prefixed by provider ("twilio:..." / "telnyx:...").
   std::string dedupe_key;
-  // Telnyx only: decoded client_state echoed by the webhook ("" when absent).
+  // Telnyx: decoded client_state echoed by the webhook; Twilio: the query parameter `cs` of the
+  // webhook URL (a placed call's PlaceCallRequest.client_state); "" when absent.
   std::string client_state;
   // Raw provider status of the delivery ("valid", "timeout", "call_hangup", CallStatus ...).
   std::string provider_status;

@@ -83,6 +83,8 @@ absl::StatusOr<CarrierEvent> TwilioCall(const TwilioWebhook& w) {
   e.direction = TwilioDirection(Get(p, "Direction"));
   e.occurred_at = TwilioTime(p, w.received_at);
   e.provider_status = Get(p, "CallStatus");
+  // A placed call's client state rides on its voice/status URLs (PlaceCallRequest.client_state).
+  e.client_state = Get(w.query, "cs");
   return e;
 }
 
@@ -110,6 +112,21 @@ absl::StatusOr<CarrierEvent> NormalizeTwilioCall(const TwilioWebhook& w) {
       SB_ASSIGN(status, Require(p, "CallStatus"));
       int duration = 0;
       SB_ASSIGN(duration, OptionalInt(p, "CallDuration"));
+      if (!e.ids.parent_call_sid.empty()) {
+        // A dialled child leg's own callback (a Dial noun's statusCallback): its answer names
+        // who answered the parent's Dial; its other statuses are not events of the parent call
+        // (a child leg completing is not the call completing).
+        if (status != "in-progress" && status != "answered") {
+          return absl::NotFoundError(absl::StrCat(
+              "CallStatus '", status, "' of a dialled leg is not an event of the call"));
+        }
+        if (e.to.empty()) return absl::InvalidArgumentError("To: missing");
+        e.kind = DialResult{.status = DialStatus::kAnswered, .dialed = e.to,
+                            .dialed_call_id = sid};
+        e.dedupe_key = absl::StrCat("twilio:dial-answered:", e.ids.parent_call_sid, ":", sid);
+        e.ids.call_sid = e.ids.parent_call_sid;  // `sid` refers to it: set last
+        return e;
+      }
       e.dedupe_key = absl::StrCat("twilio:status:", sid, ":", status);
       if (const std::string* seq = Find(p, "SequenceNumber"); seq != nullptr && !seq->empty()) {
         absl::StrAppend(&e.dedupe_key, ":", *seq);

@@ -12,6 +12,7 @@
 // Dedupe keys (equal for redeliveries of one provider event):
 //   Twilio voice           twilio:voice:<CallSid>
 //          call status     twilio:status:<CallSid>:<CallStatus>[:<SequenceNumber>]
+//          dialled leg ans. twilio:dial-answered:<ParentCallSid>:<CallSid>
 //          gather action   twilio:gather:<CallSid>:<i>:<s>   (i, s = action URL query)
 //          dial action     twilio:dial:<CallSid>:<i>:<s>:<DialCallSid>
 //          record action   twilio:record:<CallSid>:<RecordingSid or RecordingUrl>
@@ -46,9 +47,16 @@ struct TwilioWebhook {
   absl::Time received_at = absl::InfinitePast();  // used when the request carries no Timestamp
 };
 
+// Every Twilio call event's client_state is the query parameter `cs` of the URL it came to (the
+// PlaceCall client state on a placed call's voice and status URLs), "" when absent.
 // Mapping: voice -> CallIncoming (Direction inbound) or CallAnswered (outbound-*);
 // call status in-progress -> CallAnswered, completed|busy|no-answer|failed|canceled ->
-// CallCompleted (queued|initiated|ringing -> kNotFound); gather -> DigitsGathered (no Digits =
+// CallCompleted (queued|initiated|ringing -> kNotFound). A status callback WITH ParentCallSid
+// comes from a dialled child leg (a Dial noun's statusCallback): in-progress|answered ->
+// DialResult{answered, dialed = To, dialed_call_id = CallSid} on the PARENT call (ids.call_sid =
+// ParentCallSid, ids.parent_call_sid kept; To required), which names who answered a Dial that
+// rang several targets; any other status of a child leg -> kNotFound (a child leg completing is
+// not the call completing). gather -> DigitsGathered (no Digits =
 // timed out); dial -> DialResult (DialCallStatus completed|answered -> answered); record action
 // and recording status "completed" -> RecordingReady (other statuses -> kNotFound); SMS inbound
 // -> SmsReceived (MediaUrl0..NumMedia-1); SMS status -> SmsStatus (queued|accepted|scheduled ->

@@ -102,6 +102,16 @@ absl::Status ValidatePlaceCall(const PlaceCallRequest& request) {
   if (request.timeout_s < 0 || request.timeout_s > 600) {
     return absl::InvalidArgumentError("call.timeout_s must be in 0..600");
   }
+  if (request.client_state.size() > 64) {
+    return absl::InvalidArgumentError("call.client_state must be at most 64 characters");
+  }
+  for (char c : request.client_state) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' &&
+        c != ':') {
+      return absl::InvalidArgumentError(
+          "call.client_state may hold only letters, digits, '_', '-' and ':'");
+    }
+  }
   return absl::OkStatus();
 }
 

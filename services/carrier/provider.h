@@ -123,6 +123,9 @@ struct PlaceCallRequest {
   // Idempotency-Key. "" = none (then never retried).
   std::string idempotency_key;
   int timeout_s = 0;  // ring timeout; 0 = carrier default
+  // Echoed on the call's first webhooks (Twilio: query parameter `cs` of the voice and status
+  // URLs; Telnyx: the dial's client_state); [A-Za-z0-9_:-]{0,64}.
+  std::string client_state;
 };
 
 struct PlacedCall {

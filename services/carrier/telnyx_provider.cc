@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/ids.h"
 #include "libs/common/status_macros.h"
+#include "libs/crypto/encoding.h"
 #include "libs/http/url.h"
 #include "services/carrier/provider_http.h"
 
@@ -363,6 +364,9 @@ absl::StatusOr<PlacedCall> TelnyxProvider::PlaceCall(const PlaceCallRequest& req
             {"webhook_url", request.instructions_url},
             {"webhook_url_method", "POST"}};
   if (request.timeout_s > 0) body["timeout_secs"] = request.timeout_s;
+  if (!request.client_state.empty()) {
+    body["client_state"] = crypto::Base64Encode(request.client_state);
+  }
   std::string text = body.dump();
   bool retry = options_.retry_keyed_posts && !request.idempotency_key.empty();
   ASSIGN_OR_RETURN(http::HttpResponse response,

@@ -330,12 +330,18 @@ absl::StatusOr<PortOrder> TwilioProvider::GetPortOrder(absl::string_view port_or
 
 absl::StatusOr<PlacedCall> TwilioProvider::PlaceCall(const PlaceCallRequest& request) {
   RETURN_IF_ERROR(ValidatePlaceCall(request));
+  // The client state rides on our own URLs (Twilio has no such field); it is URL-safe.
+  auto tagged = [&request](const std::string& url) {
+    if (request.client_state.empty()) return url;
+    return absl::StrCat(url, absl::StrContains(url, "?") ? "&" : "?", "cs=",
+                        request.client_state);
+  };
   Fields form{{"To", request.to},
               {"From", request.from},
-              {"Url", request.instructions_url},
+              {"Url", tagged(request.instructions_url)},
               {"Method", "POST"}};
   if (!request.status_callback_url.empty()) {
-    form.emplace_back("StatusCallback", request.status_callback_url);
+    form.emplace_back("StatusCallback", tagged(request.status_callback_url));
     form.emplace_back("StatusCallbackMethod", "POST");
     for (const char* event : {"initiated", "ringing", "answered", "completed"}) {
       form.emplace_back("StatusCallbackEvent", event);

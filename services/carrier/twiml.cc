@@ -87,7 +87,13 @@ struct VerbBuilder {
       const char* tag = target.kind == DialTarget::Kind::kNumber   ? "Number"
                         : target.kind == DialTarget::Kind::kClient ? "Client"
                                                                    : "Sip";
-      node.children.push_back(TwimlNode{.tag = tag, .text = target.value});
+      TwimlNode noun{.tag = tag, .text = target.value};
+      if (!options.dial_status_callback_url.empty()) {
+        AddAttr(noun, "statusCallback", options.dial_status_callback_url);
+        AddAttr(noun, "statusCallbackEvent", "answered");
+        AddAttr(noun, "statusCallbackMethod", "POST");
+      }
+      node.children.push_back(std::move(noun));
     }
     return node;
   }

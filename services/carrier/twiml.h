@@ -11,6 +11,9 @@
 //               DigitsGathered event always follows, as with Telnyx's call.gather.ended)
 //   Dial     -> <Dial timeout callerId record="record-from-answer" action method="POST">
 //                 <Number>e164</Number> | <Client>identity</Client> | <Sip>uri</Sip> </Dial>
+//               each noun with statusCallbackEvent="answered" statusCallback
+//               statusCallbackMethod="POST" when TwimlOptions.dial_status_callback_url is set
+//               (all nouns ring at once; the answered leg's callback names who answered)
 //   Record   -> <Record maxLength playBeep finishOnKey timeout action method="POST"
 //                       recordingStatusCallback recordingStatusCallbackMethod="POST"/>
 //   Redirect -> <Redirect method="POST">url</Redirect>
@@ -38,6 +41,11 @@ struct TwimlOptions {
   std::string dial_action_url;
   std::string record_action_url;
   std::string recording_status_callback_url;
+  // The call status webhook (".../webhooks/twilio/status"): every Dial noun gets
+  // statusCallback=<it> statusCallbackEvent="answered" statusCallbackMethod="POST", so the
+  // answered child leg (CallSid, ParentCallSid, To = the dialled party) reports who answered a
+  // Dial that rings several targets at once. Empty = no per-noun callback.
+  std::string dial_status_callback_url;
   // Render instructions[start_index..] (indices in action URLs stay absolute). A gather/dial/
   // record action request with s=<n> resumes a static set with start_index = n + 1; past the
   // end the document is an empty <Response/> (Twilio hangs up).

@@ -288,8 +288,10 @@ http::Response WebhookHandler::HandleTwilio(TwilioWebhookKind kind, const http::
   std::vector<std::string> numbers = outbound
       ? std::vector<std::string>{Param(params, "From"), Param(params, "To")}
       : std::vector<std::string>{Param(params, "To"), Param(params, "From")};
-  absl::StatusOr<std::string> company =
-      ResolveCompany(Param(params, "CallSid"), account_sid, numbers);
+  // A dialled child leg's callback belongs to its parent call (the child's sid is not stored).
+  const std::string parent_sid = Param(params, "ParentCallSid");
+  absl::StatusOr<std::string> company = ResolveCompany(
+      parent_sid.empty() ? Param(params, "CallSid") : parent_sid, account_sid, numbers);
   if (!company.ok() && !absl::IsNotFound(company.status())) {
     return Reject(503, "unavailable", "store unavailable; retry", route);
   }

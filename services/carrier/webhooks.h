@@ -15,7 +15,9 @@
 // duplicate delivery is answered as the first one, without a new event.
 // Answers: Twilio voice/gather/dial/record -> TwiML from the InstructionSource (the number's
 // static set; `s` in the action URL resumes after verb s); other Twilio routes -> empty
-// <Response/>; Telnyx -> 200 {} at once, and the Call Control plan's next commands are queued
+// <Response/> (their call events still reach the InstructionSource: e.g. a dialled child leg's
+// answered status callback, with ParentCallSid, is a DialResult of the parent call, resolved
+// to the company by ParentCallSid); Telnyx -> 200 {} at once, and the Call Control plan's next commands are queued
 // for CommandDispatcher workers (bounded; a full queue drops the command with an error log and
 // carrier_telnyx_commands_total{result="dropped"}).
 // Every JSON error body is {"error":{"code","message"}}. Thread-safe (handlers run on io threads).

@@ -144,4 +144,48 @@ absl::StatusOr<GreetingUrl> MediaClient::Fetch(absl::string_view company_id,
   return out;
 }
 
+absl::StatusOr<CallerIdLine> NumbersClient::CallerId(absl::string_view company_id,
+                                                     absl::string_view user_id, bool direct) {
+  grpc::ClientContext ctx;
+  Prepare(ctx, company_id, timeout_);
+  numbers::v1::ListNumbersRequest req;
+  numbers::v1::ListNumbersResponse resp;
+  grpc::Status s = stub_->ListNumbers(&ctx, req, &resp);
+  if (!s.ok()) return FromGrpc(s, "numbers ListNumbers");
+  for (const numbers::v1::Number& n : resp.numbers()) {
+    if (n.status() != numbers::v1::NUMBER_ACTIVE || !n.active()) continue;
+    if (!direct && n.line_type() == numbers::v1::LINE_MAIN) {
+      return CallerIdLine{.e164 = n.e164(), .line_id = n.line_id()};
+    }
+    if (direct && n.line_type() == numbers::v1::LINE_DIRECT && n.assigned_user_id() == user_id) {
+      return CallerIdLine{.e164 = n.e164(), .line_id = n.line_id()};
+    }
+  }
+  return absl::FailedPreconditionError(
+      direct ? absl::StrCat("caller_id: user ", user_id, " has no active direct line")
+             : std::string("caller_id: the company has no active main line"));
+}
+
+CarrierClient::CarrierClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
+    : stub_(carrier::v1::Carrier::NewStub(std::move(channel))), timeout_(timeout) {}
+
+absl::StatusOr<PlacedLeg> CarrierClient::PlaceCall(absl::string_view company_id,
+                                                   absl::string_view from, absl::string_view to,
+                                                   absl::string_view client_state,
+                                                   absl::string_view idempotency_key) {
+  grpc::ClientContext ctx;
+  Prepare(ctx, company_id, timeout_);
+  carrier::v1::PlaceCallRequest req;
+  req.set_from(std::string(from));
+  req.set_to(std::string(to));
+  req.set_client_state(std::string(client_state));
+  req.set_idempotency_key(std::string(idempotency_key));
+  carrier::v1::PlacedCall placed;
+  grpc::Status s = stub_->PlaceCall(&ctx, req, &placed);
+  if (!s.ok()) return FromGrpc(s, "carrier PlaceCall");
+  return PlacedLeg{.call_id = placed.call_id(),
+                   .session_id = placed.session_id(),
+                   .provider = placed.provider()};
+}
+
 }  // namespace switchboard::routing

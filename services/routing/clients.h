@@ -1,5 +1,6 @@
 // gRPC clients of the routing service's ports (service_ports.h): identity (directory, company
-// time zone), numbers (ResolveNumber) and media (greeting URLs). Every call carries the service principal
+// time zone), numbers (ResolveNumber, ListNumbers for caller IDs), carrier (PlaceCall) and media
+// (greeting URLs). Every call carries the service principal
 // (x-sb-company-id, x-sb-role=service) and a deadline (`timeout`). Thread-safe (gRPC stubs are).
 // Errors: the other service's status, UNAVAILABLE / DEADLINE_EXCEEDED when it cannot answer.
 #pragma once
@@ -12,6 +13,7 @@
 
 #include "absl/time/time.h"
 #include "services/routing/service_ports.h"
+#include "switchboard/carrier/v1/carrier_service.grpc.pb.h"
 #include "switchboard/identity/v1/identity.grpc.pb.h"
 #include "switchboard/media/v1/media.grpc.pb.h"
 #include "switchboard/numbers/v1/numbers.grpc.pb.h"
@@ -38,6 +40,10 @@ class NumbersClient final : public NumberResolver {
  public:
   NumbersClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout);
   absl::StatusOr<ResolvedLine> Resolve(absl::string_view e164) override;
+  // From ListNumbers of the company: the first ACTIVE, switched-on MAIN line, or the user's
+  // DIRECT line.
+  absl::StatusOr<CallerIdLine> CallerId(absl::string_view company_id, absl::string_view user_id,
+                                        bool direct) override;
 
  private:
   std::unique_ptr<numbers::v1::Numbers::Stub> stub_;
@@ -53,6 +59,20 @@ class MediaClient final : public GreetingSource {
 
  private:
   std::unique_ptr<media::v1::Media::Stub> stub_;
+  absl::Duration timeout_;
+};
+
+// CallControl through the carrier service (carrier.v1 Carrier PlaceCall); `timeout` per call
+// (placing a call waits for the carrier's REST API).
+class CarrierClient final : public CallControl {
+ public:
+  CarrierClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout);
+  absl::StatusOr<PlacedLeg> PlaceCall(absl::string_view company_id, absl::string_view from,
+                                      absl::string_view to, absl::string_view client_state,
+                                      absl::string_view idempotency_key) override;
+
+ private:
+  std::unique_ptr<carrier::v1::Carrier::Stub> stub_;
   absl::Duration timeout_;
 };
 

@@ -26,6 +26,10 @@ ABSL_FLAG(std::string, numbers_address, "127.0.0.1:50053",
 ABSL_FLAG(std::string, media_address, "",
           "host:port of the media service: a flow's audio greetings (audio_id) are played from "
           "its URLs; empty = no media service, their text is spoken instead");
+ABSL_FLAG(std::string, carrier_address, "127.0.0.1:50052",
+          "host:port of the carrier service (PlaceCall for click-to-call)");
+ABSL_FLAG(absl::Duration, carrier_timeout, absl::Seconds(10),
+          "deadline of each call to the carrier (placing a call waits for the carrier's API)");
 ABSL_FLAG(bool, async_commit, false,
           "commit call transitions with synchronous_commit=off (faster; a Postgres crash may lose "
           "the last few hundred ms of call log changes and events)");
@@ -66,6 +70,8 @@ absl::StatusOr<RoutingConfig> LoadRoutingConfig(const EnvLookup& env) {
   c.identity_address = absl::GetFlag(FLAGS_identity_address);
   c.numbers_address = absl::GetFlag(FLAGS_numbers_address);
   c.media_address = absl::GetFlag(FLAGS_media_address);
+  c.carrier_address = absl::GetFlag(FLAGS_carrier_address);
+  c.carrier_timeout = absl::GetFlag(FLAGS_carrier_timeout);
   c.async_commit = absl::GetFlag(FLAGS_async_commit);
   c.peer_timeout = absl::GetFlag(FLAGS_peer_timeout);
   c.call_state_ttl = absl::GetFlag(FLAGS_call_state_ttl);
@@ -92,6 +98,8 @@ absl::StatusOr<RoutingConfig> LoadRoutingConfig(const EnvLookup& env) {
   RETURN_IF_ERROR(RequireHostPort("identity_address", c.identity_address));
   RETURN_IF_ERROR(RequireHostPort("numbers_address", c.numbers_address));
   if (!c.media_address.empty()) RETURN_IF_ERROR(RequireHostPort("media_address", c.media_address));
+  RETURN_IF_ERROR(RequireHostPort("carrier_address", c.carrier_address));
+  RETURN_IF_ERROR(RequirePositive("carrier_timeout", c.carrier_timeout));
   RETURN_IF_ERROR(RequirePositive("peer_timeout", c.peer_timeout));
   if (c.event_key_retention < absl::Hours(1)) {
     return absl::InvalidArgumentError("event_key_retention: must be at least 1h");

@@ -27,6 +27,8 @@ struct RoutingConfig {
   std::string identity_address;
   std::string numbers_address;
   std::string media_address;  // "" = no media service (audio greetings fall back to text)
+  std::string carrier_address;
+  absl::Duration carrier_timeout;
   bool async_commit = false;
   absl::Duration peer_timeout;
   absl::Duration call_state_ttl;

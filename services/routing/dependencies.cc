@@ -43,6 +43,9 @@ absl::StatusOr<std::unique_ptr<Dependencies>> Dependencies::Create(const Routing
         config.peer_timeout);
     d->greeting_urls_ = std::make_unique<GreetingUrlCache>(*d->media_, clock);
   }
+  d->carrier_ = std::make_unique<CarrierClient>(
+      grpc::CreateChannel(config.carrier_address, grpc::InsecureChannelCredentials()),
+      config.carrier_timeout);
   d->calls_ = std::make_unique<CallStateCache>(*d->redis_, config.call_state_ttl);
   d->directory_ =
       std::make_unique<DirectoryCache>(*d->identity_, clock, config.directory_cache_ttl);
@@ -52,7 +55,8 @@ absl::StatusOr<std::unique_ptr<Dependencies>> Dependencies::Create(const Routing
       *d->store_, *d->calls_, *d->redis_, *d->numbers_, *d->directory_, *d->config_, clock,
       RoutingCoreOptions{.flow_cache_ttl = config.config_cache_ttl,
                          .metrics = registry,
-                         .greeting_urls = d->greeting_urls_.get()});
+                         .greeting_urls = d->greeting_urls_.get(),
+                         .call_control = d->carrier_.get()});
   d->relay_ = std::make_unique<events::OutboxRelay>(*d->pool_, *d->producer_);
   RETURN_IF_ERROR(Annotate(d->relay_->Start(), "outbox relay"));
   // Every process must see every identity event (its cache is its own): a group per process,

@@ -58,6 +58,7 @@ class Dependencies {
   std::unique_ptr<NumbersClient> numbers_;
   std::unique_ptr<MediaClient> media_;               // null without --media_address
   std::unique_ptr<GreetingUrlCache> greeting_urls_;  // null without --media_address
+  std::unique_ptr<CarrierClient> carrier_;
   std::unique_ptr<CallStateCache> calls_;
   std::unique_ptr<DirectoryCache> directory_;
   std::unique_ptr<ConfigCache> config_;

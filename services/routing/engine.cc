@@ -23,6 +23,8 @@ constexpr absl::string_view kGoodbyeText = "Sorry, nobody is available to take y
 constexpr absl::string_view kDirectoryText =
     "Please enter the first three letters of the person's last name.";
 constexpr absl::string_view kNoMatchText = "Sorry, no name matches those letters.";
+constexpr absl::string_view kConnectingText = "Connecting your call.";
+constexpr int kOutboundRingSeconds = 30;
 
 std::string StatusName(v1::CallStatus status) {
   switch (status) {
@@ -127,6 +129,34 @@ class Transition {
     const v1::Greeting* greeting =
         line.has_after_hours_greeting() ? &line.after_hours_greeting() : nullptr;
     Voicemail(box, greeting);
+  }
+
+  // ---- Click-to-call --------------------------------------------------------------------------
+  void StartOutbound() {
+    const std::string name = NameOf(state_.agent_user_id());
+    v1::PathEntry entry = Entry(v1::PATH_RING,
+                                absl::StrCat("click-to-call by ", name, ": ring ", name, " (",
+                                             state_.agent_device(), ") first, then ",
+                                             state_.to(), " from ", state_.from()));
+    entry.add_user_ids(state_.agent_user_id());
+    entry.add_numbers(state_.agent_device());
+    step_.path.push_back(std::move(entry));
+    LifecycleEvent ringing{LifecycleKind::kRinging, step_.path.back().text()};
+    ringing.user_ids.push_back(state_.agent_user_id());
+    step_.events.push_back(std::move(ringing));
+    state_.set_phase(v1::PHASE_AGENT_RINGING);
+  }
+
+  void OnAgentAnswered() {
+    Info(absl::StrCat(NameOf(state_.agent_user_id()), " answered; dialling ", state_.to()));
+    SetSay(kConnectingText, nullptr, out_.add_instructions()->mutable_say());
+    v1::Dialing dialing;
+    dialing.set_strategy(v1::SIMULTANEOUS);
+    dialing.set_ring_seconds(kOutboundRingSeconds);
+    dialing.mutable_on_no_answer()->set_hangup(true);
+    dialing.set_announce(state_.to());
+    dialing.add_legs()->set_number(state_.to());
+    Dial(std::move(dialing));
   }
 
   // ---- Menus ----------------------------------------------------------------------------------
@@ -432,6 +462,8 @@ class Transition {
   void Dial(v1::Dialing dialing) {
     cv1::Dial* dial = out_.add_instructions()->mutable_dial();
     dial->set_timeout_s(dialing.ring_seconds());
+    // A click-to-call shows the business number it was placed with.
+    if (state_.outbound()) dial->set_caller_id(state_.from());
     v1::PathEntry entry = Entry(v1::PATH_RING, "");
     entry.set_ring_group_id(dialing.ring_group_id());
     LifecycleEvent ringing{LifecycleKind::kRinging};
@@ -512,6 +544,12 @@ class Transition {
     entry.set_ring_group_id(dialing.ring_group_id());
     step_.path.push_back(std::move(entry));
     state_.set_hops(0);
+    if (state_.outbound() && dialing.ring_group_id().empty()) {
+      // The customer of a click-to-call did not pick up: tell the user and end.
+      state_.clear_dialing();
+      Goodbye(nullptr, absl::StrCat("The call could not be connected: ", what, ". Goodbye."));
+      return;
+    }
     if ((dialing.strategy() == v1::SEQUENTIAL || dialing.strategy() == v1::ROUND_ROBIN) &&
         RingNextInQueue(dialing)) {
       return;
@@ -976,6 +1014,28 @@ absl::StatusOr<Step> CallEngine::Start(const CallFacts& facts) const {
   return t.Finish("");
 }
 
+absl::StatusOr<Step> CallEngine::StartOutbound(const OutboundFacts& facts) const {
+  if (facts.call_id.empty()) return absl::InvalidArgumentError("call_id: required");
+  if (facts.user_id.empty()) return absl::InvalidArgumentError("user_id: required");
+  if (facts.device.empty()) return absl::InvalidArgumentError("device: required");
+  if (facts.to.empty()) return absl::InvalidArgumentError("to: required");
+  if (facts.caller_id.empty()) return absl::InvalidArgumentError("caller_id: required");
+  v1::CallState state;
+  state.set_call_id(facts.call_id);
+  state.set_company_id(facts.company_id);
+  state.set_flow_id(bundle_.flow().id());
+  state.set_flow_version(bundle_.flow().version());
+  state.set_from(facts.caller_id);
+  state.set_to(facts.to);
+  state.set_started_at_unix(absl::ToUnixSeconds(facts.at));
+  state.set_outbound(true);
+  state.set_agent_user_id(facts.user_id);
+  state.set_agent_device(facts.device);
+  Transition t(index_, deps_, std::move(state), facts.at);
+  t.StartOutbound();
+  return t.Finish("");
+}
+
 absl::StatusOr<Step> CallEngine::OnEvent(const v1::CallState& state,
                                          const carrier::v1::CarrierEvent& event,
                                          absl::Time now) const {
@@ -1036,6 +1096,11 @@ absl::StatusOr<Step> CallEngine::OnEvent(const v1::CallState& state,
       } else {
         return Unchanged(state);
       }
+      break;
+    case carrier::v1::CarrierEvent::kCallAnswered:
+      // The user's own leg of a click-to-call answered: dial the customer.
+      if (phase != v1::PHASE_AGENT_RINGING) return Unchanged(state);
+      t.OnAgentAnswered();
       break;
     case carrier::v1::CarrierEvent::kCallCompleted:
       if (phase == v1::PHASE_ENDED) return Unchanged(state);

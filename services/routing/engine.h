@@ -2,8 +2,10 @@
 // ports of interfaces.h (directory, schedule oracle, round robin, caller matcher, greeting URLs).
 //
 //   Start(facts)                  -> Step   (a new call: greeting/menu, direct line, smart routing)
+//   StartOutbound(facts)          -> Step   (a click-to-call: the user's device rings first)
 //   OnEvent(state, event, now)    -> Step   (DigitsGathered, DialResult, RecordingReady,
-//                                            CallCompleted; anything else is ignored)
+//                                            CallCompleted, CallAnswered of a click-to-call;
+//                                            anything else is ignored)
 //
 // A Step carries the new CallState (the service stores it, e.g. in Redis), the CallInstructions to
 // answer the carrier with, the path entries and lifecycle events produced by the transition, and,
@@ -47,6 +49,18 @@ struct CallFacts {
   std::string from;  // caller, E.164 when known
   std::string to;    // the company number called
   absl::Time at;     // when the call arrived (schedule and on-call are evaluated at it)
+};
+
+// A click-to-call (PlaceCall): the carrier rings `device` of `user_id` first; once answered,
+// the engine dials `to` with `caller_id`.
+struct OutboundFacts {
+  std::string call_id;  // required
+  std::string company_id;
+  std::string user_id;    // required: who places the call
+  std::string device;     // required: E.164 or "client:<identity>" the carrier rings first
+  std::string to;         // required: the customer, E.164
+  std::string caller_id;  // required: the business number the customer sees, E.164
+  absl::Time at;
 };
 
 enum class LifecycleKind { kRouted, kRinging, kAnswered, kMissed, kVoicemailLeft, kEnded };
@@ -95,6 +109,13 @@ class CallEngine {
   CallEngine(const v1::FlowBundle& bundle, EngineDeps deps);
 
   [[nodiscard]] absl::StatusOr<Step> Start(const CallFacts& facts) const;
+  // A click-to-call: state PHASE_AGENT_RINGING (outbound), a ringing event for the user, and
+  // an empty instruction set (the carrier places the call; the user's answer, CallAnswered,
+  // brings the Dial of the customer with the caller ID). The customer's no-answer/busy/failure
+  // ends the call with a short message to the user; the call ends `completed` (answered_by =
+  // the customer's number) when the customer answered, else `missed` (or `busy`/`failed` when
+  // the user's own leg ended so). INVALID_ARGUMENT naming a missing field.
+  [[nodiscard]] absl::StatusOr<Step> StartOutbound(const OutboundFacts& facts) const;
   [[nodiscard]] absl::StatusOr<Step> OnEvent(const v1::CallState& state,
                                              const carrier::v1::CarrierEvent& event,
                                              absl::Time now) const;

@@ -496,6 +496,36 @@ absl::Status PgStore::ApplyCall(const CallWrite& w, absl::Time now) {
   });
 }
 
+absl::StatusOr<StoredCall> PgStore::BindCallKey(absl::string_view company_id,
+                                                absl::string_view call_id,
+                                                absl::string_view pending_key,
+                                                absl::string_view key) {
+  return pool_.InTenantOr<StoredCall>(
+      company_id, [&](pqxx::work& tx) -> absl::StatusOr<StoredCall> {
+        pqxx::result r = tx.exec_params(
+            "UPDATE calls SET call_key = $3 WHERE id = $1::uuid AND call_key = $2 "
+            "RETURNING id::text, company_id, line_id, state, call_key",
+            std::string(call_id), std::string(pending_key), std::string(key));
+        if (r.empty()) {
+          r = tx.exec_params(
+              "SELECT id::text, company_id, line_id, state, call_key FROM calls "
+              "WHERE id = $1::uuid",
+              std::string(call_id));
+        }
+        if (r.empty()) return absl::NotFoundError(absl::StrCat("call ", call_id, " not found"));
+        if (r[0][4].as<std::string>() != key) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("call ", call_id, " is bound to another carrier call"));
+        }
+        StoredCall c;
+        c.id = r[0][0].as<std::string>();
+        c.company_id = r[0][1].as<std::string>();
+        c.line_id = r[0][2].as<std::string>();
+        ASSIGN_OR_RETURN(c.state, Parse<v1::CallState>(Bytes(r[0][3]), "call state"));
+        return c;
+      });
+}
+
 std::string CallPageToken(const v1::CallRecord& last) {
   const int64_t us = last.started_at().seconds() * 1000000 + last.started_at().nanos() / 1000;
   return absl::StrCat(us, "_", last.id());

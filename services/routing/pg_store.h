@@ -150,6 +150,14 @@ class PgStore {
   // transition won), and the events.
   absl::Status ApplyCall(const CallWrite& write, absl::Time now);
 
+  // A click-to-call is stored under a pending key until the carrier's key is known (PlaceCall
+  // returned, or the call's first webhook came, whichever is first): moves call `call_id` from
+  // `pending_key` to `key` and returns it. Idempotent: a call already under `key` is returned
+  // as is. NOT_FOUND for an unknown call (or another company's); FAILED_PRECONDITION when it is
+  // under another key.
+  absl::StatusOr<StoredCall> BindCallKey(absl::string_view company_id, absl::string_view call_id,
+                                         absl::string_view pending_key, absl::string_view key);
+
   absl::StatusOr<std::vector<v1::CallRecord>> ListCalls(absl::string_view company_id,
                                                         const CallFilter& filter, int limit,
                                                         const std::string& page_token);

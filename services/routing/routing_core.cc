@@ -25,6 +25,20 @@ namespace cv1 = ::switchboard::carrier::v1;
 namespace ev1 = ::switchboard::events::v1;
 
 constexpr char kLinePrefix[] = "line:";  // synthetic direct-line flows: "line:<line>:<user>"
+constexpr char kOutboundFlowId[] = "outbound";  // the synthetic flow of click-to-calls
+constexpr char kPlacedCallTag[] = "sbcall:";    // client_state of a placed call: sbcall:<id>
+constexpr char kPendingKeyPrefix[] = "pending:";  // a placed call's key until the carrier's
+
+bool LooksLikeUuid(absl::string_view s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !absl::ascii_isxdigit(static_cast<unsigned char>(s[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
 
 bool IsService(const rpc::Principal& p) { return p.role == "service"; }
 bool IsManager(const rpc::Principal& p) {
@@ -184,8 +198,9 @@ bool RequiresAllPartyConsent(absl::string_view state) {
 
 void RoutingCore::ApplyRecording(const CompanySnapshot& snap, bool first_set, Step* step) {
   const v1::RecordingMode mode = snap.config.recording.mode();
-  // Every call routing handles today is inbound, so ALL and INBOUND_ONLY both record.
+  // ALL records every call, INBOUND_ONLY every call but click-to-calls.
   if (mode != v1::RECORDING_ALL && mode != v1::RECORDING_INBOUND_ONLY) return;
+  if (mode == v1::RECORDING_INBOUND_ONLY && step->state.outbound()) return;
   auto apply = [&](cv1::CallInstructions* set) {
     for (cv1::Instruction& i : *set->mutable_instructions()) {
       if (i.has_dial()) i.mutable_dial()->set_record(true);
@@ -708,6 +723,21 @@ absl::StatusOr<v1::FlowBundle> RoutingCore::BundleForCall(const CompanySnapshot&
                                                           const v1::CallState& state,
                                                           const std::string& line_id,
                                                           const std::string& assigned_user) {
+  if (state.flow_id() == kOutboundFlowId) {
+    // A click-to-call: no menus; the company's groups and boxes (transfer targets).
+    v1::Flow flow;
+    flow.set_id(kOutboundFlowId);
+    flow.set_company_id(snap.company_id);
+    flow.set_version(1);
+    flow.set_name("click-to-call");
+    for (const v1::VoicemailBox& b : snap.config.voicemail_boxes) {
+      if (b.owner_case() == v1::VoicemailBox::kDepartment && b.department().empty()) {
+        flow.set_default_voicemail_box_id(b.id());
+        break;
+      }
+    }
+    return BundleFor(snap, flow);
+  }
   if (absl::StartsWith(state.flow_id(), kLinePrefix)) {
     // A line without a flow: ring its user, then the user's box (else the company box).
     std::vector<std::string> parts = absl::StrSplit(state.flow_id(), ':');
@@ -884,6 +914,22 @@ absl::StatusOr<cv1::CallInstructions> RoutingCore::HandleCallEvent(
       call = CachedCall{(*stored)->id, (*stored)->line_id, std::move((*stored)->state)};
     }
   }
+  if (!call.has_value() && absl::StartsWith(event.client_state(), kPlacedCallTag)) {
+    // A click-to-call's first webhook, maybe before PlaceCall returned: the call is stored
+    // under its pending key; move it to the carrier's key.
+    const std::string id = event.client_state().substr(sizeof(kPlacedCallTag) - 1);
+    if (LooksLikeUuid(id)) {
+      absl::StatusOr<StoredCall> bound =
+          store_.BindCallKey(p.company_id, id, absl::StrCat(kPendingKeyPrefix, id), key);
+      if (bound.ok()) {
+        call = CachedCall{bound->id, bound->line_id, std::move(bound->state)};
+      } else if (!absl::IsNotFound(bound.status()) &&
+                 !absl::IsFailedPrecondition(bound.status())) {
+        Count("error");
+        return bound.status();
+      }
+    }
+  }
   if (call.has_value()) {
     auto out = ContinueCall(key, std::move(*call), event, now);
     if (!out.ok()) Count("error");
@@ -1050,6 +1096,127 @@ absl::StatusOr<cv1::CallInstructions> RoutingCore::ContinueCall(const std::strin
     }
   }
   return absl::AbortedError(absl::StrCat("call ", key, " keeps changing concurrently"));
+}
+
+// ---- click-to-call ------------------------------------------------------------------------------
+
+absl::StatusOr<v1::PlaceCallResponse> RoutingCore::PlaceCall(const P& p,
+                                                             const v1::PlaceCallRequest& req) {
+  RETURN_IF_ERROR(RequireCompany(p));
+  const std::string user_id = req.user_id().empty() ? p.user_id : req.user_id();
+  if (!IsViewer(p)) {
+    if (p.role != "tech") {
+      return absl::PermissionDeniedError(
+          "placing calls needs the owner, admin, office or tech role");
+    }
+    if (p.user_id.empty() || user_id != p.user_id) {
+      return absl::PermissionDeniedError("user_id: a tech may place calls only as themselves");
+    }
+  }
+  if (user_id.empty()) return absl::InvalidArgumentError("user_id: required");
+  if (!IsE164(req.to())) {
+    return absl::InvalidArgumentError("to: must be an E.164 number, e.g. +14155550100");
+  }
+  bool direct = false;
+  switch (req.caller_id()) {
+    case v1::CALLER_ID_SOURCE_UNSPECIFIED:
+    case v1::CALLER_ID_MAIN_LINE:
+      break;
+    case v1::CALLER_ID_DIRECT_LINE:
+      direct = true;
+      break;
+    default:
+      return absl::InvalidArgumentError("caller_id: unknown caller ID source");
+  }
+  if (options_.call_control == nullptr) {
+    return absl::UnavailableError("click-to-call: no carrier is configured");
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<const UserList> users, directory_.Get(p.company_id));
+  const DirectoryUser* user = nullptr;
+  for (const DirectoryUser& u : *users) {
+    if (u.id == user_id) user = &u;
+  }
+  if (user == nullptr) return absl::NotFoundError(absl::StrCat("user_id: unknown user ", user_id));
+  // The device that rings first: the connected softphone, else the forward-to phone.
+  const std::string device = !user->softphone.empty() ? absl::StrCat("client:", user->softphone)
+                                                      : user->forward_to;
+  if (device.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "user_id: ", user->FullName(), " has no forward-to number and no connected softphone"));
+  }
+  ASSIGN_OR_RETURN(CallerIdLine line, numbers_.CallerId(p.company_id, user_id, direct));
+  ASSIGN_OR_RETURN(std::shared_ptr<const CompanySnapshot> snap, config_.Get(p.company_id));
+  v1::CallState probe;
+  probe.set_flow_id(kOutboundFlowId);
+  ASSIGN_OR_RETURN(v1::FlowBundle bundle, BundleForCall(*snap, probe, line.line_id, ""));
+  Live live(*this, snap, bundle);
+  CallEngine engine(bundle, live.deps());
+  const absl::Time now = clock_.Now();
+  const std::string call_id = NewUuidV7(now);
+  ASSIGN_OR_RETURN(Step step, engine.StartOutbound(OutboundFacts{.call_id = call_id,
+                                                                 .company_id = p.company_id,
+                                                                 .user_id = user_id,
+                                                                 .device = device,
+                                                                 .to = req.to(),
+                                                                 .caller_id = line.e164,
+                                                                 .at = now}));
+  const std::string pending = absl::StrCat(kPendingKeyPrefix, call_id);
+  CallWrite w;
+  w.create = true;
+  w.id = call_id;
+  w.company_id = p.company_id;
+  w.call_key = pending;
+  w.state = step.state;
+  w.direction = "outbound";
+  w.line_id = line.line_id;
+  w.started_at = now;
+  w.user_ids.push_back(user_id);
+  ev1::Event started = events::NewEvent("calls.call_started", p.company_id, call_id,
+                                        options_.events_source, clock_);
+  auto* m = started.mutable_call_started();
+  m->set_call_id(call_id);
+  m->set_call_key(pending);
+  m->set_direction("outbound");
+  m->set_from(line.e164);
+  m->set_to(req.to());
+  m->set_line_id(line.line_id);
+  m->set_flow_id(kOutboundFlowId);
+  m->set_flow_version(1);
+  w.events.push_back(std::move(started));
+  FillWrite(step, now, call_id, pending, &w);
+  RETURN_IF_ERROR(store_.ApplyCall(w, now));
+  absl::StatusOr<PlacedLeg> placed = options_.call_control->PlaceCall(
+      p.company_id, line.e164, device, absl::StrCat(kPlacedCallTag, call_id), call_id);
+  if (!placed.ok()) {
+    // The call never rang: its row ends `failed`.
+    log::Warn("click-to-call not placed", {{"company_id", p.company_id},
+                                          {"call_id", call_id},
+                                          {"error", std::string(placed.status().message())}});
+    cv1::CarrierEvent failed;
+    failed.set_company_id(p.company_id);
+    failed.mutable_call_completed()->set_reason(cv1::CALL_END_FAILED);
+    failed.mutable_call_completed()->set_provider_cause("not placed");
+    absl::StatusOr<cv1::CallInstructions> ended =
+        ContinueCall(pending, CachedCall{call_id, line.line_id, step.state}, failed, clock_.Now());
+    if (!ended.ok()) {
+      log::Error("failed click-to-call not logged",
+                 {{"call_id", call_id}, {"error", std::string(ended.status().message())}});
+    }
+    return placed.status();
+  }
+  const std::string key = placed->session_id.empty() ? placed->call_id : placed->session_id;
+  absl::StatusOr<StoredCall> bound = store_.BindCallKey(p.company_id, call_id, pending, key);
+  if (!bound.ok()) {
+    // The call's first webhook binds it as well (it carries the client state).
+    log::Warn("click-to-call key not bound yet", {{"call_id", call_id},
+                                                 {"error", std::string(bound.status().message())}});
+  }
+  v1::PlaceCallResponse out;
+  out.set_call_id(call_id);
+  out.set_caller_id(line.e164);
+  out.set_device(device);
+  out.set_carrier_call_id(placed->call_id);
+  return out;
 }
 
 // ---- recording policy ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 // Everything is scoped to the principal's company; another company's ids are NOT_FOUND.
 //
 // RBAC (ARCHITECTURE.md §5): saving/deleting configuration, ValidateFlow and SimulateCall need
-// owner or admin; reading configuration needs owner, admin or office; CheckSchedule and
+// owner or admin; PlaceCall: a tech as themselves, owner/admin/office (and services) as any user; reading configuration needs owner, admin or office; CheckSchedule and
 // WhoIsOnCall are open to every role; HandleCallEvent is for role "service" (carrier) only; the
 // call history shows the whole company to owner/admin/office (and services) and a tech's own
 // calls to a tech. Otherwise PERMISSION_DENIED.
@@ -52,6 +52,9 @@ struct RoutingCoreOptions {
   // Optional (must outlive the core): URLs of flows' audio greetings, for live calls and the
   // dry run. Null = no media service: every audio greeting's text is spoken.
   GreetingUrlCache* greeting_urls = nullptr;
+  // The carrier's live-call operations (click-to-call). Null: PlaceCall answers UNAVAILABLE.
+  // Must outlive the core.
+  CallControl* call_control = nullptr;
 };
 
 // The carrier's call key: Twilio ParentCallSid (a dialled child leg) or CallSid, Telnyx
@@ -111,6 +114,12 @@ class RoutingCore {
   absl::StatusOr<v1::ListCallsResponse> ListCalls(const P& p, const v1::ListCallsRequest& req);
   absl::StatusOr<v1::CallRecord> GetCall(const P& p, const v1::GetCallRequest& req);
   absl::StatusOr<v1::CallNote> AddCallNote(const P& p, const v1::AddCallNoteRequest& req);
+
+  // Click-to-call (routing.proto PlaceCall). The call is stored (pending key) BEFORE the carrier
+  // is asked to place it, with client_state "sbcall:<call id>"; the carrier's key replaces the
+  // pending one when PlaceCall returns or when the call's first webhook (which may come first)
+  // brings the client state back, whichever is first (PgStore::BindCallKey).
+  absl::StatusOr<v1::PlaceCallResponse> PlaceCall(const P& p, const v1::PlaceCallRequest& req);
 
   absl::StatusOr<v1::RecordingPolicyView> GetRecordingPolicy(const P& p);
   absl::StatusOr<v1::RecordingPolicyView> SetRecordingPolicy(const P& p,

@@ -169,6 +169,11 @@ grpc::Status RoutingService::AddCallNote(grpc::ServerContext* context,
   SB_HANDLE(core_.AddCallNote(*caller, *request));
 }
 
+grpc::Status RoutingService::PlaceCall(grpc::ServerContext* context,
+                                       const v1::PlaceCallRequest* request,
+                                       v1::PlaceCallResponse* response) {
+  SB_HANDLE(core_.PlaceCall(*caller, *request));
+}
 grpc::Status RoutingService::GetRecordingPolicy(grpc::ServerContext* context,
                                                 const v1::GetRecordingPolicyRequest* /*request*/,
                                                 v1::RecordingPolicyView* response) {

@@ -41,6 +41,7 @@ class RoutingService final : public v1::Routing::Service {
   SB_ROUTING_RPC(ListCalls, ListCallsRequest, ListCallsResponse)
   SB_ROUTING_RPC(GetCall, GetCallRequest, CallRecord)
   SB_ROUTING_RPC(AddCallNote, AddCallNoteRequest, CallNote)
+  SB_ROUTING_RPC(PlaceCall, PlaceCallRequest, PlaceCallResponse)
   SB_ROUTING_RPC(GetRecordingPolicy, GetRecordingPolicyRequest, RecordingPolicyView)
   SB_ROUTING_RPC(SetRecordingPolicy, RecordingPolicy, RecordingPolicyView)
 #undef SB_ROUTING_RPC

@@ -23,11 +23,48 @@ struct ResolvedLine {
   std::string department;
 };
 
+// A business number a company may show as caller ID.
+struct CallerIdLine {
+  std::string e164;
+  std::string line_id;
+};
+
 class NumberResolver {
  public:
   virtual ~NumberResolver() = default;
   // NOT_FOUND when `e164` is not an active line of any company.
   virtual absl::StatusOr<ResolvedLine> Resolve(absl::string_view e164) = 0;
+  // The company's active main line (`direct` false) or the user's active direct line (`direct`
+  // true), for click-to-call. FAILED_PRECONDITION "caller_id: ..." when there is none.
+  // The default answers UNIMPLEMENTED (resolvers that only route inbound calls).
+  virtual absl::StatusOr<CallerIdLine> CallerId(absl::string_view company_id,
+                                                absl::string_view user_id, bool direct) {
+    (void)company_id;
+    (void)user_id;
+    (void)direct;
+    return absl::UnimplementedError("caller_id: this number resolver has no outbound lines");
+  }
+};
+
+// A call the carrier placed (carrier PlaceCall).
+struct PlacedLeg {
+  std::string call_id;     // Twilio CallSid, Telnyx call_control_id
+  std::string session_id;  // Telnyx call_session_id ("" on Twilio)
+  std::string provider;
+};
+
+// The carrier's live-call operations (carrier.v1 Carrier), for the company given. Errors: the
+// carrier's (INVALID_ARGUMENT, NOT_FOUND for a call it does not know, FAILED_PRECONDITION
+// without a carrier account, UNAVAILABLE / DEADLINE_EXCEEDED when it cannot answer).
+class CallControl {
+ public:
+  virtual ~CallControl() = default;
+  // Rings `to` from `from`; `client_state` comes back on the call's first webhooks
+  // (CarrierEvent.client_state), `idempotency_key` makes a retry place one call.
+  virtual absl::StatusOr<PlacedLeg> PlaceCall(absl::string_view company_id,
+                                              absl::string_view from, absl::string_view to,
+                                              absl::string_view client_state,
+                                              absl::string_view idempotency_key) = 0;
 };
 
 // The company's users with their devices and presence, as routing needs them

@@ -17,12 +17,9 @@
 // Torres; 7 an invalid key three times -> default action (operator); 8 sequential emergency
 // group, on-call tech does not answer, Robert does; 9 round robin: three unanswered calls to a
 // second line whose one-menu flow rings "All techs" (the demo flow reaches that group from no
-// key), each starting one member further; 10 = journey 2's voicemail in media.
-//
-// Known defects, kept in the hidden "[known-bug]" test case until fixed:
-// - Twilio, a Dial with several targets (4, 7): the Dial action reports no answered number, so
-//   routing's WhoAnswered (services/routing/engine.cc) returns "": the call is completed but
-//   answered_by stays empty (the carrier would have to fetch the dialled child call).
+// key), each starting one member further; 10 = journey 2's voicemail in media. On Twilio a Dial
+// rings its targets at once and its action does not name who answered: the answered child
+// leg's status callback does (journeys 4 and 7).
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -752,19 +749,13 @@ void RunJourneys(const std::set<std::string>& selected) {
                                  << absl::FormatDuration(absl::Now() - stopping));
 }
 
-// The journeys that work end to end today, on both wire formats: events and media included.
+// Every journey on both wire formats: events and media included.
 TEST_CASE("call journeys: the Powers Electric flow through the emulator on Twilio and Telnyx",
           "[e2e][routing][journeys]") {
-  RunJourneys({"twilio:1", "twilio:2", "twilio:3", "twilio:5", "twilio:6", "twilio:8",
-               "twilio:9", "twilio:10", "telnyx:1", "telnyx:2", "telnyx:3", "telnyx:4",
-               "telnyx:5", "telnyx:6", "telnyx:7", "telnyx:8", "telnyx:9", "telnyx:10"});
-}
-
-// Journeys that fail today because of the defects described in the file header; hidden (run
-// with `call_journeys_e2e_test "[known-bug]"`), to be moved into the test above once fixed.
-TEST_CASE("call journeys: who answered a simultaneous Twilio Dial (known bug)",
-          "[.][e2e][journeys][known-bug]") {
-  RunJourneys({"twilio:4", "twilio:7"});
+  RunJourneys({"twilio:1", "twilio:2", "twilio:3", "twilio:4", "twilio:5", "twilio:6",
+               "twilio:7", "twilio:8", "twilio:9", "twilio:10", "telnyx:1", "telnyx:2",
+               "telnyx:3", "telnyx:4", "telnyx:5", "telnyx:6", "telnyx:7", "telnyx:8",
+               "telnyx:9", "telnyx:10"});
 }
 
 }  // namespace

@@ -810,6 +810,8 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
       const Callee callee = FindCallee(c.callees, c.default_callee, target);
       const std::string target_leg = absl::StrFormat("v3:emulator-leg-%012x", next_id_++);
       json details = {{"to", target}, {"timeout_secs", timeout}, {"target_leg", target_leg}};
+      // The caller ID the target sees, when the command names one.
+      if (const std::string from = string_field("from"); !from.empty()) details["from"] = from;
       if (callee.outcome == "answered" && callee.answer_after_s < timeout) {
         c.sim_time += callee.answer_after_s + callee.talk_s;
         step("transfer", details, "completed");

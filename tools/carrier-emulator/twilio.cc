@@ -981,36 +981,150 @@ void CarrierEmulator::InterpretTwiml(const std::string& call_id, std::string doc
       } else if (name == "Dial") {
         double timeout = 30;
         (void)absl::SimpleAtod(attr("timeout", "30"), &timeout);
-        std::vector<std::string> targets;
+        // One child leg per noun; all ring at once (Twilio), or in turn with sequential="true".
+        struct Leg {
+          std::string to;  // the dialled party as Twilio names it: E.164, client:<id>, sip:...
+          std::string call_sid, status_callback, status_method;
+          std::set<std::string> events;  // statusCallbackEvent
+          Callee callee;
+          std::string outcome;  // answered | canceled | busy | failed | no-answer
+          int sequence = 0;
+        };
+        std::vector<Leg> legs;
         for (pugi::xml_node child : verb.children()) {
-          if (child.type() == pugi::node_element) targets.push_back(Trim(child.text().get()));
+          if (child.type() != pugi::node_element) continue;
+          Leg leg;
+          const std::string value = Trim(child.text().get());
+          leg.to = std::string(child.name()) == "Client" && !absl::StartsWith(value, "client:")
+                       ? absl::StrCat("client:", value)
+                       : value;
+          const std::string cb = child.attribute("statusCallback").value();
+          if (!cb.empty()) leg.status_callback = Resolve(doc_url, cb);
+          leg.status_method = child.attribute("statusCallbackMethod")
+                                  ? child.attribute("statusCallbackMethod").value()
+                                  : "POST";
+          for (absl::string_view e : absl::StrSplit(child.attribute("statusCallbackEvent").value(),
+                                                    ' ', absl::SkipEmpty())) {
+            leg.events.insert(std::string(e));
+          }
+          if (leg.events.empty()) leg.events.insert("completed");  // Twilio's default
+          legs.push_back(std::move(leg));
         }
-        if (targets.empty() && !text.empty()) targets.push_back(text);
+        if (legs.empty() && !text.empty()) legs.push_back(Leg{.to = text});
+        std::string parent_from, caller_id = attr("callerId", "");
+        with_call([&](Call& c) {
+          parent_from = c.from;
+          for (Leg& leg : legs) leg.callee = FindCallee(c.callees, c.default_callee, leg.to);
+        });
+        for (Leg& leg : legs) leg.call_sid = NewId("CA");
+        // The child leg's status callback for `event` (when the noun asked for it), signed.
+        auto leg_callback = [&](Leg& leg, const std::string& event, const std::string& status,
+                                double duration) {
+          if (leg.status_callback.empty() || !leg.events.count(event)) return;
+          http::Params params = {{"AccountSid", options_.twilio_account_sid},
+                                 {"ApiVersion", "2010-04-01"},
+                                 {"CallSid", leg.call_sid},
+                                 {"CallStatus", status},
+                                 {"CallbackSource", "call-progress-events"},
+                                 {"Called", leg.to},
+                                 {"Caller", caller_id.empty() ? parent_from : caller_id},
+                                 {"Direction", "outbound-dial"},
+                                 {"From", caller_id.empty() ? parent_from : caller_id},
+                                 {"ParentCallSid", call_id},
+                                 {"SequenceNumber", absl::StrCat(leg.sequence++)},
+                                 {"Timestamp", Rfc2822(absl::Now())},
+                                 {"To", leg.to}};
+          if (event == "completed") params.emplace_back("CallDuration", FormatSeconds(duration));
+          (void)FetchTwiml(call_id, leg.status_callback, leg.status_method, params,
+                           "dial-status");
+        };
+        auto answers = [&](const Leg& leg) {
+          return leg.callee.outcome == "answered" && leg.callee.answer_after_s < timeout;
+        };
+        const bool sequential = attr("sequential", "false") == "true";
+        Leg* winner = nullptr;
         std::string dial_status = "failed";
         double duration = 0;
-        for (const std::string& target : targets) {
-          Callee callee;
-          with_call([&](Call& c) { callee = FindCallee(c.callees, c.default_callee, target); });
-          if (callee.outcome == "answered" && callee.answer_after_s < timeout) {
-            advance(callee.answer_after_s + callee.talk_s);
-            dial_status = "completed";
-            duration = callee.talk_s;
-            break;
+        if (sequential) {
+          // In turn: each leg rings until it answers, is busy, fails or times out.
+          for (Leg& leg : legs) {
+            leg_callback(leg, "initiated", "initiated", 0);
+            leg_callback(leg, "ringing", "ringing", 0);
+            if (answers(leg)) {
+              advance(leg.callee.answer_after_s);
+              winner = &leg;
+              break;
+            }
+            leg.outcome = leg.callee.outcome == "busy" || leg.callee.outcome == "failed"
+                              ? leg.callee.outcome
+                              : "no-answer";
+            advance(leg.outcome == "busy" ? 2 : leg.outcome == "failed" ? 1 : timeout);
+            dial_status = leg.outcome;
+            leg_callback(leg, "completed", leg.outcome, 0);
           }
-          if (callee.outcome == "busy") {
-            advance(2);
-            dial_status = "busy";
-          } else if (callee.outcome == "failed") {
-            advance(1);
-            dial_status = "failed";
-          } else {
-            advance(timeout);
-            dial_status = "no-answer";
+        } else {
+          // Simultaneous: the earliest answer wins (the first listed on a tie).
+          for (Leg& leg : legs) {
+            leg_callback(leg, "initiated", "initiated", 0);
+            leg_callback(leg, "ringing", "ringing", 0);
+            if (answers(leg) &&
+                (winner == nullptr || leg.callee.answer_after_s < winner->callee.answer_after_s)) {
+              winner = &leg;
+            }
+          }
+          if (winner != nullptr) {
+            advance(winner->callee.answer_after_s);
+          } else if (!legs.empty()) {
+            bool all_busy = true, all_failed = true;
+            double rang = 0;
+            for (Leg& leg : legs) {
+              leg.outcome = leg.callee.outcome == "busy" || leg.callee.outcome == "failed"
+                                ? leg.callee.outcome
+                                : "no-answer";
+              all_busy = all_busy && leg.outcome == "busy";
+              all_failed = all_failed && leg.outcome == "failed";
+              rang = std::max(rang, leg.outcome == "busy"     ? 2.0
+                                    : leg.outcome == "failed" ? 1.0
+                                                              : timeout);
+            }
+            advance(rang);
+            dial_status = all_busy ? "busy" : all_failed ? "failed" : "no-answer";
+            for (Leg& leg : legs) leg_callback(leg, "completed", leg.outcome, 0);
           }
         }
-        const std::string dial_sid = NewId("CA");
+        if (winner != nullptr) {
+          winner->outcome = "answered";
+          leg_callback(*winner, "answered", "in-progress", 0);
+          // The other legs still ringing are cancelled (sequential: the rest never rang).
+          for (Leg& leg : legs) {
+            if (!leg.outcome.empty()) continue;
+            if (sequential) {
+              leg.outcome = "not-dialed";  // after the answered leg: never rung
+              continue;
+            }
+            leg.outcome = "canceled";
+            leg_callback(leg, "completed", "canceled", 0);
+          }
+          advance(winner->callee.talk_s);
+          dial_status = "completed";
+          duration = winner->callee.talk_s;
+          leg_callback(*winner, "completed", "completed", duration);
+        }
+        const std::string dial_sid = winner != nullptr ? winner->call_sid
+                                     : legs.empty()    ? NewId("CA")
+                                                       : legs.back().call_sid;
+        json targets = json::array(), leg_details = json::array();
+        for (const Leg& leg : legs) {
+          targets.push_back(leg.to);
+          leg_details.push_back(
+              {{"to", leg.to}, {"call_sid", leg.call_sid}, {"outcome", leg.outcome}});
+        }
         add_step("Dial", {{"targets", targets}, {"timeout", timeout},
-                          {"callerId", attr("callerId", "")}, {"dial_call_sid", dial_sid},
+                          {"callerId", caller_id},
+                          {"ring", sequential ? "sequential" : "simultaneous"},
+                          {"legs", leg_details},
+                          {"answered", winner != nullptr ? winner->to : ""},
+                          {"dial_call_sid", dial_sid},
                           {"duration", duration}},
                  dial_status);
         const std::string action = attr("action", "");

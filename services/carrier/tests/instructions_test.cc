@@ -146,6 +146,66 @@ TEST_CASE("Twilio: the source's set continues or replaces the running one", "[in
     CHECK(absl::StrContains(r.body, "<Response/>"));
     CHECK(std::holds_alternative<CallCompleted>(f.source.Asked().back().event.kind));
   }
+  SECTION("a Dial's nouns ask for the answered callback; the child leg's answer is a DialResult "
+          "of the parent call, answered with an empty Response") {
+    f.source.answer = CallInstructions{
+        .id = "set-d",
+        .instructions = {Dial{.targets = {{DialTarget::Kind::kNumber, "+15550007777"},
+                                          {DialTarget::Kind::kClient, "alice"}}}}};
+    http::Response dial =
+        f.Send(f.h.TwilioRequest("/webhooks/twilio/gather?i=set-a&s=1", gathered));
+    REQUIRE(dial.status == 200);
+    absl::StatusOr<TwimlNode> root = ParseTwiml(dial.body);
+    REQUIRE(root.ok());
+    REQUIRE(root->children.size() == 1);
+    REQUIRE(root->children[0].children.size() == 2);
+    for (const TwimlNode& noun : root->children[0].children) {
+      REQUIRE(noun.Attr("statusCallback") != nullptr);
+      CHECK(*noun.Attr("statusCallback") ==
+            std::string(testing::kPublicBase) + "/webhooks/twilio/status");
+      CHECK(*noun.Attr("statusCallbackEvent") == "answered");
+    }
+    const size_t events_before = f.store.events().size();
+    const size_t asked_before = f.source.Asked().size();
+    FormParams child = {{"AccountSid", testing::kTwilioSid}, {"CallSid", "CAchild7"},
+                        {"CallStatus", "in-progress"}, {"Direction", "outbound-dial"},
+                        {"From", kNumber}, {"To", "client:alice"}, {"ParentCallSid", "CA7"},
+                        {"CallbackSource", "call-progress-events"}, {"SequenceNumber", "0"}};
+    http::Response r = f.Send(f.h.TwilioRequest("/webhooks/twilio/status", child));
+    REQUIRE(r.status == 200);
+    CHECK(r.body == R"(<?xml version="1.0" encoding="UTF-8"?><Response/>)");
+    REQUIRE(f.source.Asked().size() == asked_before + 1);
+    const ScriptedSource::Ask ask = f.source.Asked().back();
+    CHECK(ask.company_id == kCompany);
+    CHECK(ask.current_id.empty());
+    CHECK(ask.event.ids.call_sid == "CA7");
+    CHECK(ask.event.ids.parent_call_sid == "CA7");
+    const auto* result = std::get_if<DialResult>(&ask.event.kind);
+    REQUIRE(result != nullptr);
+    CHECK(result->status == DialStatus::kAnswered);
+    CHECK(result->dialed == "client:alice");
+    CHECK(result->dialed_call_id == "CAchild7");
+    auto events = f.store.events();
+    REQUIRE(events.size() == events_before + 1);
+    CHECK(events.back().type() == "carrier.dial_result");
+    CHECK(events.back().aggregate_id() == "CA7");
+    CHECK(events.back().carrier_event().ids().call_sid() == "CA7");
+    CHECK(events.back().carrier_event().dial_result().dialed() == "client:alice");
+    // A redelivery is stored once.
+    REQUIRE(f.Send(f.h.TwilioRequest("/webhooks/twilio/status", child)).status == 200);
+    CHECK(f.store.events().size() == events_before + 1);
+    // The child leg completing is not the call completing: acknowledged, not an event.
+    FormParams child_done = child;
+    for (auto& [k, v] : child_done) {
+      if (k == "CallStatus") v = "completed";
+      if (k == "SequenceNumber") v = "1";
+    }
+    child_done.emplace_back("CallDuration", "12");
+    http::Response done = f.Send(f.h.TwilioRequest("/webhooks/twilio/status", child_done));
+    REQUIRE(done.status == 200);
+    CHECK(f.store.events().size() == events_before + 1);
+    CHECK(f.source.Asked().size() == asked_before + 2);  // the redelivery was asked, not this
+  }
   SECTION("no instructions: empty Response") {
     f.source.answer = CallInstructions{};
     http::Response r = f.Send(f.h.TwilioRequest("/webhooks/twilio/gather?i=set-a&s=1", gathered));

@@ -43,6 +43,14 @@ TEST_CASE("Twilio voice webhook -> CallIncoming", "[normalize][twilio]") {
   REQUIRE(e.ok());
   CHECK(std::holds_alternative<CallAnswered>(e->kind));
   CHECK(e->direction == CallDirection::kOutbound);
+  CHECK(e->client_state.empty());
+
+  // A placed call's client state comes back as the `cs` query parameter of our URL.
+  TwilioWebhook placed = Tw(TwilioWebhookKind::kVoice, out);
+  placed.query = {{"cs", "sbcall:0190-ab"}};
+  e = NormalizeTwilio(placed);
+  REQUIRE(e.ok());
+  CHECK(e->client_state == "sbcall:0190-ab");
 }
 
 TEST_CASE("Twilio status callbacks", "[normalize][twilio]") {
@@ -86,6 +94,64 @@ TEST_CASE("Twilio status callbacks", "[normalize][twilio]") {
   bad.emplace_back("CallDuration", "x");
   CHECK(NormalizeTwilio(Tw(TwilioWebhookKind::kCallStatus, bad)).status().message() ==
         "CallDuration: not a non-negative integer");
+}
+
+TEST_CASE("Twilio dialled child-leg callbacks: the answer is a DialResult of the parent",
+          "[normalize][twilio]") {
+  FormParams p = {{"AccountSid", "AC9"},
+                  {"ApiVersion", "2010-04-01"},
+                  {"CallSid", "CAchild1"},
+                  {"CallStatus", "in-progress"},
+                  {"CallbackSource", "call-progress-events"},
+                  {"Direction", "outbound-dial"},
+                  {"From", "+15551110000"},
+                  {"ParentCallSid", "CA123"},
+                  {"SequenceNumber", "0"},
+                  {"Timestamp", "Mon, 16 Aug 2010 03:45:01 +0000"},
+                  {"To", "client:alice"}};
+  absl::StatusOr<CarrierEvent> e = NormalizeTwilio(Tw(TwilioWebhookKind::kCallStatus, p));
+  REQUIRE(e.ok());
+  const DialResult* dial = std::get_if<DialResult>(&e->kind);
+  REQUIRE(dial != nullptr);
+  CHECK(dial->status == DialStatus::kAnswered);
+  CHECK(dial->dialed == "client:alice");
+  CHECK(dial->dialed_call_id == "CAchild1");
+  CHECK(e->ids.call_sid == "CA123");  // the parent call's event
+  CHECK(e->ids.parent_call_sid == "CA123");
+  CHECK(e->ids.account_id == "AC9");
+  CHECK(e->to == "client:alice");
+  CHECK(e->occurred_at == absl::FromUnixSeconds(1281930301));
+  CHECK(e->dedupe_key == "twilio:dial-answered:CA123:CAchild1");
+  // Distinct from the parent's own status and from the later Dial action callback.
+  FormParams action = CallBase();
+  action.emplace_back("DialCallStatus", "completed");
+  action.emplace_back("DialCallSid", "CAchild1");
+  absl::StatusOr<CarrierEvent> later =
+      NormalizeTwilio(Tw(TwilioWebhookKind::kDialAction, action, {{"i", "x"}, {"s", "2"}}));
+  REQUIRE(later.ok());
+  CHECK(later->dedupe_key != e->dedupe_key);
+  // "answered" (as some callbacks name it) is the same event.
+  FormParams answered = p;
+  answered[3].second = "answered";
+  e = NormalizeTwilio(Tw(TwilioWebhookKind::kCallStatus, answered));
+  REQUIRE(e.ok());
+  CHECK(std::get<DialResult>(e->kind).status == DialStatus::kAnswered);
+  // Every other status of a child leg is not an event of the call (completed above all: the
+  // child hanging up is not the caller's call completing).
+  for (const char* status : {"initiated", "ringing", "completed", "canceled", "busy",
+                             "no-answer", "failed"}) {
+    FormParams q = p;
+    q[3].second = status;
+    q.emplace_back("CallDuration", "12");
+    INFO(status);
+    CHECK(NormalizeTwilio(Tw(TwilioWebhookKind::kCallStatus, q)).status().code() ==
+          absl::StatusCode::kNotFound);
+  }
+  // The answered leg must name whom it dialled.
+  FormParams no_to(p.begin(), p.end() - 1);
+  absl::Status missing = NormalizeTwilio(Tw(TwilioWebhookKind::kCallStatus, no_to)).status();
+  CHECK(missing.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(missing.message() == "To: missing");
 }
 
 TEST_CASE("Twilio gather, dial and recording actions", "[normalize][twilio]") {

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "libs/crypto/encoding.h"
 #include "libs/http/url.h"
 #include "services/carrier/tests/fake_http_server.h"
 
@@ -188,6 +189,16 @@ TEST_CASE("telnyx place call to a number and to a softphone", "[telnyx]") {
               .ok());
   CHECK(f.LastJson()["to"] == "sip:alice@sip.telnyx.com");
   CHECK(!f.server.last().Header("Idempotency-Key").has_value());
+  CHECK_FALSE(f.LastJson().contains("client_state"));
+
+  // A client state goes base64-encoded, as Telnyx's own client_state.
+  REQUIRE(f.provider
+              ->PlaceCall({.from = "+13125550100",
+                           .to = "+13125550101",
+                           .instructions_url = "https://sb/cc",
+                           .client_state = "sbcall:0190"})
+              .ok());
+  CHECK(f.LastJson()["client_state"] == crypto::Base64Encode("sbcall:0190"));
 }
 
 TEST_CASE("telnyx call control actions carry command_id and are retried", "[telnyx]") {

@@ -192,6 +192,25 @@ TEST_CASE("twilio place call, modify, record", "[twilio]") {
   CHECK(Field(form, "Timeout") == "25");
   CHECK(!r.Header("Idempotency-Key").has_value());
 
+  // A client state rides on both of our URLs as the query parameter `cs`.
+  REQUIRE(f.provider
+              ->PlaceCall({.from = "+14155550100",
+                           .to = "+14155550123",
+                           .instructions_url = "https://sb.example/voice?x=1",
+                           .status_callback_url = "https://sb.example/status",
+                           .client_state = "sbcall:0190-ab_c"})
+              .ok());
+  form = http::ParseForm(f.server.last().body);
+  CHECK(Field(form, "Url") == "https://sb.example/voice?x=1&cs=sbcall:0190-ab_c");
+  CHECK(Field(form, "StatusCallback") == "https://sb.example/status?cs=sbcall:0190-ab_c");
+  CHECK(f.provider
+            ->PlaceCall({.from = "+14155550100",
+                         .to = "+14155550123",
+                         .instructions_url = "https://sb.example/voice",
+                         .client_state = "a b&c"})
+            .status()
+            .code() == absl::StatusCode::kInvalidArgument);
+
   REQUIRE(f.provider->ModifyCall("CA0001", {.action = CallModification::Action::kRedirect,
                                             .redirect_url = "https://sb.example/next"})
               .ok());

@@ -175,6 +175,40 @@ TEST_CASE("every instruction renders with Twilio's element and attribute names",
   CHECK(root->children[6].attrs.empty());
 }
 
+TEST_CASE("every Dial noun asks for the answered child-leg callback on the status route",
+          "[twiml]") {
+  TwimlOptions options = Options();
+  options.dial_status_callback_url = "https://hooks.example.com/webhooks/twilio/status";
+  absl::StatusOr<TwimlNode> root = ParseTwiml(RenderTwiml(StaticFlow(), options));
+  REQUIRE(root.ok());
+  const TwimlNode& dial = root->children[2];
+  REQUIRE(dial.children.size() == 3);
+  for (const TwimlNode& noun : dial.children) {
+    INFO(noun.tag);
+    REQUIRE(noun.Attr("statusCallback") != nullptr);
+    CHECK(*noun.Attr("statusCallback") == "https://hooks.example.com/webhooks/twilio/status");
+    REQUIRE(noun.Attr("statusCallbackEvent") != nullptr);
+    CHECK(*noun.Attr("statusCallbackEvent") == "answered");
+    REQUIRE(noun.Attr("statusCallbackMethod") != nullptr);
+    CHECK(*noun.Attr("statusCallbackMethod") == "POST");
+  }
+  CHECK(dial.children[1].text == "bob");  // the noun's value is unchanged
+  // Byte-exact, attributes in twilio-python's (alphabetical) order.
+  CallInstructions client{.instructions = {Dial{.targets = {{DialTarget::Kind::kClient, "alice"},
+                                                           {DialTarget::Kind::kNumber,
+                                                            "+15551230001"}}}}};
+  CHECK(RenderTwiml(client, TwimlOptions{.dial_status_callback_url = "https://h/s?a=1&b=2"}) ==
+        R"(<?xml version="1.0" encoding="UTF-8"?><Response><Dial>)"
+        R"(<Client statusCallback="https://h/s?a=1&amp;b=2" statusCallbackEvent="answered" )"
+        R"(statusCallbackMethod="POST">alice</Client>)"
+        R"(<Number statusCallback="https://h/s?a=1&amp;b=2" statusCallbackEvent="answered" )"
+        R"(statusCallbackMethod="POST">+15551230001</Number></Dial></Response>)");
+  // Without the option (as before) the nouns carry no callback.
+  absl::StatusOr<TwimlNode> plain = ParseTwiml(RenderTwiml(StaticFlow(), Options()));
+  REQUIRE(plain.ok());
+  for (const TwimlNode& noun : plain->children[2].children) CHECK(noun.attrs.empty());
+}
+
 TEST_CASE("defaults omit attributes; playBeep false and empty finishOnKey are kept", "[twiml]") {
   CallInstructions in{.instructions = {Gather{.finish_on_key = ""},
                                        Record{.play_beep = false}, Pause{}}};

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/routing/tests/fakes.h"
 
@@ -30,6 +31,23 @@ class CallDriver {
                                                         .at = kTuesday10am});
     REQUIRE(step.ok());
     return Keep(std::move(*step));
+  }
+
+  const Step& StartOutbound(const std::string& to = "+13125550142") {
+    absl::StatusOr<Step> step = engine_.StartOutbound(OutboundFacts{.call_id = "C2C1",
+                                                                    .company_id = "powers",
+                                                                    .user_id = "mike",
+                                                                    .device = "+19175558822",
+                                                                    .to = to,
+                                                                    .caller_id = "+12035550100",
+                                                                    .at = kTuesday10am});
+    REQUIRE(step.ok());
+    return Keep(std::move(*step));
+  }
+  const Step& Answered() {
+    cv1::CarrierEvent e;
+    e.mutable_call_answered();
+    return Send(e);
   }
 
   const Step& Send(cv1::CarrierEvent event) {
@@ -661,6 +679,107 @@ TEST_CASE("keypad digits follow E.161") {
   CHECK(KeypadDigits("Torres") == "867737");
   CHECK(KeypadDigits("O'Brien-Smith") == "62743676484");
   CHECK(KeypadDigits("QZ") == "79");
+}
+
+// ---- click-to-call ------------------------------------------------------------------------------
+
+TEST_CASE("click-to-call: the user's device first, then the customer with the caller ID") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  const Step& start = call.StartOutbound();
+  CHECK(start.changed);
+  CHECK(start.instructions.instructions_size() == 0);  // the carrier places the call
+  CHECK(call.state().phase() == v1::PHASE_AGENT_RINGING);
+  CHECK(call.state().outbound());
+  CHECK(call.state().from() == "+12035550100");
+  CHECK(call.state().to() == "+13125550142");
+  REQUIRE(Kinds(start) == std::vector<LifecycleKind>{LifecycleKind::kRinging});
+  CHECK(start.events[0].user_ids == std::vector<std::string>{"mike"});
+  REQUIRE(start.path.size() == 1);
+  CHECK(start.path[0].kind() == v1::PATH_RING);
+  CHECK(start.path[0].text() ==
+        "click-to-call by Mike Torres: ring Mike Torres (+19175558822) first, then "
+        "+13125550142 from +12035550100");
+
+  // Events that do not fit: nothing changes.
+  CHECK_FALSE(call.Dial(cv1::DIAL_ANSWERED, "+13125550142").changed);
+  CHECK_FALSE(call.Press("1").changed);
+
+  const Step& answered = call.Answered();
+  REQUIRE(answered.changed);
+  CHECK(call.state().phase() == v1::PHASE_DIALING);
+  REQUIRE(answered.instructions.instructions_size() == 2);
+  CHECK(answered.instructions.instructions(0).say().text() == "Connecting your call.");
+  REQUIRE(Last(answered).has_dial());
+  const cv1::Dial& dial = Last(answered).dial();
+  CHECK(Targets(dial) == std::vector<std::string>{"+13125550142"});
+  CHECK(dial.caller_id() == "+12035550100");
+  CHECK(dial.timeout_s() == 30);
+  CHECK(Kinds(answered) == std::vector<LifecycleKind>{LifecycleKind::kRinging});
+  // A second answer (Twilio's status callback after the voice URL) changes nothing.
+  CHECK_FALSE(call.Answered().changed);
+
+  const Step& bridged = call.Dial(cv1::DIAL_ANSWERED, "+13125550142");
+  CHECK(call.state().phase() == v1::PHASE_BRIDGED);
+  CHECK(call.state().answered_by() == "+13125550142");
+  CHECK(Kinds(bridged) == std::vector<LifecycleKind>{LifecycleKind::kAnswered});
+  const Step& ended = call.Completed();
+  REQUIRE(ended.final_status.has_value());
+  CHECK(*ended.final_status == v1::COMPLETED);
+  CHECK(ended.answered_by == "+13125550142");
+}
+
+TEST_CASE("click-to-call: the customer does not answer, the user hears why; missed") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  call.StartOutbound();
+  call.Answered();
+  const Step& busy = call.Dial(cv1::DIAL_BUSY, "+13125550142");
+  CHECK(call.state().phase() == v1::PHASE_HANGING_UP);
+  REQUIRE(busy.instructions.instructions_size() == 2);
+  CHECK(busy.instructions.instructions(0).say().text() ==
+        "The call could not be connected: busy. Goodbye.");
+  CHECK(Last(busy).has_hangup());
+  CHECK(HasPath(busy, v1::PATH_NO_ANSWER, "busy: +13125550142"));
+  const Step& ended = call.Completed();
+  REQUIRE(ended.final_status.has_value());
+  CHECK(*ended.final_status == v1::MISSED);
+  CHECK(ended.answered_by.empty());
+}
+
+TEST_CASE("click-to-call: the user does not pick up their own phone") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  call.StartOutbound();
+  const Step& ended = call.Completed(cv1::CALL_END_NO_ANSWER);
+  REQUIRE(ended.final_status.has_value());
+  CHECK(*ended.final_status == v1::MISSED);
+  CallDriver failed(pe.bundle, pe.deps());
+  failed.StartOutbound();
+  const Step& not_placed = failed.Completed(cv1::CALL_END_FAILED);
+  REQUIRE(not_placed.final_status.has_value());
+  CHECK(*not_placed.final_status == v1::FAILED);
+}
+
+TEST_CASE("click-to-call: missing facts are INVALID_ARGUMENT naming the field") {
+  PowersElectric pe;
+  CallEngine engine(pe.bundle, pe.deps());
+  OutboundFacts facts{.call_id = "C", .company_id = "powers", .user_id = "mike",
+                      .device = "+19175558822", .to = "+13125550142",
+                      .caller_id = "+12035550100", .at = kTuesday10am};
+  for (auto [field, clear] : std::vector<std::pair<std::string, std::string OutboundFacts::*>>{
+           {"call_id", &OutboundFacts::call_id},
+           {"user_id", &OutboundFacts::user_id},
+           {"device", &OutboundFacts::device},
+           {"to", &OutboundFacts::to},
+           {"caller_id", &OutboundFacts::caller_id}}) {
+    OutboundFacts f = facts;
+    f.*clear = "";
+    absl::StatusOr<Step> step = engine.StartOutbound(f);
+    REQUIRE_FALSE(step.ok());
+    CHECK(step.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK(absl::StartsWith(step.status().message(), field + ":"));
+  }
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // for the service tests. Thread-safe enough for the tests (mutex-guarded maps).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -30,9 +31,51 @@ class FakeNumbers final : public NumberResolver {
   }
   bool fail = false;
 
+  // Caller IDs: key "main" or "direct:<user id>".
+  void AddCallerId(const std::string& key, CallerIdLine line) {
+    absl::MutexLock l(&mu_);
+    caller_ids_[key] = std::move(line);
+  }
+  absl::StatusOr<CallerIdLine> CallerId(absl::string_view, absl::string_view user_id,
+                                        bool direct) override {
+    absl::MutexLock l(&mu_);
+    if (fail) return absl::UnavailableError("numbers down");
+    auto it = caller_ids_.find(direct ? absl::StrCat("direct:", user_id) : "main");
+    if (it == caller_ids_.end()) return absl::FailedPreconditionError("caller_id: no such line");
+    return it->second;
+  }
+
  private:
   absl::Mutex mu_;
   std::map<std::string, ResolvedLine> lines_;
+  std::map<std::string, CallerIdLine> caller_ids_;
+};
+
+// The carrier's PlaceCall: records each request; `on_place` runs before the answer (a webhook
+// of the new call arriving before PlaceCall returned); `fail` answers that error.
+class FakeCallControl final : public CallControl {
+ public:
+  struct Placed {
+    std::string company_id, from, to, client_state, idempotency_key;
+  };
+  absl::StatusOr<PlacedLeg> PlaceCall(absl::string_view company_id, absl::string_view from,
+                                      absl::string_view to, absl::string_view client_state,
+                                      absl::string_view idempotency_key) override {
+    {
+      absl::MutexLock l(&mu_);
+      placed.push_back({std::string(company_id), std::string(from), std::string(to),
+                        std::string(client_state), std::string(idempotency_key)});
+    }
+    if (!fail.ok()) return fail;
+    const std::string sid = absl::StrCat("CAplaced", placed.size());
+    if (on_place) on_place(sid, std::string(client_state));
+    return PlacedLeg{.call_id = sid, .session_id = session_id, .provider = "twilio"};
+  }
+  absl::Mutex mu_;
+  std::vector<Placed> placed;
+  absl::Status fail = absl::OkStatus();
+  std::string session_id;  // "" = a Twilio-like call (the key is the call id)
+  std::function<void(const std::string& call_id, const std::string& client_state)> on_place;
 };
 
 class FakeDirectorySource final : public DirectorySource {

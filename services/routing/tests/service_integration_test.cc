@@ -39,12 +39,13 @@ constexpr char kTechs[] = "+12035550150";
 struct Instance {
   Instance(db::Pool& pool, cache::RedisPool& redis, t::FakeNumbers& numbers,
            t::FakeDirectorySource& dir, t::FakeCompanies& companies, const Clock& clock,
-           bool async_commit = false)
+           bool async_commit = false, CallControl* call_control = nullptr)
       : store(pool, "calls.v1", async_commit),
         calls(redis, absl::Hours(2)),
         directory(dir, clock, absl::Seconds(5)),
         config(store, companies, clock, absl::Seconds(5)),
-        core(store, calls, redis, numbers, directory, config, clock) {}
+        core(store, calls, redis, numbers, directory, config, clock,
+             RoutingCoreOptions{.call_control = call_control}) {}
   PgStore store;
   CallStateCache calls;
   DirectoryCache directory;
@@ -62,6 +63,7 @@ struct Env {
   t::FakeNumbers numbers;
   t::FakeDirectorySource dir;
   t::FakeCompanies companies;
+  t::FakeCallControl carrier_ops;
   std::string company = "c-" + switchboard::testing::RandomSuffix();
   rpc::Principal owner{.company_id = company, .user_id = "robert", .role = "owner"};
   rpc::Principal carrier{.company_id = company, .role = "service"};
@@ -85,7 +87,7 @@ struct Env {
   }
   std::unique_ptr<Instance> NewInstance(cache::RedisPool& r, bool async_commit = false) {
     return std::make_unique<Instance>(pg->pool(), r, numbers, dir, companies, clock,
-                                      async_commit);
+                                      async_commit, &carrier_ops);
   }
 
   void SeedDemo() {
@@ -512,6 +514,158 @@ TEST_CASE("recording policy: owner only, recorded dials, consent announcement in
   cv1::CallInstructions ny_first = env.Send(t::Incoming("CR3", kMain));
   CHECK(ny_first.instructions(0).say().text() != kDefaultConsentAnnouncement);
   CHECK(DialRecords(env.Send(t::Digits("CR3", "d", "1"))));
+}
+
+// The caller ID of every Dial in a set ("" when none).
+std::string DialCallerId(const cv1::CallInstructions& set) {
+  for (const auto& i : set.instructions()) {
+    if (i.has_dial()) return i.dial().caller_id();
+  }
+  return "";
+}
+
+TEST_CASE("click-to-call: stored before the carrier places it; its first webhook may come first",
+          "[integration]") {
+  Env env;
+  env.numbers.AddCallerId("main", CallerIdLine{.e164 = kMain, .line_id = "line-main"});
+  env.numbers.AddCallerId("direct:mike", CallerIdLine{.e164 = kMikeLine, .line_id = "line-mike"});
+  rpc::Principal mike{.company_id = env.company, .user_id = "mike", .role = "tech"};
+  constexpr char kCustomer[] = "+13125550142";
+
+  // The carrier's webhook for the new call reaches routing before PlaceCall has returned.
+  cv1::CallInstructions early;
+  env.carrier_ops.on_place = [&](const std::string& sid, const std::string& client_state) {
+    cv1::CarrierEvent answered = t::TwilioEvent(sid, "twilio:voice:" + sid);
+    answered.set_direction(cv1::OUTBOUND);
+    answered.set_client_state(client_state);
+    answered.mutable_call_answered();
+    early = env.Send(answered);
+  };
+  v1::PlaceCallRequest req;
+  req.set_to(kCustomer);
+  req.set_caller_id(v1::CALLER_ID_DIRECT_LINE);
+  auto placed = env.a->core.PlaceCall(mike, req);  // user_id "" = the caller
+  INFO(placed.status().ToString());
+  REQUIRE(placed.ok());
+  CHECK(placed->caller_id() == kMikeLine);
+  CHECK(placed->device() == "client:sp-mike");  // online: the softphone rings first
+  REQUIRE(env.carrier_ops.placed.size() == 1);
+  const auto& sent = env.carrier_ops.placed[0];
+  CHECK(sent.company_id == env.company);
+  CHECK(sent.from == kMikeLine);
+  CHECK(sent.to == "client:sp-mike");
+  CHECK(sent.client_state == "sbcall:" + placed->call_id());
+  CHECK(sent.idempotency_key == placed->call_id());
+  CHECK(DialNumbers(early) == std::vector<std::string>{kCustomer});
+  CHECK(DialCallerId(early) == kMikeLine);
+
+  // The rest of the call under the carrier's key.
+  const std::string sid = "CAplaced1";
+  CHECK(env.Send(t::Dial(sid, "r1", cv1::DIAL_ANSWERED, 0)).instructions(0).has_hangup());
+  env.clock.Advance(absl::Seconds(65));
+  env.Send(t::Completed(sid, "c1", 60));
+  v1::CallRecord call = env.OnlyCall();
+  CHECK(call.id() == placed->call_id());
+  CHECK(call.call_key() == sid);
+  CHECK(call.direction() == v1::DIRECTION_OUTBOUND);
+  CHECK(call.from() == kMikeLine);
+  CHECK(call.to() == kCustomer);
+  CHECK(call.line_id() == "line-mike");
+  CHECK(call.status() == v1::COMPLETED);
+  CHECK(call.answered_by() == kCustomer);
+  CHECK(call.has_answered_at());
+  CHECK(call.has_ended_at());
+  CHECK(call.duration_s() == 60);
+  CHECK(std::find(call.user_ids().begin(), call.user_ids().end(), "mike") !=
+        call.user_ids().end());
+  // Mike sees his own call.
+  v1::GetCallRequest get;
+  get.set_call_id(call.id());
+  CHECK(env.a->core.GetCall(mike, get).ok());
+  const std::vector<std::string> types = env.OutboxTypes();
+  CHECK(types.front() == "calls.call_started");
+  CHECK(Count(types, "calls.call_ringing") == 2);  // Mike, then the customer
+  CHECK(Count(types, "calls.call_answered") == 1);
+  CHECK(types.back() == "calls.call_ended");
+}
+
+TEST_CASE("click-to-call: the carrier's key bound when PlaceCall returns (Telnyx session id)",
+          "[integration]") {
+  Env env;
+  env.numbers.AddCallerId("main", CallerIdLine{.e164 = kMain, .line_id = "line-main"});
+  env.carrier_ops.session_id = "v3:session-1";
+  rpc::Principal office{.company_id = env.company, .user_id = "sarah", .role = "office"};
+  v1::PlaceCallRequest req;
+  req.set_user_id("robert");
+  req.set_to("+13125550143");
+  auto placed = env.a->core.PlaceCall(office, req);
+  INFO(placed.status().ToString());
+  REQUIRE(placed.ok());
+  CHECK(placed->caller_id() == kMain);
+  cv1::CarrierEvent answered;
+  answered.set_provider(cv1::TELNYX);
+  answered.mutable_ids()->set_call_control_id("v3:leg-1");
+  answered.mutable_ids()->set_call_session_id("v3:session-1");
+  answered.set_dedupe_key("telnyx:ev1");
+  answered.mutable_call_answered();  // client_state replaced already: the key alone finds it
+  cv1::CallInstructions dial = env.Send(answered);
+  CHECK(DialNumbers(dial) == std::vector<std::string>{"+13125550143"});
+  CHECK(DialCallerId(dial) == kMain);
+  CHECK(env.OnlyCall().call_key() == "v3:session-1");
+}
+
+TEST_CASE("click-to-call: RBAC, bad input, no device, no caller ID, the carrier down",
+          "[integration]") {
+  Env env;
+  env.numbers.AddCallerId("main", CallerIdLine{.e164 = kMain, .line_id = "line-main"});
+  rpc::Principal mike{.company_id = env.company, .user_id = "mike", .role = "tech"};
+  auto code = [&](const rpc::Principal& who, const std::string& user, const std::string& to,
+                  v1::CallerIdSource source = v1::CALLER_ID_MAIN_LINE) {
+    v1::PlaceCallRequest req;
+    req.set_user_id(user);
+    req.set_to(to);
+    req.set_caller_id(source);
+    return env.a->core.PlaceCall(who, req).status();
+  };
+  CHECK(code(mike, "jake", "+13125550142").code() == absl::StatusCode::kPermissionDenied);
+  absl::Status bad_to = code(env.owner, "jake", "3125550142");
+  CHECK(bad_to.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(absl::StartsWith(bad_to.message(), "to:"));
+  absl::Status bad_source =
+      code(env.owner, "jake", "+13125550142", static_cast<v1::CallerIdSource>(7));
+  CHECK(bad_source.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(absl::StartsWith(bad_source.message(), "caller_id:"));
+  absl::Status no_user = code(rpc::Principal{.company_id = env.company, .role = "service"}, "",
+                              "+13125550142");
+  CHECK(no_user.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(absl::StartsWith(no_user.message(), "user_id:"));
+  CHECK(code(env.owner, "nobody", "+13125550142").code() == absl::StatusCode::kNotFound);
+  CHECK(code(env.owner, "jake", "+13125550142", v1::CALLER_ID_DIRECT_LINE).code() ==
+        absl::StatusCode::kFailedPrecondition);
+  // A user with neither a connected softphone nor a forward-to number.
+  auto people = t::PowersPeople();
+  for (auto& u : people) {
+    if (u.id == "tyler") {
+      u.forward_to.clear();
+      u.softphone.clear();
+    }
+  }
+  env.dir.users[env.company] = people;
+  env.a->directory.Invalidate(env.company);
+  absl::Status no_device = code(env.owner, "tyler", "+13125550142");
+  CHECK(no_device.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(absl::StartsWith(no_device.message(), "user_id:"));
+  CHECK(env.carrier_ops.placed.empty());
+
+  // The carrier cannot place it: its error, and the call log row ends failed.
+  env.carrier_ops.fail = absl::UnavailableError("carrier down");
+  CHECK(code(mike, "mike", "+13125550142").code() == absl::StatusCode::kUnavailable);
+  v1::CallRecord failed = env.OnlyCall();
+  CHECK(failed.status() == v1::FAILED);
+  CHECK(failed.direction() == v1::DIRECTION_OUTBOUND);
+  CHECK(failed.has_ended_at());
+  const std::vector<std::string> types = env.OutboxTypes();
+  CHECK(Count(types, "calls.call_ended") == 1);
 }
 
 TEST_CASE("an identity event drops the company's cached directory and config", "[integration]") {

@@ -39,6 +39,13 @@ TEST_CASE("config: defaults need pg_dsn and kafka_brokers; env overrides apply",
   CHECK(ok->events_topic == "calls.v1");
   CHECK(ok->call_state_ttl == absl::Minutes(30));
   CHECK(ok->numbers_address == "127.0.0.1:50053");
+  CHECK(ok->carrier_address == "127.0.0.1:50052");
+  CHECK(ok->carrier_timeout == absl::Seconds(10));
+  auto bad_carrier = LoadRoutingConfig(EnvFromMap({{"ROUTING_PG_DSN", "postgresql://u@h/db"},
+                                                   {"ROUTING_KAFKA_BROKERS", "k:1"},
+                                                   {"ROUTING_CARRIER_ADDRESS", "nowhere"}}));
+  REQUIRE_FALSE(bad_carrier.ok());
+  CHECK(std::string(bad_carrier.status().message()).find("carrier_address") != std::string::npos);
 
   auto bad = LoadRoutingConfig(EnvFromMap({{"ROUTING_PG_DSN", "postgresql://u@h/db"},
                                            {"ROUTING_KAFKA_BROKERS", "k:1"},

@@ -433,6 +433,167 @@ http::Response Twiml(const std::string& body) {
   return r;
 }
 
+TEST_CASE("Twilio Dial: the nouns ring at once, the earliest answer wins and its child leg "
+          "reports through its statusCallback before the action",
+          "[emulator][twilio][scenario][dial]") {
+  Receiver receiver({
+      {"/voice",
+       [](const http::Request&) {
+         return Twiml(
+             "<Dial timeout=\"20\" action=\"/dialed\">"
+             "<Number statusCallback=\"/child\" "
+             "statusCallbackEvent=\"initiated ringing answered completed\">+19175550101"
+             "</Number>"
+             "<Client statusCallback=\"/child\" statusCallbackEvent=\"answered\">alice</Client>"
+             "<Number statusCallback=\"/child\" statusCallbackEvent=\"answered completed\">"
+             "+19175550102</Number></Dial>");
+       }},
+      {"/dialed", [](const http::Request&) { return Twiml("<Hangup/>"); }},
+  });
+  Fixture f;
+  f.AddNumber("twilio", "+14155550100", receiver.url() + "/voice", receiver.url() + "/status");
+  json scenario = {{"carrier", "twilio"},
+                   {"from", "+13125550111"},
+                   {"to", "+14155550100"},
+                   {"callees",
+                    {{"+19175550101", "no-answer"},
+                     {"client:alice", {{"answer_after_s", 6}, {"talk_s", 5}}},
+                     {"+19175550102", {{"answer_after_s", 3}, {"talk_s", 10}}}}}};
+  auto http_result = f.Send("POST", "/emulator/calls", scenario.dump());
+  REQUIRE(http_result.status == 200);
+  json result = Parse(http_result.body);
+  INFO(result.dump());
+  CHECK(Steps(result) == std::vector<std::string>{"Dial:completed", "Hangup:hung up"});
+  const json& dial = result["steps"][0];
+  CHECK(dial["at_s"] == 13.0);  // answered after 3 s (not 6, not the 20 s timeout), 10 s talk
+  CHECK(dial["details"]["ring"] == "simultaneous");
+  CHECK(dial["details"]["answered"] == "+19175550102");
+  CHECK(dial["details"]["targets"] ==
+        json::array({"+19175550101", "client:alice", "+19175550102"}));
+  const json& legs = dial["details"]["legs"];
+  REQUIRE(legs.size() == 3);
+  CHECK(legs[0]["outcome"] == "canceled");
+  CHECK(legs[1]["outcome"] == "canceled");
+  CHECK(legs[2]["outcome"] == "answered");
+  const std::string child_sid = legs[2]["call_sid"];
+  CHECK(dial["details"]["dial_call_sid"] == child_sid);
+  CHECK(child_sid.size() == 34);
+  CHECK(absl::StartsWith(child_sid, "CA"));
+  CHECK(child_sid != result["call_id"]);
+  CHECK(legs[0]["call_sid"] != child_sid);
+
+  // Child-leg callbacks only for the events each noun asked for; the answer before the action.
+  const auto received = receiver.received();
+  std::vector<std::string> hooks;
+  for (const Received& r : received) {
+    CHECK(TwilioSignatureValid(receiver.url(), r));
+    hooks.push_back(r.path + ":" + FormValue(r.body, "CallStatus") + ":" +
+                    FormValue(r.body, "To"));
+  }
+  CHECK(hooks == std::vector<std::string>{
+                     "/voice:ringing:+14155550100", "/child:initiated:+19175550101",
+                     "/child:ringing:+19175550101", "/child:in-progress:+19175550102",
+                     "/child:canceled:+19175550101", "/child:completed:+19175550102",
+                     "/dialed:in-progress:+14155550100", "/status:completed:+14155550100"});
+  REQUIRE(received.size() == 8);
+  const Received& answered = received[3];
+  CHECK(FormValue(answered.body, "CallSid") == child_sid);
+  CHECK(FormValue(answered.body, "ParentCallSid") == result["call_id"]);
+  CHECK(FormValue(answered.body, "AccountSid") == kSid);
+  CHECK(FormValue(answered.body, "From") == "+13125550111");
+  CHECK(FormValue(answered.body, "Direction") == "outbound-dial");
+  CHECK(FormValue(answered.body, "CallbackSource") == "call-progress-events");
+  CHECK(FormValue(answered.body, "SequenceNumber") == "0");
+  CHECK_FALSE(FormValue(answered.body, "Timestamp").empty());
+  CHECK(FormValue(received[5].body, "SequenceNumber") == "1");
+  CHECK(FormValue(received[5].body, "CallDuration") == "10");
+  CHECK(FormValue(received[4].body, "SequenceNumber") == "2");  // the first leg's third
+  // The action names the same child call.
+  CHECK(FormValue(received[6].body, "DialCallStatus") == "completed");
+  CHECK(FormValue(received[6].body, "DialCallSid") == child_sid);
+  CHECK(FormValue(received[6].body, "DialCallDuration") == "10");
+  CHECK(FormValue(received[6].body, "CallSid") == result["call_id"]);
+
+  SECTION("nobody answers: busy only when all are busy, failed only when all failed") {
+    struct Case {
+      json callees;
+      std::string status;
+      double at_s;
+    };
+    const Case cases[] = {
+        {{{"+19175550101", "busy"}, {"+19175550102", "busy"}, {"default", "busy"}}, "busy", 2},
+        {{{"default", "failed"}}, "failed", 1},
+        {{{"+19175550101", "busy"}, {"+19175550102", "failed"}, {"default", "busy"}},
+         "no-answer", 2},
+        // An answer after the Dial timeout is no answer.
+        {{{"+19175550102", {{"answer_after_s", 25}}}, {"default", "busy"}}, "no-answer", 20}};
+    for (const Case& c : cases) {
+      scenario["callees"] = c.callees;
+      auto r = f.Send("POST", "/emulator/calls", scenario.dump());
+      REQUIRE(r.status == 200);
+      json res = Parse(r.body);
+      INFO(res.dump());
+      REQUIRE_FALSE(res["steps"].empty());
+      CHECK(res["steps"][0]["verb"] == "Dial");
+      CHECK(res["steps"][0]["outcome"] == c.status);
+      CHECK(res["steps"][0]["at_s"] == c.at_s);
+      CHECK(res["steps"][0]["details"]["answered"] == "");
+      // No leg answered: no answered callback.
+      for (const Received& h : receiver.received()) {
+        if (FormValue(h.body, "ParentCallSid") == res["call_id"]) {
+          CHECK(FormValue(h.body, "CallStatus") != "in-progress");
+        }
+      }
+    }
+  }
+  SECTION("a Client noun is the callee client:<identity>") {
+    scenario["callees"] = {{"client:alice", {{"answer_after_s", 1}, {"talk_s", 2}}},
+                           {"default", "no-answer"}};
+    auto r = f.Send("POST", "/emulator/calls", scenario.dump());
+    REQUIRE(r.status == 200);
+    json res = Parse(r.body);
+    CHECK(res["steps"][0]["outcome"] == "completed");
+    CHECK(res["steps"][0]["details"]["answered"] == "client:alice");
+    bool reported = false;
+    for (const Received& h : receiver.received()) {
+      if (FormValue(h.body, "ParentCallSid") != res["call_id"]) continue;
+      reported = reported || (FormValue(h.body, "CallStatus") == "in-progress" &&
+                              FormValue(h.body, "To") == "client:alice");
+    }
+    CHECK(reported);
+  }
+}
+
+TEST_CASE("Twilio Dial sequential=\"true\" rings the nouns in turn",
+          "[emulator][twilio][scenario][dial]") {
+  Receiver receiver({{"/voice", [](const http::Request&) {
+                        return Twiml("<Dial timeout=\"20\" sequential=\"true\">"
+                                     "<Number>+19175550101</Number><Number>+19175550102</Number>"
+                                     "<Number>+19175550103</Number></Dial>");
+                      }}});
+  Fixture f;
+  f.AddNumber("twilio", "+14155550100", receiver.url() + "/voice");
+  const json scenario = {{"carrier", "twilio"},
+                         {"from", "+13125550111"},
+                         {"to", "+14155550100"},
+                         {"callees",
+                          {{"+19175550101", "no-answer"},
+                           {"+19175550102", {{"answer_after_s", 3}, {"talk_s", 4}}},
+                           {"+19175550103", {{"answer_after_s", 1}, {"talk_s", 4}}}}}};
+  auto r = f.Send("POST", "/emulator/calls", scenario.dump());
+  REQUIRE(r.status == 200);
+  json res = Parse(r.body);
+  INFO(res.dump());
+  REQUIRE_FALSE(res["steps"].empty());
+  const json& dial = res["steps"][0];
+  CHECK(dial["outcome"] == "completed");
+  CHECK(dial["details"]["ring"] == "sequential");
+  CHECK(dial["details"]["answered"] == "+19175550102");  // the earlier-listed, not the quicker
+  CHECK(dial["at_s"] == 27.0);                          // 20 s unanswered + 3 s + 4 s talk
+  CHECK(dial["details"]["legs"][0]["outcome"] == "no-answer");
+  CHECK(dial["details"]["legs"][2]["outcome"] == "not-dialed");
+}
+
 TEST_CASE("Twilio scenario: greeting, gather 1, dial no-answer, record, hang up",
           "[emulator][twilio][scenario]") {
   Receiver receiver({

@@ -42,6 +42,7 @@ std::optional<IngestRequest> IngestRequestFromEvent(const events::v1::Event& eve
     r.call_id = vm.call_id();
     r.call_key = vm.call_key();
     r.box_id = vm.voicemail_box_id();
+    if (vm.has_box_owner_user_id()) r.box_owner = vm.box_owner_user_id();
     r.caller = vm.from();
     return r;
   }

@@ -100,6 +100,19 @@ std::string ExistingId(pqxx::work& tx, const IngestRequest& r) {
   return res.empty() ? "" : res[0][0].as<std::string>();
 }
 
+// The owner of a voicemail's box: the one the event names (which also updates media's record
+// of the box), else the recorded one, else "" (a shared box).
+std::string BoxOwner(pqxx::work& tx, const IngestRequest& r, absl::Time now) {
+  if (r.box_owner.has_value()) {
+    internal::PutBoxOwner(tx, r.company_id, r.box_id, *r.box_owner, now);
+    return *r.box_owner;
+  }
+  pqxx::result box = tx.exec_params(
+      "SELECT owner_user_id FROM voicemail_boxes WHERE company_id = $1 AND box_id = $2",
+      r.company_id, r.box_id);
+  return box.empty() ? "" : box[0][0].as<std::string>();
+}
+
 }  // namespace
 
 absl::StatusOr<IngestResult> MediaCore::Ingest(pqxx::work& tx, const IngestRequest& request) {
@@ -165,10 +178,7 @@ absl::StatusOr<IngestResult> MediaCore::InsertItem(pqxx::work& tx, const IngestR
         events::v1::Event event;
         pqxx::result inserted;
         if (vm) {
-          pqxx::result box = tx.exec_params(
-              "SELECT owner_user_id FROM voicemail_boxes WHERE company_id = $1 AND box_id = $2",
-              r.company_id, r.box_id);
-          const std::string owner = box.empty() ? "" : box[0][0].as<std::string>();
+          const std::string owner = BoxOwner(tx, r, now);
           inserted = tx.exec_params(
               "INSERT INTO voicemails (id, company_id, provider, provider_recording_id, box_id, "
               "owner_user_id, caller, call_id, blob_key, format, duration_ms, size_bytes, sha256, "
@@ -237,10 +247,7 @@ absl::StatusOr<IngestResult> MediaCore::AdoptRecording(pqxx::work& tx, const Ing
         "RETURNING blob_key, format, duration_ms, size_bytes, sha256",
         r.company_id, internal::Str(recording_id));
     if (rec.empty()) return absl::AbortedError("recording changed concurrently; retry");
-    pqxx::result box = tx.exec_params(
-        "SELECT owner_user_id FROM voicemail_boxes WHERE company_id = $1 AND box_id = $2",
-        r.company_id, r.box_id);
-    const std::string owner = box.empty() ? "" : box[0][0].as<std::string>();
+    const std::string owner = BoxOwner(tx, r, clock_.Now());
     const std::string id = NewUuidV7(clock_.Now());
     const std::string format = rec[0][1].as<std::string>();
     const int64_t duration_ms = rec[0][2].as<int64_t>(), size = rec[0][3].as<int64_t>();

@@ -168,4 +168,14 @@ absl::StatusOr<int> ClampPageSize(int page_size) {
   return std::min(page_size, 200);
 }
 
+void PutBoxOwner(pqxx::work& tx, absl::string_view company_id, absl::string_view box_id,
+                 absl::string_view owner_user_id, absl::Time now) {
+  tx.exec_params(
+      "INSERT INTO voicemail_boxes (company_id, box_id, owner_user_id, updated_at) "
+      "VALUES ($1, $2, $3, to_timestamp($4::bigint / 1000000.0)) "
+      "ON CONFLICT (company_id, box_id) DO UPDATE SET owner_user_id = EXCLUDED.owner_user_id, "
+      "updated_at = EXCLUDED.updated_at",
+      Str(company_id), Str(box_id), Str(owner_user_id), Micros(now));
+}
+
 }  // namespace switchboard::media::internal

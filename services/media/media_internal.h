@@ -23,6 +23,10 @@ bool IsManager(absl::string_view role);
 inline int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
 inline std::string Str(absl::string_view s) { return std::string(s); }
 
+// Records (or changes) which user owns a voicemail box ("" = a shared box), inside `tx`.
+void PutBoxOwner(pqxx::work& tx, absl::string_view company_id, absl::string_view box_id,
+                 absl::string_view owner_user_id, absl::Time now);
+
 // Associated data binding a ciphertext to its company and blob key.
 std::string Aad(absl::string_view company_id, absl::string_view blob_key);
 

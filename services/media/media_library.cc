@@ -11,6 +11,7 @@ namespace switchboard::media {
 
 using internal::IsManager;
 using internal::Micros;
+using internal::PutBoxOwner;
 using internal::Str;
 
 absl::StatusOr<Page<Voicemail>> MediaCore::ListVoicemails(const Caller& caller,
@@ -175,12 +176,7 @@ absl::Status MediaCore::SetVoicemailBox(const Caller& caller, absl::string_view 
     return absl::InvalidArgumentError("box_id: must be 1..200 bytes");
   }
   return pool_.InTenant(caller.company_id, [&](pqxx::work& tx) -> absl::Status {
-    tx.exec_params(
-        "INSERT INTO voicemail_boxes (company_id, box_id, owner_user_id, updated_at) "
-        "VALUES ($1, $2, $3, to_timestamp($4::bigint / 1000000.0)) "
-        "ON CONFLICT (company_id, box_id) DO UPDATE SET owner_user_id = EXCLUDED.owner_user_id, "
-        "updated_at = EXCLUDED.updated_at",
-        caller.company_id, Str(box_id), Str(owner_user_id), Micros(clock_.Now()));
+    PutBoxOwner(tx, caller.company_id, box_id, owner_user_id, clock_.Now());
     return absl::OkStatus();
   });
 }

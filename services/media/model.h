@@ -84,6 +84,9 @@ struct IngestRequest {
   std::string call_id;
   std::string call_key;
   std::string box_id;  // voicemail
+  // Voicemail: the box's owner as routing knows it ("" = shared box); it also updates media's
+  // box -> owner record. Unset: the owner media was told (SetVoicemailBox), if any.
+  std::optional<std::string> box_owner;
   std::string caller;  // voicemail: caller's number
 };
 

@@ -729,6 +729,9 @@ class Transition {
     LifecycleEvent left{LifecycleKind::kVoicemailLeft,
                         absl::StrCat("voicemail left in ", state_.voicemail_box_id())};
     left.voicemail_box_id = state_.voicemail_box_id();
+    if (const v1::VoicemailBox* box = index_.FindBox(state_.voicemail_box_id())) {
+      left.box_owner_user_id = box->user_id();  // "" for a company/department box
+    }
     left.recording_id = recording.recording_id();
     left.recording_url = recording.url();
     left.duration_s = recording.duration_s();

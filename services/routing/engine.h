@@ -72,6 +72,7 @@ struct LifecycleEvent {
   std::string detail;                 // human readable
   std::vector<std::string> user_ids;  // ringing: who; answered: who answered
   std::string voicemail_box_id;       // voicemail_left
+  std::optional<std::string> box_owner_user_id;  // voicemail_left: the box's user ("" = shared)
   std::string recording_id;           // voicemail_left
   std::string recording_url;          // voicemail_left
   // voicemail_left: message length; ended: call length; answered: talk time (Twilio and Telnyx

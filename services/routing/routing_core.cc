@@ -821,6 +821,7 @@ void RoutingCore::FillWrite(const Step& step, absl::Time now, const std::string&
         m->set_call_id(call_id);
         m->set_call_key(key);
         m->set_voicemail_box_id(le.voicemail_box_id);
+        if (le.box_owner_user_id.has_value()) m->set_box_owner_user_id(*le.box_owner_user_id);
         m->set_recording_id(le.recording_id);
         m->set_recording_url(le.recording_url);
         m->set_duration_s(le.duration_s);

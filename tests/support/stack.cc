@@ -371,16 +371,6 @@ absl::StatusOr<PowersTenant> Stack::SeedPowersElectric(absl::string_view wire,
                                             Tail(seeder->Output(), 4000)));
   }
 
-  if (media_stub_ != nullptr) {
-    // Media knows Sarah's box belongs to her (the voicemail's owner at ingest).
-    mv1::SetVoicemailBoxRequest box;
-    box.set_box_id("vm_sarah");
-    box.set_owner_user_id(t.users.sarah);
-    mv1::SetVoicemailBoxResponse box_saved;
-    RETURN_IF_ERROR(StackRpc(*media_stub_, &mv1::Media::Stub::SetVoicemailBox, t.owner, box,
-                                &box_saved, "media SetVoicemailBox"));
-  }
-
   rv1::WhoIsOnCallRequest who;
   who.set_rotation_id("oncall_techs");
   rv1::WhoIsOnCallResponse on_call;

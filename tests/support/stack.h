@@ -8,7 +8,8 @@
 // the company and its five people with their forward-to numbers and a browser softphone each
 // (identity), an EMULATOR carrier account on the Twilio or the
 // Telnyx wire format (carrier), a main number provisioned through numbers, and the Powers
-// Electric routing configuration (routing-seed, which points the main line at the flow).
+// Electric routing configuration (routing-seed, which points the main line at the flow). Media
+// learns who owns a voicemail box from routing's VoicemailLeft events.
 //
 // Errors are Status values (never test assertions), so a benchmark can use it as well as a
 // Catch2 test. Not thread-safe; the destructor stops every process (SIGKILL when still running).

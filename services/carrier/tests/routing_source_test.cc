@@ -75,13 +75,17 @@ CarrierEvent Incoming() {
   return e;
 }
 
+// `deadline`: generous by default, so a loaded machine does not turn an answer into a fallback;
+// the test of a slow routing picks a short one (it waits that long).
 struct Fixture {
+  explicit Fixture(absl::Duration deadline = absl::Seconds(10))
+      : source(routing::v1::Routing::NewStub(server->channel()), registry,
+               RoutingSourceOptions{.deadline = deadline}) {}
   FakeRouting routing;
   std::unique_ptr<switchboard::testing::GrpcTestServer> server =
       switchboard::testing::GrpcTestServer::CreateOrFail({&routing});
   metrics::Registry registry;
-  RoutingInstructionSource source{routing::v1::Routing::NewStub(server->channel()), registry,
-                                  RoutingSourceOptions{.deadline = absl::Milliseconds(200)}};
+  RoutingInstructionSource source;
   ~Fixture() {
     if (!routing.release.HasBeenNotified()) routing.release.Notify();
   }
@@ -116,7 +120,7 @@ TEST_CASE("no instructions from routing is NOT_FOUND, not a fallback", "[routing
 
 TEST_CASE("routing failing, slow or answering nonsense: the fallback voicemail",
           "[routing_source]") {
-  Fixture f;
+  Fixture f(absl::Seconds(1));
   const CallInstructions fallback = FallbackVoicemail(RoutingSourceOptions{});
   SECTION("unavailable") {
     f.routing.mode = FakeRouting::Mode::kUnavailable;

@@ -53,6 +53,11 @@ TEST_CASE("IngestRequestFromEvent maps carrier and calls events", "[media][inges
     CHECK(r->caller == "+15551230000");
     CHECK(r->call_id == "call-1");
     CHECK(r->provider_recording_id == "RE9");
+    CHECK_FALSE(r->box_owner.has_value());  // an event that does not say: media's own record
+    vm->set_box_owner_user_id("sarah");
+    CHECK(IngestRequestFromEvent(e)->box_owner == std::optional<std::string>("sarah"));
+    vm->set_box_owner_user_id("");
+    CHECK(IngestRequestFromEvent(e)->box_owner == std::optional<std::string>(""));
   }
   SECTION("other events are not for media") {
     events::v1::Event e;

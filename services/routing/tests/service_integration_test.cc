@@ -131,6 +131,29 @@ struct Env {
     return *out;
   }
 
+  // The calls.v1 events in the outbox, oldest first.
+  std::vector<events::v1::Event> OutboxEvents() {
+    std::vector<events::v1::Event> out;
+    REQUIRE(pg->pool()
+                .Unscoped([&](pqxx::work& tx) -> absl::Status {
+                  for (const auto& row : tx.exec("SELECT payload FROM outbox ORDER BY seq")) {
+                    pqxx::binarystring b(row[0]);
+                    REQUIRE(out.emplace_back().ParseFromString(b.str()));
+                  }
+                  return absl::OkStatus();
+                })
+                .ok());
+    return out;
+  }
+  // The voicemail_left event (there must be exactly one).
+  events::v1::VoicemailLeft OnlyVoicemailLeft() {
+    std::vector<events::v1::VoicemailLeft> found;
+    for (const events::v1::Event& e : OutboxEvents()) {
+      if (e.has_voicemail_left()) found.push_back(e.voicemail_left());
+    }
+    REQUIRE(found.size() == 1);
+    return found[0];
+  }
   std::vector<std::string> OutboxTypes() {
     std::vector<std::string> types;
     REQUIRE(pg->pool()
@@ -304,6 +327,9 @@ TEST_CASE("Redis flushed mid-call: the call continues from Postgres", "[integrat
   CHECK(call.voicemail_box_id() == "vm_company");
   CHECK(call.recording_id() == "RECA3");
   CHECK(Count(env.OutboxTypes(), "calls.voicemail_left") == 1);
+  const events::v1::VoicemailLeft left = env.OnlyVoicemailLeft();
+  REQUIRE(left.has_box_owner_user_id());
+  CHECK(left.box_owner_user_id().empty());  // the company box: the team inbox
 }
 
 TEST_CASE("round robin rotates across calls handled by two instances", "[integration]") {
@@ -360,6 +386,11 @@ TEST_CASE("a direct line without a flow rings its user, then the user's box", "[
   CHECK(call.status() == v1::VOICEMAIL);
   CHECK(call.voicemail_box_id() == "vm_mike");
   CHECK(call.line_id() == "line-mike");
+  // Media learns from the event whose inbox the message belongs to.
+  const events::v1::VoicemailLeft left = env.OnlyVoicemailLeft();
+  CHECK(left.voicemail_box_id() == "vm_mike");
+  REQUIRE(left.has_box_owner_user_id());
+  CHECK(left.box_owner_user_id() == "mike");
 }
 
 TEST_CASE("unknown calls and numbers are answered, never silent", "[integration]") {

@@ -34,7 +34,9 @@ ABSL_FLAG(std::string, routing_address, "",
           "call's instructions (\"\" = the per-number static instructions)");
 ABSL_FLAG(absl::Duration, routing_deadline, absl::Milliseconds(1500),
           "how long a webhook waits for routing before answering with the fallback voicemail");
-ABSL_FLAG(int, webhook_threads, 4, "io threads of the webhook listener");
+ABSL_FLAG(int, webhook_threads, 16,
+          "io threads of the webhook listener; each call event waits on routing's answer on one, "
+          "so this bounds the webhooks answered at once");
 ABSL_FLAG(int, command_workers, 2, "threads sending Telnyx Call Control commands");
 ABSL_FLAG(absl::Duration, drain_delay, absl::Seconds(5),
           "time between NOT_SERVING and server shutdown on SIGTERM");

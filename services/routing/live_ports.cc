@@ -65,12 +65,24 @@ absl::StatusOr<std::shared_ptr<const CompanySnapshot>> ConfigCache::Get(
   {
     absl::MutexLock lock(&mu_);
     auto it = entries_.find(company_id);
-    if (it != entries_.end() && now - it->second.loaded_at < ttl_) return it->second.snapshot;
+    if (it != entries_.end()) {
+      // Fresh, or expired while another call reloads it: no herd of reloads at each expiry.
+      if (now - it->second.loaded_at < ttl_ || it->second.refreshing) return it->second.snapshot;
+      it->second.refreshing = true;
+    }
   }
+  auto done_refreshing = [&] {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(company_id);
+    if (it != entries_.end()) it->second.refreshing = false;
+  };
   auto snap = std::make_shared<CompanySnapshot>();
   snap->company_id = std::string(company_id);
   absl::StatusOr<CompanyConfig> config = store_.LoadCompanyConfig(company_id);
-  if (!config.ok()) return config.status();
+  if (!config.ok()) {
+    done_refreshing();
+    return config.status();
+  }
   snap->config = std::move(*config);
   bool cacheable = true;
   absl::StatusOr<CompanyInfo> info = companies_.Company(company_id);
@@ -109,6 +121,8 @@ absl::StatusOr<std::shared_ptr<const CompanySnapshot>> ConfigCache::Get(
   if (cacheable) {
     absl::MutexLock lock(&mu_);
     entries_[std::string(company_id)] = Entry{out, now};
+  } else {
+    done_refreshing();
   }
   return out;
 }
@@ -130,16 +144,23 @@ absl::StatusOr<std::shared_ptr<const UserList>> DirectoryCache::Get(
     if (it != entries_.end()) {
       if (it->second.users == nullptr) {
         if (now - it->second.loaded_at < std::min(ttl_, absl::Seconds(2))) return it->second.error;
-      } else if (now - it->second.loaded_at < ttl_) {
+      } else if (now - it->second.loaded_at < ttl_ || it->second.refreshing) {
+        // Fresh, or expired while another call reloads it: no herd of reloads at each expiry.
         return it->second.users;
       } else {
         stale = it->second.users;
+        it->second.refreshing = true;
       }
     }
   }
   absl::StatusOr<UserList> users = source_.LoadUsers(company_id);
   if (!users.ok()) {
     if (stale != nullptr) {
+      {
+        absl::MutexLock lock(&mu_);
+        auto it = entries_.find(company_id);
+        if (it != entries_.end()) it->second.refreshing = false;
+      }
       log::Warn("directory refresh failed; using the last list",
                 {{"company_id", std::string(company_id)},
                  {"error", std::string(users.status().message())}});

@@ -92,6 +92,7 @@ class ConfigCache {
   struct Entry {
     std::shared_ptr<const CompanySnapshot> snapshot;
     absl::Time loaded_at;
+    bool refreshing = false;  // expired, and one caller is reloading it (the others reuse it)
   };
   PgStore& store_;
   CompanyInfoSource& companies_;
@@ -119,6 +120,7 @@ class DirectoryCache {
     std::shared_ptr<const UserList> users;  // null: the last load failed (at loaded_at)
     absl::Time loaded_at;
     absl::Status error;
+    bool refreshing = false;  // expired, and one caller is reloading it (the others reuse it)
   };
   DirectorySource& source_;
   const Clock& clock_;

@@ -289,12 +289,24 @@ absl::StatusOr<std::shared_ptr<const v1::Flow>> RoutingCore::LoadFlow(
       if (it != versions_.end()) return it->second;
     } else {
       auto it = latest_.find(latest_key);
-      if (it != latest_.end() && now - it->second.loaded_at < options_.flow_cache_ttl) {
-        return it->second.flow;
+      if (it != latest_.end()) {
+        // Fresh, or expired while another call reloads it: no herd of reloads at each expiry.
+        if (now - it->second.loaded_at < options_.flow_cache_ttl || it->second.refreshing) {
+          return it->second.flow;
+        }
+        it->second.refreshing = true;
       }
     }
   }
-  ASSIGN_OR_RETURN(v1::Flow flow, store_.GetFlow(company_id, flow_id, version));
+  absl::StatusOr<v1::Flow> loaded = store_.GetFlow(company_id, flow_id, version);
+  if (!loaded.ok()) {
+    absl::MutexLock lock(&mu_);
+    if (auto it = latest_.find(latest_key); version == 0 && it != latest_.end()) {
+      it->second.refreshing = false;
+    }
+    return loaded.status();
+  }
+  v1::Flow flow = std::move(*loaded);
   auto shared = std::make_shared<const v1::Flow>(std::move(flow));
   absl::MutexLock lock(&mu_);
   if (versions_.size() >= 10000) versions_.clear();

@@ -170,6 +170,7 @@ class RoutingCore {
   struct LatestFlow {
     std::shared_ptr<const v1::Flow> flow;
     absl::Time loaded_at;
+    bool refreshing = false;  // expired, and one caller is reloading it (the others reuse it)
   };
   absl::Mutex mu_;
   // (company, flow id, version) -> flow; versions are immutable. Bounded: cleared at 10,000.

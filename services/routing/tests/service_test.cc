@@ -1,5 +1,7 @@
 // Unit tests of the routing service's adapters with fakes: configuration, the call key, the
 // Redis value format, the directory and config caches, the schedule glue, the demo configuration.
+#include <functional>
+
 #include <catch2/catch.hpp>
 
 #include <grpcpp/create_channel.h>
@@ -175,6 +177,51 @@ TEST_CASE("DirectoryCache reuses a list for its TTL and keeps the last one when 
   cache.Invalidate("c1");
   source.users["c1"].pop_back();
   CHECK((*cache.Get("c1"))->size() == 4);
+}
+
+namespace {
+// A directory source that, while loading, lets the test act as a second, concurrent caller.
+class ReentrantDirectory final : public DirectorySource {
+ public:
+  absl::StatusOr<std::vector<DirectoryUser>> LoadUsers(absl::string_view company_id) override {
+    ++loads;
+    if (during_load) during_load();
+    if (fail) return absl::UnavailableError("identity down");
+    return testing::PowersPeople();
+  }
+  int loads = 0;
+  bool fail = false;
+  std::function<void()> during_load;
+};
+}  // namespace
+
+TEST_CASE("DirectoryCache: one caller reloads an expired list, the others keep the old one",
+          "[unit]") {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  ReentrantDirectory source;
+  DirectoryCache cache(source, clock, absl::Seconds(5));
+  REQUIRE(cache.Get("c1").ok());
+  REQUIRE(source.loads == 1);
+  clock.Advance(absl::Seconds(6));
+  int concurrent_loads = -1;
+  source.during_load = [&] {
+    const int before = source.loads;
+    auto meanwhile = cache.Get("c1");  // another call while the reload runs
+    CHECK(meanwhile.ok());
+    concurrent_loads = source.loads - before;
+  };
+  REQUIRE(cache.Get("c1").ok());
+  CHECK(source.loads == 2);
+  CHECK(concurrent_loads == 0);  // it got the previous list, no second reload
+  // A failed reload does not leave the entry stuck: the next expiry reloads again.
+  source.during_load = nullptr;
+  clock.Advance(absl::Seconds(6));
+  source.fail = true;
+  CHECK(cache.Get("c1").ok());  // the last list
+  CHECK(source.loads == 3);
+  source.fail = false;
+  CHECK(cache.Get("c1").ok());
+  CHECK(source.loads == 4);
 }
 
 namespace {

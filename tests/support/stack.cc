@@ -225,6 +225,7 @@ absl::Status Stack::StartAll(const StackOptions& options) {
                    {"ROUTING_IDENTITY_ADDRESS", identity_address_},
                    {"ROUTING_NUMBERS_ADDRESS", numbers_address_},
                    {"ROUTING_MEDIA_ADDRESS", media_address_},
+                   {"ROUTING_CARRIER_ADDRESS", carrier_address_},
                    {"ROUTING_PEER_TIMEOUT", "5s"},
                    {"ROUTING_DIRECTORY_CACHE_TTL", "60s"},
                    {"ROUTING_CONFIG_CACHE_TTL", "60s"},

@@ -33,6 +33,7 @@
 #include "switchboard/identity/v1/identity.grpc.pb.h"
 #include "switchboard/numbers/v1/numbers.grpc.pb.h"
 #include "switchboard/routing/v1/routing.grpc.pb.h"
+#include "tests/e2e/e2e_util.h"
 #include "tests/support/stack.h"
 
 namespace switchboard {
@@ -42,38 +43,15 @@ namespace nv1 = switchboard::numbers::v1;
 namespace rv1 = switchboard::routing::v1;
 namespace ev1 = switchboard::events::v1;
 using json = nlohmann::json;
+using e2e::CallIdOf;
+using e2e::DialSteps;
+using e2e::PathText;
+using e2e::RequireOk;
+using e2e::Rpc;
+using e2e::Tail;
 
 constexpr const char* kTwilioToken = testing::kStackTwilioToken;
 constexpr const char* kTelnyxKey = testing::kStackTelnyxKey;
-
-// The last `n` characters of a process log, for failure messages.
-std::string Tail(const std::string& s, size_t n = 12000) {
-  return s.size() <= n ? s : s.substr(s.size() - n);
-}
-
-template <typename Stub, typename Method, typename Request, typename Response>
-grpc::Status Rpc(Stub& stub, Method method, const rpc::Principal& who, const Request& request,
-                 Response* response) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  if (!who.company_id.empty()) rpc::AttachPrincipal(ctx, who);
-  return (stub.*method)(&ctx, request, response);
-}
-
-void RequireOk(const grpc::Status& status, const std::string& what) {
-  INFO(what << ": " << status.error_message());
-  REQUIRE(status.ok());
-}
-
-// Dial (Twilio) / transfer (Telnyx) steps, in order.
-std::vector<json> DialSteps(const json& steps) {
-  std::vector<json> dials;
-  for (const json& s : steps) {
-    const std::string verb = s.value("verb", "");
-    if (verb == "Dial" || verb == "transfer") dials.push_back(s);
-  }
-  return dials;
-}
 
 // Every Say / speak text, in order.
 std::vector<std::string> Spoken(const json& steps) {
@@ -86,27 +64,6 @@ std::vector<std::string> Spoken(const json& steps) {
     }
   }
   return out;
-}
-
-std::string PathText(const rv1::CallRecord& row) {
-  std::string out;
-  for (const rv1::PathEntry& p : row.path()) {
-    absl::StrAppend(&out, rv1::PathKind_Name(p.kind()), " [", p.text(), "] ");
-  }
-  return out;
-}
-
-std::string CallIdOf(const ev1::Event& e) {
-  switch (e.payload_case()) {
-    case ev1::Event::kCallStarted: return e.call_started().call_id();
-    case ev1::Event::kCallRouted: return e.call_routed().call_id();
-    case ev1::Event::kCallRinging: return e.call_ringing().call_id();
-    case ev1::Event::kCallAnswered: return e.call_answered().call_id();
-    case ev1::Event::kCallMissed: return e.call_missed().call_id();
-    case ev1::Event::kVoicemailLeft: return e.voicemail_left().call_id();
-    case ev1::Event::kCallEnded: return e.call_ended().call_id();
-    default: return "";
-  }
 }
 
 struct Tenant {

@@ -41,6 +41,7 @@
 #include "libs/testing/service_process.h"
 #include "libs/testing/testing.h"
 #include "services/routing/demo_flow.h"
+#include "tests/e2e/e2e_util.h"
 #include "tests/support/stack.h"
 #include "switchboard/carrier/v1/carrier_service.grpc.pb.h"
 #include "switchboard/events/v1/event.pb.h"
@@ -59,30 +60,16 @@ namespace nv1 = switchboard::numbers::v1;
 namespace rv1 = switchboard::routing::v1;
 namespace ev1 = switchboard::events::v1;
 using json = nlohmann::json;
+using e2e::CallIdOf;
+using e2e::DialSteps;
+using e2e::PathText;
+using e2e::RequireOk;
+using e2e::Rpc;
+using e2e::Tail;
 
 constexpr const char* kTwilioToken = testing::kStackTwilioToken;
 constexpr const char* kTelnyxKey = testing::kStackTelnyxKey;
 using Tenant = testing::PowersTenant;
-
-// The last `n` characters of a process log, for failure messages.
-std::string Tail(const std::string& s, size_t n = 12000) {
-  return s.size() <= n ? s : s.substr(s.size() - n);
-}
-
-// One unary RPC with the principal's metadata and a 30 s deadline.
-template <typename Stub, typename Method, typename Request, typename Response>
-grpc::Status Rpc(Stub& stub, Method method, const rpc::Principal& who, const Request& request,
-                 Response* response) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  if (!who.company_id.empty()) rpc::AttachPrincipal(ctx, who);
-  return (stub.*method)(&ctx, request, response);
-}
-
-void RequireOk(const grpc::Status& status, const std::string& what) {
-  INFO(what << ": " << status.error_message());
-  REQUIRE(status.ok());
-}
 
 // The index of the first step at or after `from` whose verb is one of `verbs`, or -1.
 int FindStep(const json& steps, int from, std::initializer_list<const char*> verbs) {
@@ -92,16 +79,6 @@ int FindStep(const json& steps, int from, std::initializer_list<const char*> ver
     }
   }
   return -1;
-}
-
-// Dial (Twilio) / transfer (Telnyx) steps, in order.
-std::vector<json> DialSteps(const json& steps) {
-  std::vector<json> dials;
-  for (const json& s : steps) {
-    const std::string verb = s.value("verb", "");
-    if (verb == "Dial" || verb == "transfer") dials.push_back(s);
-  }
-  return dials;
 }
 
 // Gather steps (both wire formats), in order.
@@ -146,28 +123,6 @@ bool RangUser(const rv1::CallRecord& row, const std::string& user) {
     }
   }
   return false;
-}
-
-std::string PathText(const rv1::CallRecord& row) {
-  std::string out;
-  for (const rv1::PathEntry& p : row.path()) {
-    absl::StrAppend(&out, rv1::PathKind_Name(p.kind()), " [", p.text(), "] ");
-  }
-  return out;
-}
-
-// The routing call id an event of calls.v1 belongs to, or "" for other events.
-std::string CallIdOf(const ev1::Event& e) {
-  switch (e.payload_case()) {
-    case ev1::Event::kCallStarted: return e.call_started().call_id();
-    case ev1::Event::kCallRouted: return e.call_routed().call_id();
-    case ev1::Event::kCallRinging: return e.call_ringing().call_id();
-    case ev1::Event::kCallAnswered: return e.call_answered().call_id();
-    case ev1::Event::kCallMissed: return e.call_missed().call_id();
-    case ev1::Event::kVoicemailLeft: return e.voicemail_left().call_id();
-    case ev1::Event::kCallEnded: return e.call_ended().call_id();
-    default: return "";
-  }
 }
 
 // What a journey expects, checked on the call log row and the events once all calls ran.

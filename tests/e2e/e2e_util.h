@@ -1,0 +1,75 @@
+// Helpers shared by the Catch2 e2e tests that drive the whole stack (tests/support/stack.h):
+// gRPC calls with a principal, the emulator's scenario steps, routing's call log and calls.v1.
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "libs/grpc/principal.h"
+#include "switchboard/events/v1/event.pb.h"
+#include "switchboard/routing/v1/routing.pb.h"
+
+namespace switchboard::e2e {
+
+// The last `n` characters of a process log, for failure messages.
+inline std::string Tail(const std::string& s, size_t n = 12000) {
+  return s.size() <= n ? s : s.substr(s.size() - n);
+}
+
+// One unary RPC with the principal's metadata (none when company_id is empty), 30 s deadline.
+template <typename Stub, typename Method, typename Request, typename Response>
+grpc::Status Rpc(Stub& stub, Method method, const rpc::Principal& who, const Request& request,
+                 Response* response) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  if (!who.company_id.empty()) rpc::AttachPrincipal(ctx, who);
+  return (stub.*method)(&ctx, request, response);
+}
+
+inline void RequireOk(const grpc::Status& status, const std::string& what) {
+  INFO(what << ": " << status.error_message());
+  REQUIRE(status.ok());
+}
+
+// The emulator's Dial (Twilio) / transfer (Telnyx) steps, in order.
+inline std::vector<nlohmann::json> DialSteps(const nlohmann::json& steps) {
+  std::vector<nlohmann::json> dials;
+  for (const nlohmann::json& s : steps) {
+    const std::string verb = s.value("verb", "");
+    if (verb == "Dial" || verb == "transfer") dials.push_back(s);
+  }
+  return dials;
+}
+
+// A call log row's path, readable: "PATH_MENU [menu Main] PATH_KEY [...] ...".
+inline std::string PathText(const routing::v1::CallRecord& row) {
+  std::string out;
+  for (const routing::v1::PathEntry& p : row.path()) {
+    absl::StrAppend(&out, routing::v1::PathKind_Name(p.kind()), " [", p.text(), "] ");
+  }
+  return out;
+}
+
+// The call log id a calls.v1 event is about ("" for other events).
+inline std::string CallIdOf(const events::v1::Event& e) {
+  using E = events::v1::Event;
+  switch (e.payload_case()) {
+    case E::kCallStarted: return e.call_started().call_id();
+    case E::kCallRouted: return e.call_routed().call_id();
+    case E::kCallRinging: return e.call_ringing().call_id();
+    case E::kCallAnswered: return e.call_answered().call_id();
+    case E::kCallMissed: return e.call_missed().call_id();
+    case E::kVoicemailLeft: return e.voicemail_left().call_id();
+    case E::kCallEnded: return e.call_ended().call_id();
+    default: return "";
+  }
+}
+
+}  // namespace switchboard::e2e

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <utility>
 
@@ -334,6 +335,12 @@ void CarrierEmulator::AddFaults(std::vector<Fault> faults) {
 void CarrierEmulator::ClearFaults() {
   absl::MutexLock lock(&mu_);
   faults_.clear();
+}
+
+uint64_t CarrierEmulator::RandomIdStart() {
+  std::random_device seed;
+  const uint64_t r = (static_cast<uint64_t>(seed()) << 32) | seed();
+  return 1 + (r % (uint64_t{1} << 39));  // leaves 2^39 ids for the process
 }
 
 std::string CarrierEmulator::NewId(absl::string_view prefix) {

@@ -327,7 +327,11 @@ class CarrierEmulator {
   bool pending_number_orders_ ABSL_GUARDED_BY(mu_) = false;
   std::string number_order_outcome_ ABSL_GUARDED_BY(mu_) = "success";
   absl::Duration number_order_delay_ ABSL_GUARDED_BY(mu_) = absl::Milliseconds(200);
-  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  // Ids (sids, call control ids, order ids) count up from a random start per process, so a
+  // restarted emulator does not hand out the ids of calls a persistent store already has (real
+  // carriers never reuse them). Below 2^40: every id format has room for it.
+  static uint64_t RandomIdStart();
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = RandomIdStart();
   std::map<std::string, Callee> rest_callees_ ABSL_GUARDED_BY(mu_);
   Callee rest_default_callee_ ABSL_GUARDED_BY(mu_) = Callee{.outcome = "answered"};
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;

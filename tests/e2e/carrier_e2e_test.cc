@@ -23,6 +23,7 @@
 #include "libs/http/client.h"
 #include "libs/testing/service_process.h"
 #include "libs/testing/testing.h"
+#include "tests/e2e/e2e_util.h"
 #include "switchboard/carrier/v1/carrier_service.grpc.pb.h"
 #include "switchboard/events/v1/event.pb.h"
 
@@ -37,23 +38,8 @@ constexpr char kTwilioToken[] = "e2e-twilio-auth-token";
 constexpr char kTelnyxKey[] = "KEYe2e-telnyx-api-key";
 constexpr char kUnansweredTarget[] = "+19175550100";
 
-using EnvList = std::vector<std::pair<std::string, std::string>>;
-
-std::unique_ptr<testing::ServiceProcess> Start(const char* binary, EnvList env) {
-  auto process = testing::ServiceProcess::Start({.binary = binary, .env = std::move(env)});
-  REQUIRE(process.ok());
-  return std::move(*process);
-}
-
-std::string PortFromLog(testing::ServiceProcess& process, absl::string_view line,
-                        absl::string_view field) {
-  absl::StatusOr<std::string> logged = process.WaitForLogLine(line, absl::Seconds(60));
-  INFO(process.Output());
-  REQUIRE(logged.ok());
-  absl::StatusOr<std::string> port = testing::JsonLogField(*logged, field);
-  REQUIRE(port.ok());
-  return *port;
-}
+using e2e::LogField;
+using e2e::StartProcess;
 
 json HttpJson(http::HttpClient& client, const std::string& method, const std::string& url,
               const std::string& body = "") {
@@ -144,7 +130,7 @@ TEST_CASE(
   const int webhook_port = testing::ValueOrFail(testing::FreeLoopbackPort(), "free port");
   const std::string public_base = absl::StrCat("http://127.0.0.1:", webhook_port);
 
-  auto emulator = Start(SB_CARRIER_EMULATOR_BINARY,
+  auto emulator = StartProcess(SB_CARRIER_EMULATOR_BINARY,
                         {{"CARRIER_EMULATOR_LISTEN_ADDRESS", "127.0.0.1"},
                          {"CARRIER_EMULATOR_PORT", "0"},
                          {"CARRIER_EMULATOR_TWILIO_ACCOUNT_SID", kTwilioSid},
@@ -153,10 +139,10 @@ TEST_CASE(
                          // Telnyx posts call events to the Call Control application's URL.
                          {"CARRIER_EMULATOR_WEBHOOK_BASE_URL", public_base}});
   const std::string emulator_url =
-      absl::StrCat("http://127.0.0.1:", PortFromLog(*emulator, "emulator listening", "port"));
+      absl::StrCat("http://127.0.0.1:", LogField(*emulator, "emulator listening", "port"));
 
   auto env_or_empty = [](const char* name) { return testing::Env(name).value_or(""); };
-  auto carrier = Start(SB_CARRIER_BINARY,
+  auto carrier = StartProcess(SB_CARRIER_BINARY,
                        {{"CARRIER_GRPC_ADDRESS", "127.0.0.1:0"},
                         {"CARRIER_ADMIN_ADDRESS", "127.0.0.1"},
                         {"CARRIER_ADMIN_PORT", "0"},

@@ -6,13 +6,16 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "libs/grpc/principal.h"
+#include "libs/testing/service_process.h"
 #include "switchboard/events/v1/event.pb.h"
 #include "switchboard/routing/v1/routing.pb.h"
 
@@ -21,6 +24,26 @@ namespace switchboard::e2e {
 // The last `n` characters of a process log, for failure messages.
 inline std::string Tail(const std::string& s, size_t n = 12000) {
   return s.size() <= n ? s : s.substr(s.size() - n);
+}
+
+// Starts `binary` with `env` added to the test's environment; the test fails if it cannot.
+inline std::unique_ptr<testing::ServiceProcess> StartProcess(
+    const char* binary, std::vector<std::pair<std::string, std::string>> env) {
+  auto process = testing::ServiceProcess::Start({.binary = binary, .env = std::move(env)});
+  REQUIRE(process.ok());
+  return std::move(*process);
+}
+
+// `field` of the first log line containing `line` (e.g. the port a service bound), waiting up
+// to 90 s; the test fails with the process's output if it never comes.
+inline std::string LogField(testing::ServiceProcess& process, absl::string_view line,
+                            absl::string_view field) {
+  absl::StatusOr<std::string> logged = process.WaitForLogLine(line, absl::Seconds(90));
+  INFO(process.Output());
+  REQUIRE(logged.ok());
+  absl::StatusOr<std::string> value = testing::JsonLogField(*logged, field);
+  REQUIRE(value.ok());
+  return *value;
 }
 
 // One unary RPC with the principal's metadata (none when company_id is empty), 30 s deadline.

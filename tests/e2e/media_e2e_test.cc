@@ -26,6 +26,7 @@
 #include "libs/http/client.h"
 #include "libs/testing/service_process.h"
 #include "libs/testing/testing.h"
+#include "tests/e2e/e2e_util.h"
 #include "switchboard/carrier/v1/carrier_service.grpc.pb.h"
 #include "switchboard/media/v1/media.grpc.pb.h"
 
@@ -40,23 +41,8 @@ constexpr char kTwilioSid[] = "AC0e2e0000000000000000000000000med";
 constexpr char kTwilioToken[] = "e2e-media-twilio-auth-token";
 constexpr char kTelnyxKey[] = "KEYe2e-media-telnyx-api-key";
 
-using EnvList = std::vector<std::pair<std::string, std::string>>;
-
-std::unique_ptr<testing::ServiceProcess> Start(const char* binary, EnvList env) {
-  auto process = testing::ServiceProcess::Start({.binary = binary, .env = std::move(env)});
-  REQUIRE(process.ok());
-  return std::move(*process);
-}
-
-std::string LogField(testing::ServiceProcess& process, absl::string_view line,
-                     absl::string_view field) {
-  absl::StatusOr<std::string> logged = process.WaitForLogLine(line, absl::Seconds(90));
-  INFO(process.Output());
-  REQUIRE(logged.ok());
-  absl::StatusOr<std::string> value = testing::JsonLogField(*logged, field);
-  REQUIRE(value.ok());
-  return *value;
-}
+using e2e::LogField;
+using e2e::StartProcess;
 
 TEST_CASE("media + carrier + emulator processes: recordings of both providers stored encrypted",
           "[e2e][media]") {
@@ -73,7 +59,7 @@ TEST_CASE("media + carrier + emulator processes: recordings of both providers st
 
   const int webhook_port = testing::ValueOrFail(testing::FreeLoopbackPort(), "free port");
   const std::string public_base = absl::StrCat("http://127.0.0.1:", webhook_port);
-  auto emulator = Start(SB_CARRIER_EMULATOR_BINARY,
+  auto emulator = StartProcess(SB_CARRIER_EMULATOR_BINARY,
                         {{"CARRIER_EMULATOR_LISTEN_ADDRESS", "127.0.0.1"},
                          {"CARRIER_EMULATOR_PORT", "0"},
                          {"CARRIER_EMULATOR_TWILIO_ACCOUNT_SID", kTwilioSid},
@@ -82,7 +68,7 @@ TEST_CASE("media + carrier + emulator processes: recordings of both providers st
                          {"CARRIER_EMULATOR_WEBHOOK_BASE_URL", public_base}});
   const std::string emulator_url =
       absl::StrCat("http://127.0.0.1:", LogField(*emulator, "emulator listening", "port"));
-  auto carrier = Start(SB_CARRIER_BINARY,
+  auto carrier = StartProcess(SB_CARRIER_BINARY,
                        {{"CARRIER_GRPC_ADDRESS", "127.0.0.1:0"},
                         {"CARRIER_ADMIN_ADDRESS", "127.0.0.1"},
                         {"CARRIER_ADMIN_PORT", "0"},
@@ -101,7 +87,7 @@ TEST_CASE("media + carrier + emulator processes: recordings of both providers st
       absl::StrCat("127.0.0.1:", LogField(*carrier, "carrier serving", "grpc_port"));
 
   const int playback_port = testing::ValueOrFail(testing::FreeLoopbackPort(), "free port");
-  auto media = Start(SB_MEDIA_BINARY,
+  auto media = StartProcess(SB_MEDIA_BINARY,
                      {{"MEDIA_GRPC_ADDRESS", "127.0.0.1:0"},
                       {"MEDIA_ADMIN_ADDRESS", "127.0.0.1"},
                       {"MEDIA_ADMIN_PORT", "0"},

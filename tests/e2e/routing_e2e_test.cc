@@ -14,6 +14,7 @@
 #include "libs/testing/service_process.h"
 #include "libs/testing/testing.h"
 #include "services/routing/demo_flow.h"
+#include "tests/e2e/e2e_util.h"
 #include "switchboard/identity/v1/identity.grpc.pb.h"
 #include "switchboard/routing/v1/routing.grpc.pb.h"
 
@@ -23,23 +24,10 @@ namespace {
 namespace iv1 = switchboard::identity::v1;
 namespace rv1 = switchboard::routing::v1;
 
+using e2e::LogField;
+using e2e::StartProcess;
+
 std::string EnvOr(const char* name) { return testing::Env(name).value_or(""); }
-
-std::unique_ptr<testing::ServiceProcess> Start(const char* binary,
-                                               std::vector<std::pair<std::string, std::string>> env) {
-  auto p = testing::ServiceProcess::Start({.binary = binary, .env = std::move(env)});
-  REQUIRE(p.ok());
-  return std::move(*p);
-}
-
-std::string PortOf(testing::ServiceProcess& p, const std::string& line) {
-  absl::StatusOr<std::string> serving = p.WaitForLogLine(line, absl::Seconds(60));
-  INFO(p.Output());
-  REQUIRE(serving.ok());
-  absl::StatusOr<std::string> port = testing::JsonLogField(*serving, "grpc_port");
-  REQUIRE(port.ok());
-  return *port;
-}
 
 TEST_CASE("routing process: reflection, demo config validated against identity, dry run, "
           "carrier contract, SIGTERM",
@@ -48,7 +36,7 @@ TEST_CASE("routing process: reflection, demo config validated against identity, 
   auto rt_schema = testing::PgTestSchema::CreateOrFail();
   auto id_topic = testing::KafkaTestTopic::CreateOrFail();
   auto rt_topic = testing::KafkaTestTopic::CreateOrFail();
-  auto identity = Start(SB_IDENTITY_BINARY,
+  auto identity = StartProcess(SB_IDENTITY_BINARY,
                         {{"IDENTITY_GRPC_ADDRESS", "127.0.0.1:0"},
                          {"IDENTITY_ADMIN_ADDRESS", "127.0.0.1"},
                          {"IDENTITY_ADMIN_PORT", "0"},
@@ -60,8 +48,8 @@ TEST_CASE("routing process: reflection, demo config validated against identity, 
                          {"IDENTITY_KEY_ENCRYPTION_KEY",
                           crypto::Base64Encode(crypto::RandomBytes(32))},
                          {"IDENTITY_DRAIN_DELAY", "100ms"}});
-  const std::string identity_port = PortOf(*identity, "identity serving");
-  auto routing = Start(SB_ROUTING_BINARY,
+  const std::string identity_port = LogField(*identity, "identity serving", "grpc_port");
+  auto routing = StartProcess(SB_ROUTING_BINARY,
                        {{"ROUTING_GRPC_ADDRESS", "127.0.0.1:0"},
                         {"ROUTING_ADMIN_ADDRESS", "127.0.0.1"},
                         {"ROUTING_ADMIN_PORT", "0"},
@@ -76,7 +64,7 @@ TEST_CASE("routing process: reflection, demo config validated against identity, 
                         {"ROUTING_NUMBERS_ADDRESS", "127.0.0.1:1"},  // unreachable on purpose
                         {"ROUTING_PEER_TIMEOUT", "300ms"},
                         {"ROUTING_DRAIN_DELAY", "100ms"}});
-  const std::string routing_port = PortOf(*routing, "routing serving");
+  const std::string routing_port = LogField(*routing, "routing serving", "grpc_port");
   auto channel =
       grpc::CreateChannel(absl::StrCat("127.0.0.1:", routing_port), grpc::InsecureChannelCredentials());
   REQUIRE(testing::WaitUntilServing(channel, absl::Seconds(30)).ok());

@@ -188,4 +188,43 @@ absl::StatusOr<PlacedLeg> CarrierClient::PlaceCall(absl::string_view company_id,
                    .provider = placed.provider()};
 }
 
+absl::Status CarrierClient::InstructCall(absl::string_view company_id, absl::string_view call_id,
+                                         const carrier::v1::CallInstructions& instructions) {
+  grpc::ClientContext ctx;
+  Prepare(ctx, company_id, timeout_);
+  carrier::v1::ModifyCallRequest req;
+  req.set_call_id(std::string(call_id));
+  req.set_action(carrier::v1::ModifyCallRequest::INSTRUCT);
+  // One modification per instruction set: a retried request is the same modification.
+  req.set_idempotency_key(instructions.id());
+  *req.mutable_instructions() = instructions;
+  carrier::v1::ModifyCallResponse out;
+  grpc::Status s = stub_->ModifyCall(&ctx, req, &out);
+  if (!s.ok()) return FromGrpc(s, "carrier ModifyCall");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> CarrierClient::StartRecording(absl::string_view company_id,
+                                                          absl::string_view call_id) {
+  grpc::ClientContext ctx;
+  Prepare(ctx, company_id, timeout_);
+  carrier::v1::StartRecordingRequest req;
+  req.set_call_id(std::string(call_id));
+  carrier::v1::StartRecordingResponse out;
+  grpc::Status s = stub_->StartRecording(&ctx, req, &out);
+  if (!s.ok()) return FromGrpc(s, "carrier StartRecording");
+  return out.recording_id();
+}
+
+absl::Status CarrierClient::StopRecording(absl::string_view company_id, absl::string_view call_id) {
+  grpc::ClientContext ctx;
+  Prepare(ctx, company_id, timeout_);
+  carrier::v1::StopRecordingRequest req;
+  req.set_call_id(std::string(call_id));
+  carrier::v1::StopRecordingResponse out;
+  grpc::Status s = stub_->StopRecording(&ctx, req, &out);
+  if (!s.ok()) return FromGrpc(s, "carrier StopRecording");
+  return absl::OkStatus();
+}
+
 }  // namespace switchboard::routing

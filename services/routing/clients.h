@@ -62,14 +62,19 @@ class MediaClient final : public GreetingSource {
   absl::Duration timeout_;
 };
 
-// CallControl through the carrier service (carrier.v1 Carrier PlaceCall); `timeout` per call
-// (placing a call waits for the carrier's REST API).
+// CallControl through the carrier service (carrier.v1 Carrier PlaceCall, ModifyCall INSTRUCT,
+// StartRecording, StopRecording); `timeout` per call (each waits for the carrier's REST API).
 class CarrierClient final : public CallControl {
  public:
   CarrierClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout);
   absl::StatusOr<PlacedLeg> PlaceCall(absl::string_view company_id, absl::string_view from,
                                       absl::string_view to, absl::string_view client_state,
                                       absl::string_view idempotency_key) override;
+  absl::Status InstructCall(absl::string_view company_id, absl::string_view call_id,
+                            const carrier::v1::CallInstructions& instructions) override;
+  absl::StatusOr<std::string> StartRecording(absl::string_view company_id,
+                                             absl::string_view call_id) override;
+  absl::Status StopRecording(absl::string_view company_id, absl::string_view call_id) override;
 
  private:
   std::unique_ptr<carrier::v1::Carrier::Stub> stub_;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "libs/common/status_macros.h"
 
 namespace switchboard::routing {
 namespace {
@@ -24,6 +25,8 @@ constexpr absl::string_view kDirectoryText =
     "Please enter the first three letters of the person's last name.";
 constexpr absl::string_view kNoMatchText = "Sorry, no name matches those letters.";
 constexpr absl::string_view kConnectingText = "Connecting your call.";
+constexpr absl::string_view kTransferText = "Please hold while I transfer your call.";
+constexpr int kMaxTransferRingSeconds = 120;
 constexpr int kOutboundRingSeconds = 30;
 
 std::string StatusName(v1::CallStatus status) {
@@ -157,6 +160,83 @@ class Transition {
     dialing.set_announce(state_.to());
     dialing.add_legs()->set_number(state_.to());
     Dial(std::move(dialing));
+  }
+
+  // ---- Live call control ---------------------------------------------------------------------
+  // Blind transfer of a connected call: the connected party drops off (the carrier replaces the
+  // call's instructions) and the caller is told, then rung through to the target.
+  void TransferTo(const TransferTarget& target) {
+    std::string what;
+    if (!target.user_id.empty()) {
+      what = NameOf(target.user_id);
+    } else if (!target.ring_group_id.empty()) {
+      const v1::RingGroup* group = index_.FindGroup(target.ring_group_id);
+      what = absl::StrCat("group ", group != nullptr && !group->name().empty() ? group->name()
+                                                                               : target.ring_group_id);
+    } else if (!target.external_number.empty()) {
+      what = target.external_number;
+    } else {
+      const v1::VoicemailBox* box = index_.FindBox(target.voicemail_box_id);
+      what = absl::StrCat("voicemail box ", box != nullptr && !box->name().empty()
+                                                ? box->name()
+                                                : target.voicemail_box_id);
+    }
+    v1::PathEntry entry = Entry(
+        v1::PATH_TRANSFER,
+        absl::StrCat("transferred by ", NameOf(target.by_user_id), " to ", what));
+    if (!target.by_user_id.empty()) entry.add_user_ids(target.by_user_id);
+    if (!target.user_id.empty()) entry.add_user_ids(target.user_id);
+    if (!target.external_number.empty()) entry.add_numbers(target.external_number);
+    entry.set_ring_group_id(target.ring_group_id);
+    entry.set_voicemail_box_id(target.voicemail_box_id);
+    step_.events.push_back(LifecycleEvent{LifecycleKind::kRouted, entry.text()});
+    step_.path.push_back(std::move(entry));
+    state_.set_hops(0);
+    state_.set_attempts(0);
+    state_.clear_dialing();
+    state_.clear_candidates();
+    SetSay(kTransferText, nullptr, out_.add_instructions()->mutable_say());
+    if (!target.user_id.empty()) {
+      RingUser(target.user_id, target.ring_seconds, v1::Fallback(), "");
+    } else if (!target.ring_group_id.empty()) {
+      RingGroup(target.ring_group_id);
+    } else if (!target.external_number.empty()) {
+      RingExternal(target.external_number, target.ring_seconds, v1::Fallback());
+    } else {
+      Voicemail(target.voicemail_box_id, nullptr);
+    }
+  }
+
+  // On-demand recording switched on or off (the carrier starts/stops it); the call's
+  // instructions do not change.
+  void SetRecording(bool on, absl::string_view by_user_id) {
+    state_.set_recording(on);
+    state_.set_recording_by(on ? std::string(by_user_id) : std::string());
+    v1::PathEntry entry = Entry(
+        v1::PATH_RECORDING,
+        absl::StrCat("recording ", on ? "started" : "stopped", " by ", NameOf(by_user_id)));
+    if (!by_user_id.empty()) entry.add_user_ids(std::string(by_user_id));
+    step_.path.push_back(std::move(entry));
+    KeepInstructions();
+  }
+
+  // A recording of the conversation (recording policy, or on demand) arrived: its reference goes
+  // on the call log; the call goes on as it was.
+  void OnCallRecording(const cv1::RecordingReady& recording) {
+    step_.recording_id = recording.recording_id();
+    step_.recording_url = recording.url();
+    step_.path.push_back(Entry(v1::PATH_RECORDING,
+                               absl::StrCat("call recording received (", recording.duration_s(),
+                                            " s)")));
+    if (state_.phase() != v1::PHASE_ENDED) state_.set_recording(false);
+    KeepInstructions();
+  }
+
+  // The transition leaves the call's instruction set as it is (same id), so the carrier's
+  // running set and its later reports still match.
+  void KeepInstructions() {
+    keep_instructions_ = true;
+    out_ = state_.last_instructions();
   }
 
   // ---- Menus ----------------------------------------------------------------------------------
@@ -796,7 +876,7 @@ class Transition {
       }
     }
     state_.set_seq(state_.seq() + 1);
-    out_.set_id(absl::StrCat(SafeId(state_.call_id()), "-", state_.seq()));
+    if (!keep_instructions_) out_.set_id(absl::StrCat(SafeId(state_.call_id()), "-", state_.seq()));
     *state_.mutable_last_instructions() = out_;
     step_.instructions = std::move(out_);
     step_.state = std::move(state_);
@@ -961,6 +1041,7 @@ class Transition {
   v1::CallState state_;
   absl::Time now_;
   cv1::CallInstructions out_;
+  bool keep_instructions_ = false;
   Step step_;
 };
 
@@ -1012,6 +1093,7 @@ absl::StatusOr<Step> CallEngine::Start(const CallFacts& facts) const {
   state.set_from(facts.from);
   state.set_to(facts.to);
   state.set_started_at_unix(absl::ToUnixSeconds(facts.at));
+  state.set_carrier_call_id(facts.carrier_call_id);
   Transition t(index_, deps_, std::move(state), facts.at);
   t.StartCall();
   return t.Finish("");
@@ -1096,6 +1178,9 @@ absl::StatusOr<Step> CallEngine::OnEvent(const v1::CallState& state,
           (phase == v1::PHASE_ENDED && !state.voicemail_box_id().empty() &&
            !state.recording_received() && !state.answered() && state.answered_by().empty())) {
         t.OnRecording(event.recording_ready());
+      } else if (phase == v1::PHASE_BRIDGED ||
+                 (phase == v1::PHASE_ENDED && (state.answered() || !state.answered_by().empty()))) {
+        t.OnCallRecording(event.recording_ready());
       } else {
         return Unchanged(state);
       }
@@ -1103,6 +1188,12 @@ absl::StatusOr<Step> CallEngine::OnEvent(const v1::CallState& state,
     case carrier::v1::CarrierEvent::kCallAnswered:
       // The user's own leg of a click-to-call answered: dial the customer.
       if (phase != v1::PHASE_AGENT_RINGING) return Unchanged(state);
+      // The user's leg is the one live call control acts on.
+      if (t.state().carrier_call_id().empty()) {
+        t.state().set_carrier_call_id(!event.ids().call_control_id().empty()
+                                          ? event.ids().call_control_id()
+                                          : event.ids().call_sid());
+      }
       t.OnAgentAnswered();
       break;
     case carrier::v1::CarrierEvent::kCallCompleted:
@@ -1113,6 +1204,75 @@ absl::StatusOr<Step> CallEngine::OnEvent(const v1::CallState& state,
       return Unchanged(state);
   }
   return t.Finish(event.dedupe_key());
+}
+
+absl::Status CallEngine::CheckConnected(const v1::CallState& state) {
+  if (state.phase() == v1::PHASE_BRIDGED) return absl::OkStatus();
+  if (state.phase() == v1::PHASE_ENDED) {
+    return absl::FailedPreconditionError("call_id: the call has ended");
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("call_id: the call is not connected to anyone (", v1::CallPhase_Name(state.phase()),
+                   ")"));
+}
+
+absl::StatusOr<Step> CallEngine::Transfer(const v1::CallState& state,
+                                          const TransferTarget& target, absl::Time now) const {
+  const int targets = !target.user_id.empty() + !target.ring_group_id.empty() +
+                      !target.external_number.empty() + !target.voicemail_box_id.empty();
+  if (targets != 1) {
+    return absl::InvalidArgumentError(
+        "target: exactly one of user_id, ring_group_id, external_number, voicemail_box_id");
+  }
+  if (target.ring_seconds < 0 || target.ring_seconds > kMaxTransferRingSeconds) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ring_seconds: must be 0 (default) to ", kMaxTransferRingSeconds));
+  }
+  if (!target.external_number.empty() && !IsE164(target.external_number)) {
+    return absl::InvalidArgumentError(
+        "external_number: must be an E.164 number, e.g. +14155550100");
+  }
+  if (!target.ring_group_id.empty() && index_.FindGroup(target.ring_group_id) == nullptr) {
+    return absl::NotFoundError(absl::StrCat("ring_group_id: unknown ring group ",
+                                            target.ring_group_id));
+  }
+  if (!target.voicemail_box_id.empty() && index_.FindBox(target.voicemail_box_id) == nullptr) {
+    return absl::NotFoundError(absl::StrCat("voicemail_box_id: unknown voicemail box ",
+                                            target.voicemail_box_id));
+  }
+  if (!target.user_id.empty()) {
+    absl::StatusOr<std::optional<DirectoryUser>> user = deps_.directory.FindUser(target.user_id);
+    if (!user.ok()) return user.status();
+    if (!user->has_value()) {
+      return absl::NotFoundError(absl::StrCat("user_id: unknown user ", target.user_id));
+    }
+    if (target.user_id == state.answered_by()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("user_id: the call is already connected to ", (*user)->FullName()));
+    }
+  }
+  RETURN_IF_ERROR(CheckConnected(state));
+  Transition t(index_, deps_, state, now);
+  t.TransferTo(target);
+  return t.Finish("");
+}
+
+absl::StatusOr<Step> CallEngine::SetRecording(const v1::CallState& state, bool on,
+                                              absl::string_view by_user_id,
+                                              absl::Time now) const {
+  if (on) {
+    RETURN_IF_ERROR(CheckConnected(state));
+    if (state.recording()) {
+      return absl::FailedPreconditionError("call_id: the call is already being recorded");
+    }
+  } else if (!state.recording()) {
+    return absl::FailedPreconditionError("call_id: the call is not being recorded");
+  } else if (state.phase() == v1::PHASE_ENDED) {
+    return absl::FailedPreconditionError("call_id: the call has ended");
+  }
+  Transition t(index_, deps_, state, now);
+  t.SetRecording(on, by_user_id);
+  return t.Finish("");
 }
 
 }  // namespace switchboard::routing

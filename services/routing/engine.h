@@ -6,6 +6,11 @@
 //   OnEvent(state, event, now)    -> Step   (DigitsGathered, DialResult, RecordingReady,
 //                                            CallCompleted, CallAnswered of a click-to-call;
 //                                            anything else is ignored)
+//   Transfer(state, target, now)  -> Step   (blind transfer of a connected call)
+//   SetRecording(state, on, ...)  -> Step   (on-demand recording switched on/off)
+//
+// A RecordingReady while the call is connected (or after an answered call ended) is a recording
+// of the conversation: Step.recording_id/url for the call log, the instructions unchanged.
 //
 // A Step carries the new CallState (the service stores it, e.g. in Redis), the CallInstructions to
 // answer the carrier with, the path entries and lifecycle events produced by the transition, and,
@@ -49,6 +54,17 @@ struct CallFacts {
   std::string from;  // caller, E.164 when known
   std::string to;    // the company number called
   absl::Time at;     // when the call arrived (schedule and on-call are evaluated at it)
+  std::string carrier_call_id;  // the caller's leg at the carrier (live call control acts on it)
+};
+
+// Where a blind transfer sends a connected call: exactly one of the four targets.
+struct TransferTarget {
+  std::string user_id;           // all the user's devices, then the user's voicemail
+  std::string ring_group_id;     // the group's strategy and no-answer action
+  std::string external_number;   // E.164, then the company voicemail
+  std::string voicemail_box_id;  // straight to the box
+  int ring_seconds = 0;          // user / external number; 0 = default, at most 120
+  std::string by_user_id;        // who transfers (for the path)
 };
 
 // A click-to-call (PlaceCall): the carrier rings `device` of `user_id` first; once answered,
@@ -86,6 +102,9 @@ struct Step {
   std::vector<v1::PathEntry> path;
   std::vector<LifecycleEvent> events;
   std::optional<v1::CallStatus> final_status;
+  // A recording of the conversation (policy or on demand) to reference on the call log.
+  std::string recording_id;
+  std::string recording_url;
   std::string answered_by;  // user id or E.164; with final_status
   bool changed = false;     // false: the event was a duplicate or stale; nothing to store
 };
@@ -120,6 +139,21 @@ class CallEngine {
   [[nodiscard]] absl::StatusOr<Step> OnEvent(const v1::CallState& state,
                                              const carrier::v1::CarrierEvent& event,
                                              absl::Time now) const;
+
+  // Live call control. Blind transfer of a connected call (PHASE_BRIDGED): "Please hold while I
+  // transfer your call", then the target (TransferTarget); a PATH_TRANSFER entry and a routed
+  // event; the step's instructions are the new set the carrier must put on the call.
+  // INVALID_ARGUMENT / NOT_FOUND naming the target field; FAILED_PRECONDITION when the call is
+  // not connected or already connected to the user.
+  [[nodiscard]] absl::StatusOr<Step> Transfer(const v1::CallState& state,
+                                              const TransferTarget& target, absl::Time now) const;
+  // On-demand recording on (a connected call not being recorded) or off (a call being recorded);
+  // the instruction set stays the same. FAILED_PRECONDITION otherwise.
+  [[nodiscard]] absl::StatusOr<Step> SetRecording(const v1::CallState& state, bool on,
+                                                  absl::string_view by_user_id,
+                                                  absl::Time now) const;
+  // OK when the call is connected (answered, bridged, not ended); else FAILED_PRECONDITION.
+  static absl::Status CheckConnected(const v1::CallState& state);
 
   // The answer to an event that changes nothing: same state, last instructions.
   static Step Unchanged(const v1::CallState& state);

@@ -410,8 +410,28 @@ absl::StatusOr<std::optional<StoredCall>> PgStore::LoadCall(absl::string_view ca
     c.id = r[0][0].as<std::string>();
     c.company_id = r[0][1].as<std::string>();
     c.line_id = r[0][2].as<std::string>();
+    c.call_key = std::string(call_key);
     ASSIGN_OR_RETURN(c.state, Parse<v1::CallState>(Bytes(r[0][3]), "call state"));
     return Out(std::move(c));
+  });
+}
+
+absl::StatusOr<StoredCall> PgStore::LoadCallById(absl::string_view company_id,
+                                                 absl::string_view call_id) {
+  if (!IsUuid(call_id)) return absl::NotFoundError("call_id: unknown call");
+  return pool_.InTenantOr<StoredCall>(company_id, [&](pqxx::work& tx) -> absl::StatusOr<StoredCall> {
+    pqxx::result r = tx.exec_params(
+        "SELECT id::text, company_id, line_id, call_key, state FROM calls "
+        "WHERE company_id = $1 AND id = $2::uuid",
+        std::string(company_id), std::string(call_id));
+    if (r.empty()) return absl::NotFoundError("call_id: unknown call");
+    StoredCall c;
+    c.id = r[0][0].as<std::string>();
+    c.company_id = r[0][1].as<std::string>();
+    c.line_id = r[0][2].as<std::string>();
+    c.call_key = r[0][3].as<std::string>();
+    ASSIGN_OR_RETURN(c.state, Parse<v1::CallState>(Bytes(r[0][4]), "call state"));
+    return c;
   });
 }
 
@@ -493,6 +513,14 @@ absl::Status PgStore::ApplyCall(const CallWrite& w, absl::Time now) {
       }
     }
     return events::AppendToOutbox(tx, topic_, absl::MakeConstSpan(w.events));
+  });
+}
+
+absl::Status PgStore::AppendCallEvents(absl::string_view company_id,
+                                       absl::Span<const events::v1::Event> events) {
+  if (events.empty()) return absl::OkStatus();
+  return pool_.InTenant(company_id, [&](pqxx::work& tx) -> absl::Status {
+    return events::AppendToOutbox(tx, topic_, events);
   });
 }
 

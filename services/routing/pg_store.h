@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "libs/db/pg_pool.h"
 #include "switchboard/events/v1/event.pb.h"
 #include "switchboard/routing/v1/routing.pb.h"
@@ -57,6 +58,7 @@ struct StoredCall {
   std::string id;
   std::string company_id;
   std::string line_id;
+  std::string call_key;
   v1::CallState state;
 };
 
@@ -145,10 +147,18 @@ class PgStore {
   // ---- calls
   // The call with this carrier key (any company), nullopt when unknown.
   absl::StatusOr<std::optional<StoredCall>> LoadCall(absl::string_view call_key);
+  // The call with log id `call_id` of the company (live call control); NOT_FOUND
+  // ("call_id: unknown call") when there is none.
+  absl::StatusOr<StoredCall> LoadCallById(absl::string_view company_id,
+                                          absl::string_view call_id);
   // Writes one transition: the dedupe key (ALREADY_EXISTS when it was applied before, nothing
   // written), the row (insert, or update guarded by expected_seq: ABORTED when another
   // transition won), and the events.
   absl::Status ApplyCall(const CallWrite& write, absl::Time now);
+  // Appends calls.v1 events of the company to the outbox (the events of a live-call-control
+  // transition, written once the carrier has acted).
+  absl::Status AppendCallEvents(absl::string_view company_id,
+                                absl::Span<const events::v1::Event> events);
 
   // A click-to-call is stored under a pending key until the carrier's key is known (PlaceCall
   // returned, or the call's first webhook came, whichever is first): moves call `call_id` from

@@ -29,16 +29,6 @@ constexpr char kOutboundFlowId[] = "outbound";  // the synthetic flow of click-t
 constexpr char kPlacedCallTag[] = "sbcall:";    // client_state of a placed call: sbcall:<id>
 constexpr char kPendingKeyPrefix[] = "pending:";  // a placed call's key until the carrier's
 
-bool LooksLikeUuid(absl::string_view s) {
-  if (s.size() != 36) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[i] != '-' : !absl::ascii_isxdigit(static_cast<unsigned char>(s[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 bool IsService(const rpc::Principal& p) { return p.role == "service"; }
 bool IsManager(const rpc::Principal& p) {
@@ -198,12 +188,17 @@ bool RequiresAllPartyConsent(absl::string_view state) {
 
 void RoutingCore::ApplyRecording(const CompanySnapshot& snap, bool first_set, Step* step) {
   const v1::RecordingMode mode = snap.config.recording.mode();
-  // ALL records every call, INBOUND_ONLY every call but click-to-calls.
-  if (mode != v1::RECORDING_ALL && mode != v1::RECORDING_INBOUND_ONLY) return;
-  if (mode == v1::RECORDING_INBOUND_ONLY && step->state.outbound()) return;
+  // ALL records every call, INBOUND_ONLY every call but click-to-calls; ON_DEMAND records when
+  // asked (StartCallRecording), so its inbound calls hear the consent announcement too.
+  if (mode != v1::RECORDING_ALL && mode != v1::RECORDING_INBOUND_ONLY &&
+      mode != v1::RECORDING_ON_DEMAND) {
+    return;
+  }
+  if (mode != v1::RECORDING_ALL && step->state.outbound()) return;
+  const bool record_dials = mode != v1::RECORDING_ON_DEMAND;
   auto apply = [&](cv1::CallInstructions* set) {
     for (cv1::Instruction& i : *set->mutable_instructions()) {
-      if (i.has_dial()) i.mutable_dial()->set_record(true);
+      if (record_dials && i.has_dial()) i.mutable_dial()->set_record(true);
     }
     if (first_set && RequiresAllPartyConsent(snap.state) && !set->instructions().empty()) {
       cv1::Instruction say;
@@ -253,7 +248,7 @@ RoutingCore::RoutingCore(PgStore& store, CallStateCache& calls, cache::RedisPool
         "routing_call_state_recovered_total",
         "Live calls whose state was missing in Redis and read from the call log.");
     for (const char* outcome : {"applied", "unchanged", "new_call", "unknown_call",
-                                "not_in_service", "unrouted", "error"}) {
+                                "not_in_service", "unrouted", "stale", "error"}) {
       outcomes_[outcome] = &options_.metrics->GetCounter(
           "routing_call_events_total", "Carrier call events handled, by outcome.",
           {{"outcome", outcome}});
@@ -813,6 +808,7 @@ void RoutingCore::FillWrite(const Step& step, absl::Time now, const std::string&
         m->set_call_key(key);
         m->set_answered_by(!le.user_ids.empty() ? le.user_ids[0] : step.state.answered_by());
         m->set_detail(le.detail);
+        w->answered_by = m->answered_by();  // a live call's row names who is on it
         w->answered_at = now - absl::Seconds(le.duration_s);
         w->events.push_back(std::move(e));
         break;
@@ -858,6 +854,10 @@ void RoutingCore::FillWrite(const Step& step, absl::Time now, const std::string&
         break;
       }
     }
+  }
+  if (!step.recording_id.empty()) {
+    w->recording_id = step.recording_id;
+    w->recording_url = step.recording_url;
   }
   if (step.final_status.has_value()) w->status = StatusName(*step.final_status);
   if (!step.answered_by.empty()) w->answered_by = step.answered_by;
@@ -931,7 +931,7 @@ absl::StatusOr<cv1::CallInstructions> RoutingCore::HandleCallEvent(
     // A click-to-call's first webhook, maybe before PlaceCall returned: the call is stored
     // under its pending key; move it to the carrier's key.
     const std::string id = event.client_state().substr(sizeof(kPlacedCallTag) - 1);
-    if (LooksLikeUuid(id)) {
+    if (IsUuid(id)) {
       absl::StatusOr<StoredCall> bound =
           store_.BindCallKey(p.company_id, id, absl::StrCat(kPendingKeyPrefix, id), key);
       if (bound.ok()) {
@@ -944,7 +944,7 @@ absl::StatusOr<cv1::CallInstructions> RoutingCore::HandleCallEvent(
     }
   }
   if (call.has_value()) {
-    auto out = ContinueCall(key, std::move(*call), event, now);
+    auto out = ContinueCall(key, std::move(*call), event, now, req.current_instructions_id());
     if (!out.ok()) Count("error");
     return out;
   }
@@ -1008,7 +1008,11 @@ absl::StatusOr<cv1::CallInstructions> RoutingCore::StartCall(const std::string& 
                                                      .company_id = line->company_id,
                                                      .from = event.from(),
                                                      .to = event.to(),
-                                                     .at = now}));
+                                                     .at = now,
+                                                     .carrier_call_id =
+                                                         !event.ids().call_control_id().empty()
+                                                             ? event.ids().call_control_id()
+                                                             : event.ids().call_sid()}));
   ApplyRecording(*snap, /*first_set=*/true, &step);
   CallWrite w;
   w.create = true;
@@ -1056,8 +1060,15 @@ absl::StatusOr<cv1::CallInstructions> RoutingCore::StartCall(const std::string& 
 absl::StatusOr<cv1::CallInstructions> RoutingCore::ContinueCall(const std::string& key,
                                                                 CachedCall call,
                                                                 const cv1::CarrierEvent& event,
-                                                                absl::Time now) {
+                                                                absl::Time now,
+                                                                absl::string_view current_set) {
   for (int attempt = 0; attempt < 3; ++attempt) {
+    if (event.kind_case() == cv1::CarrierEvent::kDialResult && !current_set.empty() &&
+        current_set != call.state.last_instructions().id()) {
+      // The result of a Dial the call no longer runs (e.g. the leg a transfer dropped).
+      Count("stale");
+      return CurrentSet(call.state);
+    }
     const std::string company = call.state.company_id();
     ASSIGN_OR_RETURN(std::shared_ptr<const CompanySnapshot> snap, config_.Get(company));
     absl::StatusOr<v1::FlowBundle> bundle = BundleForCall(*snap, call.state, call.line_id, "");
@@ -1232,6 +1243,154 @@ absl::StatusOr<v1::PlaceCallResponse> RoutingCore::PlaceCall(const P& p,
   return out;
 }
 
+// ---- live call control --------------------------------------------------------------------------
+
+absl::StatusOr<v1::CallRecord> RoutingCore::TransferCall(const P& p,
+                                                         const v1::TransferCallRequest& req) {
+  TransferTarget target;
+  switch (req.target_case()) {
+    case v1::TransferCallRequest::kUserId:
+      if (req.user_id().empty()) return absl::InvalidArgumentError("user_id: required");
+      target.user_id = req.user_id();
+      break;
+    case v1::TransferCallRequest::kRingGroupId:
+      if (req.ring_group_id().empty()) return absl::InvalidArgumentError("ring_group_id: required");
+      target.ring_group_id = req.ring_group_id();
+      break;
+    case v1::TransferCallRequest::kExternalNumber:
+      if (!IsE164(req.external_number())) {
+        return absl::InvalidArgumentError(
+            "external_number: must be an E.164 number, e.g. +14155550100");
+      }
+      target.external_number = req.external_number();
+      break;
+    case v1::TransferCallRequest::kVoicemailBoxId:
+      if (req.voicemail_box_id().empty()) {
+        return absl::InvalidArgumentError("voicemail_box_id: required");
+      }
+      target.voicemail_box_id = req.voicemail_box_id();
+      break;
+    case v1::TransferCallRequest::TARGET_NOT_SET:
+      return absl::InvalidArgumentError(
+          "target: one of user_id, ring_group_id, external_number, voicemail_box_id is required");
+  }
+  target.ring_seconds = req.ring_seconds();
+  target.by_user_id = p.user_id;
+  return ControlCall(
+      p, req.call_id(), "transfer",
+      [&](const CallEngine& engine, const CompanySnapshot&, const v1::CallState& state,
+          absl::Time now) { return engine.Transfer(state, target, now); },
+      [&](CallControl& carrier, const v1::CallState& before, const Step& step) {
+        return carrier.InstructCall(before.company_id(), before.carrier_call_id(),
+                                    step.instructions);
+      });
+}
+
+absl::StatusOr<v1::CallRecord> RoutingCore::SetCallRecording(const P& p,
+                                                             const v1::CallRecordingRequest& req,
+                                                             bool on) {
+  return ControlCall(
+      p, req.call_id(), on ? "recording start" : "recording stop",
+      [&](const CallEngine& engine, const CompanySnapshot& snap, const v1::CallState& state,
+          absl::Time now) -> absl::StatusOr<Step> {
+        if (on && snap.config.recording.mode() != v1::RECORDING_ON_DEMAND) {
+          return absl::FailedPreconditionError(
+              "call_id: the company's recording policy is not on demand (SetRecordingPolicy)");
+        }
+        return engine.SetRecording(state, on, p.user_id, now);
+      },
+      [&](CallControl& carrier, const v1::CallState& before, const Step&) -> absl::Status {
+        if (on) return carrier.StartRecording(before.company_id(), before.carrier_call_id()).status();
+        return carrier.StopRecording(before.company_id(), before.carrier_call_id());
+      });
+}
+
+absl::StatusOr<v1::CallRecord> RoutingCore::ControlCall(const P& p, const std::string& call_id,
+                                                        absl::string_view what,
+                                                        const MakeControlStep& make,
+                                                        const CarrierAct& act) {
+  RETURN_IF_ERROR(RequireCompany(p));
+  if (!IsViewer(p) && p.role != "tech") {
+    return absl::PermissionDeniedError(
+        "live call control needs the owner, admin, office or tech role");
+  }
+  if (call_id.empty()) return absl::InvalidArgumentError("call_id: required");
+  if (options_.call_control == nullptr) {
+    return absl::UnavailableError("live call control: no carrier is configured");
+  }
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    ASSIGN_OR_RETURN(StoredCall call, store_.LoadCallById(p.company_id, call_id));
+    const v1::CallState& before = call.state;
+    if (!IsViewer(p) && (p.user_id.empty() || (before.answered_by() != p.user_id &&
+                                                before.agent_user_id() != p.user_id))) {
+      return absl::PermissionDeniedError(
+          "call_id: a tech controls only the calls they answered or placed");
+    }
+    if (before.carrier_call_id().empty()) {
+      return absl::FailedPreconditionError(
+          "call_id: the carrier's leg of this call is not known (call taken before live call "
+          "control existed)");
+    }
+    ASSIGN_OR_RETURN(std::shared_ptr<const CompanySnapshot> snap, config_.Get(p.company_id));
+    ASSIGN_OR_RETURN(v1::FlowBundle bundle, BundleForCall(*snap, before, call.line_id, ""));
+    Live live(*this, snap, bundle);
+    CallEngine engine(bundle, live.deps());
+    const absl::Time now = clock_.Now();
+    ASSIGN_OR_RETURN(Step step, make(engine, *snap, before, now));
+    ApplyRecording(*snap, /*first_set=*/false, &step);
+    CallWrite w;
+    w.id = call.id;
+    w.company_id = p.company_id;
+    w.call_key = call.call_key;
+    w.expected_seq = before.seq();
+    w.state = step.state;
+    FillWrite(step, now, call.id, call.call_key, &w);
+    // The calls.v1 events go out once the carrier has acted (a failed transfer rang nobody).
+    std::vector<ev1::Event> events = std::move(w.events);
+    w.events.clear();
+    absl::Status stored = store_.ApplyCall(w, now);
+    if (absl::IsAborted(stored)) continue;  // a webhook moved the call on meanwhile: again
+    RETURN_IF_ERROR(stored);
+    (void)calls_.Put(call.call_key, CachedCall{call.id, call.line_id, step.state});
+    absl::Status acted = act(*options_.call_control, before, step);
+    if (!acted.ok()) {
+      log::Warn("live call control failed at the carrier",
+                {{"call_id", call.id}, {"what", std::string(what)},
+                 {"error", std::string(acted.message())}});
+      // The carrier did not act: the call is as it was; record why.
+      v1::CallState restored = before;
+      restored.set_seq(step.state.seq() + 1);
+      CallWrite undo;
+      undo.id = call.id;
+      undo.company_id = p.company_id;
+      undo.call_key = call.call_key;
+      undo.expected_seq = step.state.seq();
+      undo.state = restored;
+      v1::PathEntry note;
+      note.set_kind(v1::PATH_INFO);
+      note.set_text(absl::StrCat(what, " failed: ", acted.message()));
+      undo.path.push_back(std::move(note));
+      absl::Status undone = store_.ApplyCall(undo, clock_.Now());
+      if (undone.ok()) {
+        (void)calls_.Put(call.call_key, CachedCall{call.id, call.line_id, restored});
+      } else {
+        log::Error("live call control not undone",
+                   {{"call_id", call.id}, {"error", std::string(undone.message())}});
+      }
+      return acted;
+    }
+    absl::Status sent = store_.AppendCallEvents(p.company_id, events);
+    if (!sent.ok()) {
+      log::Error("calls.v1 events of a live call control not written",
+                 {{"call_id", call.id}, {"what", std::string(what)},
+                  {"error", std::string(sent.message())}});
+    }
+    return store_.GetCall(p.company_id, call.id, "");
+  }
+  return absl::AbortedError(
+      absl::StrCat("call_id: the call kept changing during the ", what, "; try again"));
+}
+
 // ---- recording policy ---------------------------------------------------------------------------
 
 absl::StatusOr<v1::RecordingPolicyView> RoutingCore::GetRecordingPolicy(const P& p) {
@@ -1250,9 +1409,8 @@ absl::StatusOr<v1::RecordingPolicyView> RoutingCore::SetRecordingPolicy(
   if (p.role != "owner" && !IsService(p)) {
     return absl::PermissionDeniedError("changing the recording policy needs the owner role");
   }
-  if (policy.mode() == v1::RECORDING_ON_DEMAND) {
-    return absl::UnimplementedError(
-        "mode: on-demand recording needs live call control, which is not available yet");
+  if (!v1::RecordingMode_IsValid(policy.mode())) {
+    return absl::InvalidArgumentError("mode: unknown recording mode");
   }
   if (policy.consent_announcement().size() > 500) {
     return absl::InvalidArgumentError("consent_announcement: longer than 500 characters");

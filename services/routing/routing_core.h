@@ -22,6 +22,7 @@
 // Thread-safe: the stores and caches are; no per-call state is kept in memory.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -121,6 +122,14 @@ class RoutingCore {
   // brings the client state back, whichever is first (PgStore::BindCallKey).
   absl::StatusOr<v1::PlaceCallResponse> PlaceCall(const P& p, const v1::PlaceCallRequest& req);
 
+  // Live call control (routing.proto TransferCall, Start/StopCallRecording): the transition is
+  // stored first (guarded by the call's seq, retried when a webhook won the race), then the
+  // carrier acts; when the carrier fails, a further transition puts the call back as it was
+  // (path: "... failed: <error>") and the carrier's error is returned.
+  absl::StatusOr<v1::CallRecord> TransferCall(const P& p, const v1::TransferCallRequest& req);
+  absl::StatusOr<v1::CallRecord> SetCallRecording(const P& p, const v1::CallRecordingRequest& req,
+                                                  bool on);
+
   absl::StatusOr<v1::RecordingPolicyView> GetRecordingPolicy(const P& p);
   absl::StatusOr<v1::RecordingPolicyView> SetRecordingPolicy(const P& p,
                                                              const v1::RecordingPolicy& policy);
@@ -136,9 +145,19 @@ class RoutingCore {
   absl::StatusOr<carrier::v1::CallInstructions> StartCall(const std::string& key,
                                                           const carrier::v1::CarrierEvent& event,
                                                           absl::Time now);
+  // `current_set`: the instruction set the event reports on ("" = unknown); a DialResult of a
+  // set the call no longer runs (a transfer replaced it) is stale and changes nothing.
   absl::StatusOr<carrier::v1::CallInstructions> ContinueCall(
       const std::string& key, CachedCall call, const carrier::v1::CarrierEvent& event,
-      absl::Time now);
+      absl::Time now, absl::string_view current_set = "");
+  using MakeControlStep = std::function<absl::StatusOr<Step>(
+      const CallEngine& engine, const CompanySnapshot& snap, const v1::CallState& state,
+      absl::Time now)>;
+  using CarrierAct =
+      std::function<absl::Status(CallControl& carrier, const v1::CallState& before, const Step&)>;
+  absl::StatusOr<v1::CallRecord> ControlCall(const P& p, const std::string& call_id,
+                                             absl::string_view what, const MakeControlStep& make,
+                                             const CarrierAct& act);
   absl::StatusOr<v1::FlowBundle> BundleForCall(const CompanySnapshot& snap,
                                                const v1::CallState& state,
                                                const std::string& line_id,

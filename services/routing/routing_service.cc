@@ -174,6 +174,21 @@ grpc::Status RoutingService::PlaceCall(grpc::ServerContext* context,
                                        v1::PlaceCallResponse* response) {
   SB_HANDLE(core_.PlaceCall(*caller, *request));
 }
+grpc::Status RoutingService::TransferCall(grpc::ServerContext* context,
+                                          const v1::TransferCallRequest* request,
+                                          v1::CallRecord* response) {
+  SB_HANDLE(core_.TransferCall(*caller, *request));
+}
+grpc::Status RoutingService::StartCallRecording(grpc::ServerContext* context,
+                                                const v1::CallRecordingRequest* request,
+                                                v1::CallRecord* response) {
+  SB_HANDLE(core_.SetCallRecording(*caller, *request, /*on=*/true));
+}
+grpc::Status RoutingService::StopCallRecording(grpc::ServerContext* context,
+                                               const v1::CallRecordingRequest* request,
+                                               v1::CallRecord* response) {
+  SB_HANDLE(core_.SetCallRecording(*caller, *request, /*on=*/false));
+}
 grpc::Status RoutingService::GetRecordingPolicy(grpc::ServerContext* context,
                                                 const v1::GetRecordingPolicyRequest* /*request*/,
                                                 v1::RecordingPolicyView* response) {

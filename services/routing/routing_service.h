@@ -42,6 +42,9 @@ class RoutingService final : public v1::Routing::Service {
   SB_ROUTING_RPC(GetCall, GetCallRequest, CallRecord)
   SB_ROUTING_RPC(AddCallNote, AddCallNoteRequest, CallNote)
   SB_ROUTING_RPC(PlaceCall, PlaceCallRequest, PlaceCallResponse)
+  SB_ROUTING_RPC(TransferCall, TransferCallRequest, CallRecord)
+  SB_ROUTING_RPC(StartCallRecording, CallRecordingRequest, CallRecord)
+  SB_ROUTING_RPC(StopCallRecording, CallRecordingRequest, CallRecord)
   SB_ROUTING_RPC(GetRecordingPolicy, GetRecordingPolicyRequest, RecordingPolicyView)
   SB_ROUTING_RPC(SetRecordingPolicy, RecordingPolicy, RecordingPolicyView)
 #undef SB_ROUTING_RPC

@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/routing/interfaces.h"
+#include "switchboard/carrier/v1/carrier.pb.h"
 
 namespace switchboard::routing {
 
@@ -65,6 +66,15 @@ class CallControl {
                                               absl::string_view from, absl::string_view to,
                                               absl::string_view client_state,
                                               absl::string_view idempotency_key) = 0;
+  // Replaces the live call's instructions (carrier ModifyCall INSTRUCT on the caller's leg
+  // `call_id`): the carrier drops whoever the call is bridged to and runs `instructions`.
+  virtual absl::Status InstructCall(absl::string_view company_id, absl::string_view call_id,
+                                    const carrier::v1::CallInstructions& instructions) = 0;
+  // On-demand recording of the call (carrier StartRecording / StopRecording of every recording
+  // on the call). Start answers the carrier's recording id ("" when it names none yet).
+  virtual absl::StatusOr<std::string> StartRecording(absl::string_view company_id,
+                                                     absl::string_view call_id) = 0;
+  virtual absl::Status StopRecording(absl::string_view company_id, absl::string_view call_id) = 0;
 };
 
 // The company's users with their devices and presence, as routing needs them

@@ -87,6 +87,20 @@ class CallDriver {
     return Send(e);
   }
 
+  // Live call control on the driven call; keeps the new state when the engine accepts.
+  absl::StatusOr<Step> Transfer(TransferTarget target) {
+    if (target.by_user_id.empty()) target.by_user_id = "sarah";
+    absl::StatusOr<Step> step = engine_.Transfer(state_, target, kTuesday10am + absl::Minutes(2));
+    if (step.ok()) Keep(*step);
+    return step;
+  }
+  absl::StatusOr<Step> SetRecording(bool on) {
+    absl::StatusOr<Step> step =
+        engine_.SetRecording(state_, on, "sarah", kTuesday10am + absl::Minutes(2));
+    if (step.ok()) Keep(*step);
+    return step;
+  }
+
   const v1::CallState& state() const { return state_; }
   const CallEngine& engine() const { return engine_; }
 
@@ -780,6 +794,176 @@ TEST_CASE("click-to-call: missing facts are INVALID_ARGUMENT naming the field") 
     CHECK(step.status().code() == absl::StatusCode::kInvalidArgument);
     CHECK(absl::StartsWith(step.status().message(), field + ":"));
   }
+}
+
+// ---- live call control ----------------------------------------------------------------------
+
+// Business hours, press 1, Sarah answers: a connected call.
+void Connect(CallDriver& call) {
+  call.Start();
+  call.Press("1");
+  call.Dial(cv1::DIAL_ANSWERED, "client:sarah");
+  REQUIRE(call.state().phase() == v1::PHASE_BRIDGED);
+  REQUIRE(call.state().answered_by() == "sarah");
+}
+
+TEST_CASE("blind transfer to a user: told to hold, the user rung, the user's voicemail after") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  Connect(call);
+  const std::string before_id = call.state().last_instructions().id();
+  absl::StatusOr<Step> step = call.Transfer(TransferTarget{.user_id = "mike"});
+  REQUIRE(step.ok());
+  CHECK(step->changed);
+  CHECK(step->instructions.id() != before_id);
+  REQUIRE(step->instructions.instructions_size() == 2);
+  CHECK(step->instructions.instructions(0).say().text() ==
+        "Please hold while I transfer your call.");
+  REQUIRE(Last(*step).has_dial());
+  CHECK(Targets(Last(*step).dial()) ==
+        std::vector<std::string>{"+19175558822", "client:mike"});
+  CHECK(call.state().phase() == v1::PHASE_DIALING);
+  REQUIRE(!step->path.empty());
+  CHECK(step->path[0].kind() == v1::PATH_TRANSFER);
+  CHECK(step->path[0].text() == "transferred by Sarah Johnson to Mike Torres");
+  CHECK(step->path[0].user_ids(0) == "sarah");
+  CHECK(Kinds(*step) == std::vector<LifecycleKind>{LifecycleKind::kRouted,
+                                                   LifecycleKind::kRinging});
+
+  SECTION("Mike answers: the call is his") {
+    const Step& answered = call.Dial(cv1::DIAL_ANSWERED, "client:mike");
+    CHECK(call.state().answered_by() == "mike");
+    CHECK(Kinds(answered) == std::vector<LifecycleKind>{LifecycleKind::kAnswered});
+    const Step& ended = call.Completed();
+    REQUIRE(ended.final_status.has_value());
+    CHECK(*ended.final_status == v1::COMPLETED);
+    CHECK(ended.answered_by == "mike");
+  }
+  SECTION("Mike does not answer: his voicemail; the call stays completed (Sarah answered it)") {
+    call.Dial(cv1::DIAL_NO_ANSWER);
+    CHECK(call.state().phase() == v1::PHASE_VOICEMAIL);
+    CHECK(call.state().voicemail_box_id() == "vm_mike");
+    const Step& recorded = call.Recording();
+    CHECK(Kinds(recorded) == std::vector<LifecycleKind>{LifecycleKind::kVoicemailLeft});
+    const Step& ended = call.Completed();
+    REQUIRE(ended.final_status.has_value());
+    CHECK(*ended.final_status == v1::COMPLETED);
+  }
+}
+
+TEST_CASE("blind transfer to a group, an external number and a voicemail box") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  Connect(call);
+  SECTION("group: its strategy (round robin rings one member)") {
+    absl::StatusOr<Step> step = call.Transfer(TransferTarget{.ring_group_id = "all_techs"});
+    REQUIRE(step.ok());
+    REQUIRE(Last(*step).has_dial());
+    CHECK(Last(*step).dial().targets_size() == 2);  // one tech's phone and softphone
+    CHECK(step->path[0].text() == "transferred by Sarah Johnson to group All techs");
+    CHECK(call.state().dialing().ring_group_id() == "all_techs");
+  }
+  SECTION("external number: rung, then the company voicemail") {
+    absl::StatusOr<Step> step =
+        call.Transfer(TransferTarget{.external_number = "+13125550142", .ring_seconds = 25});
+    REQUIRE(step.ok());
+    CHECK(Targets(Last(*step).dial()) == std::vector<std::string>{"+13125550142"});
+    CHECK(Last(*step).dial().timeout_s() == 25);
+    call.Dial(cv1::DIAL_BUSY);
+    CHECK(call.state().voicemail_box_id() == "vm_company");
+  }
+  SECTION("voicemail box: its greeting and a recording") {
+    absl::StatusOr<Step> step = call.Transfer(TransferTarget{.voicemail_box_id = "vm_robert"});
+    REQUIRE(step.ok());
+    CHECK(Last(*step).has_record());
+    CHECK(call.state().phase() == v1::PHASE_VOICEMAIL);
+    CHECK(call.state().voicemail_box_id() == "vm_robert");
+  }
+}
+
+TEST_CASE("blind transfer refuses bad targets and calls that are not connected") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  call.Start();
+  // In the menu: nobody is connected yet.
+  absl::StatusOr<Step> early = call.Transfer(TransferTarget{.user_id = "mike"});
+  CHECK(early.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(absl::StrContains(early.status().message(), "not connected"));
+  call.Press("1");
+  call.Dial(cv1::DIAL_ANSWERED, "client:sarah");
+
+  const std::string id = call.state().last_instructions().id();
+  CHECK(call.Transfer(TransferTarget{}).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(call.Transfer(TransferTarget{.user_id = "mike", .ring_group_id = "office"})
+            .status()
+            .code() == absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<Step> bad_number = call.Transfer(TransferTarget{.external_number = "555-0100"});
+  CHECK(bad_number.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(absl::StartsWith(bad_number.status().message(), "external_number:"));
+  absl::StatusOr<Step> nobody = call.Transfer(TransferTarget{.user_id = "nobody"});
+  CHECK(nobody.status().code() == absl::StatusCode::kNotFound);
+  CHECK(absl::StartsWith(nobody.status().message(), "user_id:"));
+  CHECK(call.Transfer(TransferTarget{.ring_group_id = "nope"}).status().code() ==
+        absl::StatusCode::kNotFound);
+  CHECK(call.Transfer(TransferTarget{.voicemail_box_id = "nope"}).status().code() ==
+        absl::StatusCode::kNotFound);
+  CHECK(call.Transfer(TransferTarget{.user_id = "mike", .ring_seconds = 121}).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<Step> self = call.Transfer(TransferTarget{.user_id = "sarah"});
+  CHECK(self.status().code() == absl::StatusCode::kFailedPrecondition);
+  // Nothing changed.
+  CHECK(call.state().last_instructions().id() == id);
+  CHECK(call.state().phase() == v1::PHASE_BRIDGED);
+
+  call.Completed();
+  CHECK(call.Transfer(TransferTarget{.user_id = "mike"}).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("on-demand recording: on and off keep the call's instructions; the recording is "
+          "referenced") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  call.Start();
+  CHECK(call.SetRecording(true).status().code() == absl::StatusCode::kFailedPrecondition);
+  call.Press("1");
+  call.Dial(cv1::DIAL_ANSWERED, "client:sarah");
+  const cv1::CallInstructions running = call.state().last_instructions();
+
+  absl::StatusOr<Step> on = call.SetRecording(true);
+  REQUIRE(on.ok());
+  CHECK(on->changed);
+  CHECK(on->instructions.id() == running.id());
+  CHECK(on->instructions.SerializeAsString() == running.SerializeAsString());
+  CHECK(call.state().recording());
+  CHECK(call.state().recording_by() == "sarah");
+  REQUIRE(on->path.size() == 1);
+  CHECK(on->path[0].kind() == v1::PATH_RECORDING);
+  CHECK(on->path[0].text() == "recording started by Sarah Johnson");
+  CHECK(call.SetRecording(true).status().code() == absl::StatusCode::kFailedPrecondition);
+
+  absl::StatusOr<Step> off = call.SetRecording(false);
+  REQUIRE(off.ok());
+  CHECK_FALSE(call.state().recording());
+  CHECK(off->instructions.id() == running.id());
+  CHECK(call.SetRecording(false).status().code() == absl::StatusCode::kFailedPrecondition);
+
+  // The carrier's recording of the conversation: referenced, the call goes on unchanged.
+  const Step& recording = call.Recording("RE77");
+  REQUIRE(recording.changed);
+  CHECK(recording.recording_id == "RE77");
+  CHECK(recording.recording_url == "https://media.example/RE1.wav");
+  CHECK(recording.events.empty());
+  CHECK(recording.instructions.id() == running.id());
+  CHECK(call.state().phase() == v1::PHASE_BRIDGED);
+  // The same recording again is a duplicate only by its dedupe key; a recording after the end
+  // of an answered call is referenced as well.
+  const Step& ended = call.Completed();
+  CHECK(*ended.final_status == v1::COMPLETED);
+  const Step& late = call.Recording("RE78");
+  CHECK(late.changed);
+  CHECK(late.recording_id == "RE78");
+  CHECK_FALSE(late.final_status.has_value());
 }
 
 }  // namespace

@@ -51,7 +51,8 @@ class FakeNumbers final : public NumberResolver {
   std::map<std::string, CallerIdLine> caller_ids_;
 };
 
-// The carrier's PlaceCall: records each request; `on_place` runs before the answer (a webhook
+// The carrier's live-call operations: records each request (PlaceCall, InstructCall,
+// Start/StopRecording); `on_place` runs before the answer (a webhook
 // of the new call arriving before PlaceCall returned); `fail` answers that error.
 class FakeCallControl final : public CallControl {
  public:
@@ -71,7 +72,34 @@ class FakeCallControl final : public CallControl {
     if (on_place) on_place(sid, std::string(client_state));
     return PlacedLeg{.call_id = sid, .session_id = session_id, .provider = "twilio"};
   }
+  absl::Status InstructCall(absl::string_view company_id, absl::string_view call_id,
+                            const carrier::v1::CallInstructions& instructions) override {
+    absl::MutexLock l(&mu_);
+    instructed.push_back({std::string(company_id), std::string(call_id), instructions});
+    return fail;
+  }
+  absl::StatusOr<std::string> StartRecording(absl::string_view company_id,
+                                             absl::string_view call_id) override {
+    absl::MutexLock l(&mu_);
+    recordings.push_back({std::string(company_id), std::string(call_id), "start"});
+    if (!fail.ok()) return fail;
+    return std::string("RE1");
+  }
+  absl::Status StopRecording(absl::string_view company_id, absl::string_view call_id) override {
+    absl::MutexLock l(&mu_);
+    recordings.push_back({std::string(company_id), std::string(call_id), "stop"});
+    return fail;
+  }
+  struct Instructed {
+    std::string company_id, call_id;
+    carrier::v1::CallInstructions instructions;
+  };
+  struct RecordingOp {
+    std::string company_id, call_id, op;
+  };
   absl::Mutex mu_;
+  std::vector<Instructed> instructed;
+  std::vector<RecordingOp> recordings;
   std::vector<Placed> placed;
   absl::Status fail = absl::OkStatus();
   std::string session_id;  // "" = a Twilio-like call (the key is the call id)

@@ -507,10 +507,10 @@ TEST_CASE("recording policy: owner only, recorded dials, consent announcement in
   all.set_mode(v1::RECORDING_ALL);
   CHECK(env.a->core.SetRecordingPolicy(admin, all).status().code() ==
         absl::StatusCode::kPermissionDenied);
-  v1::RecordingPolicy on_demand;
-  on_demand.set_mode(v1::RECORDING_ON_DEMAND);
-  CHECK(env.a->core.SetRecordingPolicy(env.owner, on_demand).status().code() ==
-        absl::StatusCode::kUnimplemented);
+  v1::RecordingPolicy bogus;
+  bogus.set_mode(static_cast<v1::RecordingMode>(42));
+  CHECK(env.a->core.SetRecordingPolicy(env.owner, bogus).status().code() ==
+        absl::StatusCode::kInvalidArgument);
   auto view = env.a->core.SetRecordingPolicy(env.owner, all);
   REQUIRE(view.ok());
   CHECK(view->policy().mode() == v1::RECORDING_ALL);
@@ -553,6 +553,158 @@ std::string DialCallerId(const cv1::CallInstructions& set) {
     if (i.has_dial()) return i.dial().caller_id();
   }
   return "";
+}
+
+// A transfer or recording request for `call_id`.
+v1::TransferCallRequest TransferTo(const std::string& call_id, const std::string& user_id) {
+  v1::TransferCallRequest r;
+  r.set_call_id(call_id);
+  r.set_user_id(user_id);
+  return r;
+}
+v1::CallRecordingRequest RecordingOf(const std::string& call_id) {
+  v1::CallRecordingRequest r;
+  r.set_call_id(call_id);
+  return r;
+}
+
+TEST_CASE("blind transfer: stored, then the carrier instructed; stale results of the dropped "
+          "leg change nothing; the carrier's failure is undone", "[integration]") {
+  Env env;
+  rpc::Principal sarah{.company_id = env.company, .user_id = "sarah", .role = "office"};
+  rpc::Principal mike{.company_id = env.company, .user_id = "mike", .role = "tech"};
+  rpc::Principal jake{.company_id = env.company, .user_id = "jake", .role = "tech"};
+  env.Send(t::Incoming("CT1", kMain));
+  cv1::CallInstructions to_sarah = env.Send(t::Digits("CT1", "d1", "1"));
+  v1::CallRecord call = env.OnlyCall();
+  // Not connected yet.
+  CHECK(env.a->core.TransferCall(sarah, TransferTo(call.id(), "mike")).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
+  env.Send(t::Dial("CT1", "r1", cv1::DIAL_ANSWERED, 0));
+
+  // Bad input and access.
+  v1::TransferCallRequest none;
+  none.set_call_id(call.id());
+  CHECK(env.a->core.TransferCall(sarah, none).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK(env.a->core.TransferCall(sarah, TransferTo("", "mike")).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK(env.a->core.TransferCall(sarah, TransferTo("0190a1b2-0000-7000-8000-000000000000", "mike"))
+            .status()
+            .code() == absl::StatusCode::kNotFound);
+  CHECK(env.a->core.TransferCall(jake, TransferTo(call.id(), "mike")).status().code() ==
+        absl::StatusCode::kPermissionDenied);  // a tech who is not on the call
+  CHECK(env.a->core.TransferCall(sarah, TransferTo(call.id(), "nobody")).status().code() ==
+        absl::StatusCode::kNotFound);
+  rpc::Principal other{.company_id = "c-other", .user_id = "x", .role = "owner"};
+  CHECK(env.a->core.TransferCall(other, TransferTo(call.id(), "mike")).status().code() ==
+        absl::StatusCode::kNotFound);
+  CHECK(env.carrier_ops.instructed.empty());
+
+  // The carrier fails: the call stays connected to Sarah, the failure is on the path.
+  env.carrier_ops.fail = absl::UnavailableError("carrier down");
+  CHECK(env.a->core.TransferCall(sarah, TransferTo(call.id(), "mike")).status().code() ==
+        absl::StatusCode::kUnavailable);
+  env.carrier_ops.fail = absl::OkStatus();
+  REQUIRE(env.carrier_ops.instructed.size() == 1);
+  call = env.OnlyCall();
+  CHECK(call.path(call.path_size() - 1).text() == "transfer failed: carrier down");
+  // Still connected: a retry goes through.
+  absl::StatusOr<v1::CallRecord> moved = env.a->core.TransferCall(sarah, TransferTo(call.id(), "mike"));
+  INFO(moved.status().ToString());
+  REQUIRE(moved.ok());
+  REQUIRE(env.carrier_ops.instructed.size() == 2);
+  const auto& sent = env.carrier_ops.instructed[1];
+  CHECK(sent.company_id == env.company);
+  CHECK(sent.call_id == "CT1");  // the caller's leg
+  CHECK(DialNumbers(sent.instructions) == std::vector<std::string>{"+19175558822"});
+  bool transfer_entry = false;
+  for (const v1::PathEntry& e : moved->path()) {
+    if (e.kind() == v1::PATH_TRANSFER) {
+      transfer_entry = true;
+      CHECK(e.text() == "transferred by Sarah Johnson to Mike Torres");
+    }
+  }
+  CHECK(transfer_entry);
+
+  // The dropped leg's result (the old set) is stale: the transfer's set is replayed.
+  v1::HandleCallEventRequest stale;
+  *stale.mutable_event() = t::Dial("CT1", "r-old", cv1::DIAL_ANSWERED, 20);
+  stale.set_current_instructions_id(to_sarah.id());
+  auto replay = env.a->core.HandleCallEvent(env.carrier, stale);
+  REQUIRE(replay.ok());
+  CHECK(replay->id() == sent.instructions.id());
+  CHECK(env.OnlyCall().answered_by() == "sarah");
+
+  // Mike answers the transfer; he may now control the call himself.
+  v1::HandleCallEventRequest answered;
+  *answered.mutable_event() = t::Dial("CT1", "r2", cv1::DIAL_ANSWERED, 0);
+  answered.set_current_instructions_id(sent.instructions.id());
+  REQUIRE(env.a->core.HandleCallEvent(env.carrier, answered).ok());
+  CHECK(env.OnlyCall().answered_by() == "mike");
+  CHECK(env.a->core.TransferCall(sarah, TransferTo(call.id(), "mike")).status().code() ==
+        absl::StatusCode::kFailedPrecondition);  // already connected to Mike
+  v1::TransferCallRequest to_box;
+  to_box.set_call_id(call.id());
+  to_box.set_voicemail_box_id("vm_company");
+  REQUIRE(env.a->core.TransferCall(mike, to_box).ok());
+  env.Send(t::Recording("CT1", "rec1"));
+  env.Send(t::Completed("CT1", "c1", 90));
+  call = env.OnlyCall();
+  CHECK(call.status() == v1::COMPLETED);
+  CHECK(call.answered_by() == "mike");
+  CHECK(call.voicemail_box_id() == "vm_company");
+  CHECK(std::find(call.user_ids().begin(), call.user_ids().end(), "mike") != call.user_ids().end());
+  const std::vector<std::string> types = env.OutboxTypes();
+  CHECK(Count(types, "calls.call_answered") == 2);  // Sarah, then Mike
+  CHECK(Count(types, "calls.voicemail_left") == 1);
+  CHECK(Count(types, "calls.call_routed") == 3);    // the flow, then two transfers
+  // An ended call cannot be transferred.
+  CHECK(env.a->core.TransferCall(sarah, TransferTo(call.id(), "jake")).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("on-demand recording: policy, start/stop at the carrier, the recording on the log",
+          "[integration]") {
+  Env env;
+  rpc::Principal sarah{.company_id = env.company, .user_id = "sarah", .role = "office"};
+  env.Send(t::Incoming("CR9", kMain));
+  env.Send(t::Digits("CR9", "d1", "1"));
+  env.Send(t::Dial("CR9", "r1", cv1::DIAL_ANSWERED, 0));
+  const std::string id = env.OnlyCall().id();
+  // The policy is off: nothing may be recorded.
+  CHECK(env.a->core.SetCallRecording(sarah, RecordingOf(id), true).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
+  v1::RecordingPolicy on_demand;
+  on_demand.set_mode(v1::RECORDING_ON_DEMAND);
+  REQUIRE(env.a->core.SetRecordingPolicy(env.owner, on_demand).ok());
+  CHECK(env.a->core.SetCallRecording(sarah, RecordingOf(id), false).status().code() ==
+        absl::StatusCode::kFailedPrecondition);  // not being recorded
+
+  auto started = env.a->core.SetCallRecording(sarah, RecordingOf(id), true);
+  INFO(started.status().ToString());
+  REQUIRE(started.ok());
+  CHECK(started->path(started->path_size() - 1).text() == "recording started by Sarah Johnson");
+  CHECK(env.a->core.SetCallRecording(sarah, RecordingOf(id), true).status().code() ==
+        absl::StatusCode::kFailedPrecondition);  // already
+  REQUIRE(env.a->core.SetCallRecording(sarah, RecordingOf(id), false).ok());
+  REQUIRE(env.carrier_ops.recordings.size() == 2);
+  CHECK(env.carrier_ops.recordings[0].op == "start");
+  CHECK(env.carrier_ops.recordings[0].call_id == "CR9");
+  CHECK(env.carrier_ops.recordings[1].op == "stop");
+
+  // The carrier's recording arrives while the call goes on; then the call ends.
+  cv1::CallInstructions running = env.OnlyCall().path_size() > 0
+                                      ? env.Send(t::Recording("CR9", "rec1"))
+                                      : cv1::CallInstructions();
+  CHECK(running.instructions(0).has_hangup());  // the set after the answer, unchanged
+  env.Send(t::Completed("CR9", "c1", 60));
+  v1::CallRecord call = env.OnlyCall();
+  CHECK(call.status() == v1::COMPLETED);
+  CHECK(call.recording_id() == "RECR9");
+  CHECK(call.recording_url() == "https://media.example/CR9.wav");
+  CHECK(call.voicemail_box_id().empty());
+  CHECK(Count(env.OutboxTypes(), "calls.voicemail_left") == 0);
 }
 
 TEST_CASE("click-to-call: stored before the carrier places it; its first webhook may come first",

@@ -12,12 +12,21 @@
 // Telnyx: Mike's direct line). Checked: the emulator's steps, the outbound call log row and its
 // calls.v1 events; a customer who does not answer (missed, the user hears why); RBAC and bad
 // input over gRPC.
+//
+// Live call control: a customer calls the main line in business hours and presses 1; Sarah
+// answers and stays on the line (the emulator keeps the bridge up until the call is modified).
+// While connected she records the call on demand (policy ON_DEMAND), stops the recording, then
+// blind-transfers the caller to Mike, who answers and talks. Checked: the emulator's steps (the
+// bridge to Sarah ended by the modification, the transfer announcement, Mike's dial), the call
+// log (answered by Mike, the transfer and recording on the path, the recording referenced) and
+// the calls.v1 events (answered twice, one end).
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <map>
 
 #include "absl/strings/match.h"
@@ -373,6 +382,172 @@ TEST_CASE("click-to-call through the emulator on Twilio and Telnyx", "[e2e][rout
         CHECK(answered->call_answered().answered_by() == e.answered_by);
       }
     }
+  }
+
+  // --- live call control: on-demand recording, then a blind transfer ----------------------
+  int caller_seq = 0;
+  for (const Tenant& t : tenants) {
+    INFO(t.carrier << " live call control");
+    const bool twilio = t.carrier == "twilio";
+    const rpc::Principal sarah{.company_id = t.company, .user_id = t.sarah, .role = "office"};
+    const rpc::Principal jake{.company_id = t.company, .user_id = t.jake, .role = "tech"};
+    const std::string& sarah_fwd = t.forward.at(t.sarah);
+    const std::string& mike_fwd = t.forward.at(t.mike);
+    {
+      const absl::Status open = st.ForceSchedule(
+          testing::PowersTenant{.carrier = t.carrier,
+                                .company = t.company,
+                                .owner = t.owner,
+                                .users = {t.robert, t.sarah, t.mike, t.jake, t.tyler}},
+          /*open=*/true);
+      INFO(open.ToString());
+      REQUIRE(open.ok());
+      rv1::RecordingPolicy on_demand;
+      on_demand.set_mode(rv1::RECORDING_ON_DEMAND);
+      rv1::RecordingPolicyView view;
+      RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::SetRecordingPolicy, t.owner, on_demand,
+                    &view),
+                "SetRecordingPolicy");
+    }
+    const std::string from = absl::StrCat("+1312555", 4100 + caller_seq++);
+    const json scenario = {
+        {"carrier", t.carrier},
+        {"from", from},
+        {"to", t.main_number},
+        {"caller", json::array({json{{"on", "gather"}, {"press", "1"}}})},
+        {"callees", {{sarah_fwd, {{"answer_after_s", 1}, {"hold", true}}},
+                     {mike_fwd, {{"answer_after_s", 2}, {"talk_s", 6}}},
+                     {"default", "no-answer"}}}};
+    // The scenario runs until the call ends, i.e. until the transfer below lets it.
+    std::future<absl::StatusOr<http::HttpResponse>> running =
+        std::async(std::launch::async, [&web, &emulator_url, body = scenario.dump()] {
+          return web->Send({.method = "POST",
+                            .url = emulator_url + "/emulator/calls",
+                            .headers = {{"Content-Type", "application/json"}},
+                            .body = body,
+                            .timeout = absl::Seconds(90)});
+        });
+    // Wait until routing has the call connected to Sarah.
+    rv1::CallRecord live;
+    {
+      rv1::ListCallsRequest list;
+      list.set_number(from);
+      const absl::Time deadline = absl::Now() + absl::Seconds(30);
+      while (true) {
+        rv1::ListCallsResponse calls;
+        RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::ListCalls, t.owner, list, &calls),
+                  "ListCalls");
+        if (calls.calls_size() == 1 && calls.calls(0).answered_by() == t.sarah) {
+          live = calls.calls(0);
+          break;
+        }
+        if (absl::Now() >= deadline) break;
+        absl::SleepFor(absl::Milliseconds(100));  // polling interval, bounded by the deadline
+      }
+    }
+    INFO("routing log: " << Tail(routing->Output()));
+    INFO("carrier log: " << Tail(carrier->Output()));
+    REQUIRE(live.answered_by() == t.sarah);
+    CHECK(live.status() == rv1::CALL_STATUS_UNSPECIFIED);  // still live
+
+    rv1::CallRecordingRequest rec;
+    rec.set_call_id(live.id());
+    rv1::CallRecord after;
+    // Jake is not on the call.
+    CHECK(Rpc(*routing_stub, &rv1::Routing::Stub::StartCallRecording, jake, rec, &after)
+              .error_code() == grpc::StatusCode::PERMISSION_DENIED);
+    RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::StartCallRecording, sarah, rec, &after),
+              "StartCallRecording");
+    CHECK(Rpc(*routing_stub, &rv1::Routing::Stub::StartCallRecording, sarah, rec, &after)
+              .error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+    RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::StopCallRecording, sarah, rec, &after),
+              "StopCallRecording");
+
+    rv1::TransferCallRequest transfer;
+    transfer.set_call_id(live.id());
+    transfer.set_external_number("not-a-number");
+    grpc::Status bad = Rpc(*routing_stub, &rv1::Routing::Stub::TransferCall, sarah, transfer, &after);
+    CHECK(bad.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(absl::StartsWith(bad.error_message(), "external_number:"));
+    transfer.set_user_id(t.mike);
+    RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::TransferCall, sarah, transfer, &after),
+              "TransferCall");
+
+    REQUIRE(running.wait_for(std::chrono::seconds(90)) == std::future_status::ready);
+    absl::StatusOr<http::HttpResponse> answer = running.get();
+    REQUIRE(answer.ok());
+    INFO("scenario result: " << answer->body);
+    REQUIRE(answer->status == 200);
+    const json r = json::parse(answer->body, nullptr, false);
+    REQUIRE(r.is_object());
+    std::vector<json> dials = DialSteps(r["steps"]);
+    REQUIRE(dials.size() >= 2);
+    CHECK(absl::StrContains(dials.front().dump(), sarah_fwd));
+    CHECK(absl::StrContains(dials.back().dump(), mike_fwd));
+    CHECK(dials.back().value("outcome", "") == "completed");
+    if (twilio) CHECK(dials.front().value("outcome", "") == "interrupted");
+    std::vector<std::string> spoken = Spoken(r["steps"]);
+    CHECK(std::find(spoken.begin(), spoken.end(), "Please hold while I transfer your call.") !=
+          spoken.end());
+
+    // The call log: answered by Mike, the transfer and the recording on the path, the
+    // recording referenced (it arrives when the carrier has it).
+    rv1::CallRecord row;
+    {
+      rv1::GetCallRequest get;
+      get.set_call_id(live.id());
+      const absl::Time deadline = absl::Now() + absl::Seconds(30);
+      while (true) {
+        row.Clear();
+        RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::GetCall, t.owner, get, &row), "GetCall");
+        if ((row.status() == rv1::COMPLETED && !row.recording_id().empty()) ||
+            absl::Now() >= deadline) {
+          break;
+        }
+        absl::SleepFor(absl::Milliseconds(100));  // polling interval, bounded by the deadline
+      }
+    }
+    INFO("path: " << PathText(row));
+    CHECK(row.status() == rv1::COMPLETED);
+    CHECK(row.answered_by() == t.mike);
+    CHECK_FALSE(row.recording_id().empty());
+    CHECK(absl::StrContains(PathText(row),
+                            "PATH_TRANSFER [transferred by Sarah Johnson to Mike Torres]"));
+    CHECK(absl::StrContains(PathText(row), "PATH_RECORDING [recording started by Sarah Johnson]"));
+    CHECK(absl::StrContains(PathText(row), "PATH_RECORDING [recording stopped by Sarah Johnson]"));
+    CHECK(std::find(row.user_ids().begin(), row.user_ids().end(), t.mike) != row.user_ids().end());
+
+    // calls.v1: answered by Sarah, then by Mike; one end, completed by Mike.
+    std::vector<ev1::Event> events;
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    size_t want = 1;
+    while (true) {
+      auto records = calls_topic->ReadAll(calls_topic->name(),
+                                          std::max(deadline - absl::Now(), absl::Seconds(1)), want);
+      REQUIRE(records.ok());
+      events.clear();
+      for (const auto& rr : *records) {
+        ev1::Event ev;
+        REQUIRE(ev.ParseFromString(rr.value));
+        if (CallIdOf(ev) == live.id()) events.push_back(ev);
+      }
+      const bool ended = std::any_of(events.begin(), events.end(),
+                                     [](const ev1::Event& ev) { return ev.has_call_ended(); });
+      if (ended || absl::Now() >= deadline) break;
+      want = records->size() + 1;
+    }
+    std::vector<std::string> answered_by;
+    int ended = 0;
+    for (const ev1::Event& ev : events) {
+      if (ev.has_call_answered()) answered_by.push_back(ev.call_answered().answered_by());
+      if (ev.has_call_ended()) {
+        ++ended;
+        CHECK(ev.call_ended().status() == "completed");
+        CHECK(ev.call_ended().answered_by() == t.mike);
+      }
+    }
+    CHECK(answered_by == std::vector<std::string>{t.sarah, t.mike});
+    CHECK(ended == 1);
   }
 
   const absl::Status stopped = st.Stop();

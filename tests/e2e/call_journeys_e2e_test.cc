@@ -40,7 +40,6 @@
 #include "libs/http/client.h"
 #include "libs/testing/service_process.h"
 #include "libs/testing/testing.h"
-#include "services/routing/demo_flow.h"
 #include "tests/e2e/e2e_util.h"
 #include "tests/support/stack.h"
 #include "switchboard/carrier/v1/carrier_service.grpc.pb.h"
@@ -176,26 +175,11 @@ void RunJourneys(const std::set<std::string>& selected) {
     return *t;
   };
 
-  // Business hours or after hours, whatever the clock says: a temporary override around now.
+  // Business hours or after hours, whatever the clock says.
   auto force_schedule = [&](const Tenant& t, bool open) {
-    routing::DemoUsers demo_users{t.users.robert, t.users.sarah, t.users.mike, t.users.jake,
-                                  t.users.tyler};
-    rv1::NamedSchedule schedule = routing::PowersElectricDemo(demo_users).schedule;
-    auto* o = schedule.mutable_schedule()->add_overrides();
-    o->set_mode(open ? rv1::Schedule::Override::FORCE_OPEN : rv1::Schedule::Override::FORCE_CLOSED);
-    const int64_t now = absl::ToUnixSeconds(absl::Now());
-    o->mutable_start_time()->set_seconds(now - 3600);
-    o->mutable_end_time()->set_seconds(now + 3 * 3600);
-    o->set_message(open ? "e2e: open" : "e2e: closed");
-    rv1::NamedSchedule saved;
-    RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::SaveSchedule, t.owner, schedule, &saved),
-              "SaveSchedule");
-    rv1::CheckScheduleRequest check;
-    check.set_schedule_id("office_hours");
-    rv1::CheckScheduleResponse decision;
-    RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::CheckSchedule, t.owner, check, &decision),
-              "CheckSchedule");
-    REQUIRE(decision.open() == open);
+    const absl::Status forced = st.ForceSchedule(t, open);
+    INFO(forced.ToString());
+    REQUIRE(forced.ok());
   };
 
   int call_seq = 0;

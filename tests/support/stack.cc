@@ -12,6 +12,7 @@
 #include "libs/crypto/random.h"
 #include "libs/http/client.h"
 #include "nlohmann/json.hpp"
+#include "services/routing/demo_flow.h"
 
 namespace switchboard::testing {
 namespace {
@@ -254,6 +255,31 @@ absl::Status Stack::StartAll(const StackOptions& options) {
       nlohmann::json::parse(info.body, nullptr, false).value("telnyx_public_key", "");
   if (telnyx_public_key_.empty()) {
     return absl::InternalError(absl::StrCat("emulator /emulator/info: ", info.body));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Stack::ForceSchedule(const PowersTenant& t, bool open) {
+  routing::DemoUsers demo_users{t.users.robert, t.users.sarah, t.users.mike, t.users.jake,
+                                t.users.tyler};
+  rv1::NamedSchedule schedule = routing::PowersElectricDemo(demo_users).schedule;
+  auto* o = schedule.mutable_schedule()->add_overrides();
+  o->set_mode(open ? rv1::Schedule::Override::FORCE_OPEN : rv1::Schedule::Override::FORCE_CLOSED);
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  o->mutable_start_time()->set_seconds(now - 3600);
+  o->mutable_end_time()->set_seconds(now + 3 * 3600);
+  o->set_message(open ? "e2e: open" : "e2e: closed");
+  rv1::NamedSchedule saved;
+  RETURN_IF_ERROR(StackRpc(*routing_stub_, &rv1::Routing::Stub::SaveSchedule, t.owner, schedule,
+                           &saved, "SaveSchedule"));
+  rv1::CheckScheduleRequest check;
+  check.set_schedule_id("office_hours");
+  rv1::CheckScheduleResponse decision;
+  RETURN_IF_ERROR(StackRpc(*routing_stub_, &rv1::Routing::Stub::CheckSchedule, t.owner, check,
+                           &decision, "CheckSchedule"));
+  if (decision.open() != open) {
+    return absl::InternalError(absl::StrCat("office_hours is ", decision.open() ? "open" : "closed",
+                                            " despite the override"));
   }
   return absl::OkStatus();
 }

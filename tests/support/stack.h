@@ -90,6 +90,11 @@ class Stack {
                                                   absl::string_view area_code,
                                                   absl::string_view forward_prefix);
 
+  // Business hours or after hours whatever the clock says: the tenant's "office_hours" schedule
+  // (the demo's) with a temporary override from an hour ago to three hours ahead, then checked
+  // with CheckSchedule.
+  absl::Status ForceSchedule(const PowersTenant& tenant, bool open);
+
   // Addresses ("127.0.0.1:port") and URLs.
   const std::string& emulator_url() const { return emulator_url_; }
   const std::string& public_base_url() const { return public_base_; }  // carrier webhooks

@@ -11,7 +11,9 @@
 // or signed Telnyx Call Control webhooks answered by the service's REST commands. Calls created
 // through the REST APIs are played the same way against the callees configured with
 // SetCallees (Twilio: one player thread per call, joined by Stop). Calls in progress can be
-// modified live (Twilio Url/Twiml redirect interrupts the current verb). Outbound messages get
+// modified live (Twilio Url/Twiml redirect interrupts the current verb). A callee with `hold`
+// keeps a Dial/transfer bridge up in real time until the service ends a leg or the call (Telnyx:
+// a watcher player thread per held bridge bounds it by scenario_timeout). Outbound messages get
 // asynchronous status callbacks. See README.md for the endpoint list and formats.
 //
 // Thread-safety: every public method is thread-safe. State lives behind one mutex, never held
@@ -125,8 +127,9 @@ class CarrierEmulator {
 
   // The far ends of REST-created calls (Twilio POST /Calls.json, Telnyx POST /v2/calls) and of
   // their Dial/transfer targets: a JSON object keyed by E.164 number, `client:<identity>` or
-  // `default`, each value `{"answer_after_s": N, "talk_s": M, "actions": [caller actions]}`
-  // (talk_s 0 = stays until the call's instructions end) or "no-answer" | "busy" | "failed".
+  // `default`, each value `{"answer_after_s": N, "talk_s": M, "hold": bool, "actions": [caller
+  // actions]}` (talk_s 0 = stays until the call's instructions end; hold = a Dial/transfer
+  // bridge stays up until ended, README "Held bridges") or "no-answer" | "busy" | "failed".
   // Merged into the current configuration (a key given again is replaced). kInvalidArgument
   // naming the bad field. Without configuration every callee answers at once.
   absl::Status SetCallees(const nlohmann::json& config);

@@ -127,6 +127,14 @@ absl::StatusOr<Callee> ParseCallee(const std::string& field, const json& spec) {
   if (callee.answer_after_s < 0 || callee.talk_s < 0) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": times must be >= 0"));
   }
+  if (spec.contains("hold") && !spec["hold"].is_boolean()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".hold: must be a boolean"));
+  }
+  callee.hold = spec.value("hold", false);
+  if (callee.hold && callee.talk_s > 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".hold: not with talk_s (a held bridge lasts until it is ended)"));
+  }
   if (spec.contains("actions")) {
     auto actions = ParseCallerActions(absl::StrCat(field, ".actions"), spec["actions"]);
     if (!actions.ok()) return actions.status();
@@ -707,7 +715,10 @@ json CarrierEmulator::CallResultLocked(const Call& c) const {
                  {"to", c.to},              {"direction", c.direction}, {"status", c.status},
                  {"duration_s", c.sim_time}, {"steps", c.steps},       {"webhooks", c.webhooks}};
   if (c.carrier == "telnyx") result["call_session_id"] = c.session_id;
-  result["done"] = c.carrier == "twilio" ? c.finished : (c.ended && c.pending_events == 0);
+  if (!c.parent_call.empty()) result["parent_call"] = c.parent_call;
+  if (c.bridge) result["bridged_leg"] = {{"id", c.bridge->leg}, {"to", c.bridge->to}};
+  result["done"] = c.carrier == "twilio" ? c.finished && c.pending_events == 0
+                                         : (c.ended && c.pending_events == 0);
   return result;
 }
 
@@ -745,6 +756,48 @@ bool CarrierEmulator::WaitForUpdate(const std::string& call_id) {
   };
   return mu_.AwaitWithDeadline(absl::Condition(&updated),
                                absl::Now() + options_.scenario_timeout);
+}
+
+double CarrierEmulator::LiveSeconds(absl::Time started) {
+  return std::max(1.0, std::round(absl::ToDoubleSeconds(absl::Now() - started)));
+}
+
+CarrierEmulator::BridgeEnd CarrierEmulator::WaitForBridgeEnd(const std::string& call_id,
+                                                             const std::string& leg_id,
+                                                             double* talk_s) {
+  absl::MutexLock lock(&mu_);
+  const absl::Time start = absl::Now();
+  absl::Time deadline = start + options_.scenario_timeout;
+  bool caller_limit = false;
+  double caller_left = 0;
+  {
+    const Call& c = calls_[call_id];
+    if (c.hangup_at_s > 0) {
+      // The caller's own hang-up time: the bridge's real seconds count as simulated ones.
+      caller_left = std::max(0.0, c.hangup_at_s - c.sim_time);
+      const absl::Time at = start + absl::Seconds(caller_left);
+      if (at < deadline) {
+        deadline = at;
+        caller_limit = true;
+      }
+    }
+  }
+  auto ended = [this, &call_id, &leg_id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const Call& c = calls_[call_id];
+    auto leg = calls_.find(leg_id);
+    return c.pending.has_value() || c.ended || shutting_down_ ||
+           (leg != calls_.end() && leg->second.ended);
+  };
+  const bool updated = mu_.AwaitWithDeadline(absl::Condition(&ended), deadline);
+  *talk_s = LiveSeconds(start);
+  const Call& c = calls_[call_id];
+  if (!updated) {
+    if (caller_limit) *talk_s = caller_left;
+    return caller_limit ? BridgeEnd::kCallerHungUp : BridgeEnd::kTimeout;
+  }
+  if (c.ended || shutting_down_) return BridgeEnd::kParentEnded;
+  if (c.pending.has_value()) return BridgeEnd::kModified;
+  return BridgeEnd::kLegEnded;
 }
 
 absl::StatusOr<json> CarrierEmulator::RunScenario(const json& scenario) {

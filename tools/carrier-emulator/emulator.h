@@ -11,7 +11,9 @@
 // or signed Telnyx Call Control webhooks answered by the service's REST commands. Calls created
 // through the REST APIs are played the same way against the callees configured with
 // SetCallees (Twilio: one player thread per call, joined by Stop). Calls in progress can be
-// modified live (Twilio Url/Twiml redirect interrupts the current verb). Outbound messages get
+// modified live (Twilio Url/Twiml redirect interrupts the current verb). A callee with `hold`
+// keeps a Dial/transfer bridge up in real time until the service ends a leg or the call (Telnyx:
+// a watcher player thread per held bridge bounds it by scenario_timeout). Outbound messages get
 // asynchronous status callbacks. See README.md for the endpoint list and formats.
 //
 // Thread-safety: every public method is thread-safe. State lives behind one mutex, never held
@@ -125,8 +127,9 @@ class CarrierEmulator {
 
   // The far ends of REST-created calls (Twilio POST /Calls.json, Telnyx POST /v2/calls) and of
   // their Dial/transfer targets: a JSON object keyed by E.164 number, `client:<identity>` or
-  // `default`, each value `{"answer_after_s": N, "talk_s": M, "actions": [caller actions]}`
-  // (talk_s 0 = stays until the call's instructions end) or "no-answer" | "busy" | "failed".
+  // `default`, each value `{"answer_after_s": N, "talk_s": M, "hold": bool, "actions": [caller
+  // actions]}` (talk_s 0 = stays until the call's instructions end; hold = a Dial/transfer
+  // bridge stays up until ended, README "Held bridges") or "no-answer" | "busy" | "failed".
   // Merged into the current configuration (a key given again is replaced). kInvalidArgument
   // naming the bad field. Without configuration every callee answers at once.
   absl::Status SetCallees(const nlohmann::json& config);
@@ -170,6 +173,15 @@ class CarrierEmulator {
     double duration_s = 0;
     std::string source;
     std::string wav;
+    // An on-demand call recording (Twilio POST /Calls/{sid}/Recordings.json, Telnyx record_start
+    // during a held bridge): its duration is the real time from start to stop (or call end),
+    // rounded, at least 1 s; its audio a 440 Hz tone of that length.
+    bool live = false;
+    absl::Time started;
+    // Twilio RecordingStatusCallback (+ Method, default POST) and the events it asked for.
+    std::string status_callback, status_callback_method = "POST";
+    std::vector<std::string> status_callback_events;
+    std::string channels = "single";  // Telnyx record_start channels
   };
   struct Message {
     std::string id;
@@ -195,6 +207,10 @@ class CarrierEmulator {
     std::string outcome = "no-answer";  // answered | no-answer | busy | failed
     double answer_after_s = 0, talk_s = 0;
     std::deque<CallerAction> actions;  // a REST call's callee acting on its instructions
+    // Once it answers a Dial noun / transfer, the bridge stays up in real time (bounded by
+    // scenario_timeout) until the service, the caller or the timeout ends it (README "Held
+    // bridges"). Exclusive with talk_s.
+    bool hold = false;
   };
   // A pending live modification of a Twilio call (POST /Calls/{sid}.json Url or Twiml).
   struct Modification {
@@ -229,7 +245,25 @@ class CarrierEmulator {
     int pending_events = 0;                     // Telnyx: queued, not yet delivered webhooks
     int held_gather_step = -1;                  // Telnyx: index of a gather waiting (hold)
     std::string held_gather_client_state;
+    // A leg of a held bridge (Twilio Dial child, Telnyx transfer target): its parent call.
+    std::string parent_call;
+    // A held bridge on this (parent) call: the answered leg, live until something ends it.
+    struct Bridge {
+      std::string leg;                      // the leg's CallSid / call_control_id
+      std::string to;                       // the answered party
+      size_t step = 0;                      // index of the waiting Dial/transfer step
+      absl::Time started;                   // real time of the answer
+      std::string client_state;             // Telnyx: the transfer command's
+      std::string target_leg_client_state;  // Telnyx: carried by the leg's webhooks
+      bool park = false;                    // Telnyx: park_after_unbridge "self"
+      // Telnyx: commands (other than record_start/record_stop/hangup) sent to the parent while
+      // bridged, run in order once the bridge ends.
+      std::deque<std::pair<std::string, nlohmann::json>> queued;
+    };
+    std::optional<Bridge> bridge;
   };
+  // How a held bridge ended (WaitForBridgeEnd).
+  enum class BridgeEnd { kModified, kParentEnded, kLegEnded, kCallerHungUp, kTimeout };
   // The configured callee for `target` (`sip:<id>@...` also matches `client:<id>`).
   static Callee FindCallee(const std::map<std::string, Callee>& callees, const Callee& fallback,
                            const std::string& target);
@@ -270,6 +304,15 @@ class CarrierEmulator {
   // Blocks (real time, bounded by scenario_timeout) until call `call_id` has a pending
   // modification, has ended, or the emulator stops. False on timeout.
   bool WaitForUpdate(const std::string& call_id);
+  // Blocks (real time) while the held bridge of `call_id` to `leg_id` lasts: until the call is
+  // modified (Twilio) or ends, the leg ends, the caller's own hang-up time (`hangup_at_s`, the
+  // bridge's real seconds counting as simulated ones) comes, scenario_timeout passes or the
+  // emulator stops (kParentEnded). `*talk_s`: the bridge's duration in seconds (real seconds
+  // rounded, at least 1; exactly the caller's remaining time on kCallerHungUp).
+  BridgeEnd WaitForBridgeEnd(const std::string& call_id, const std::string& leg_id,
+                             double* talk_s);
+  // Real seconds since `started`, rounded, at least 1: a held bridge's / live recording's length.
+  static double LiveSeconds(absl::Time started);
   std::string PublicUrl() const;
   std::string PublicUrlLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return public_url_; }
   bool IsFailingNumber(const std::string& number) const;
@@ -288,6 +331,12 @@ class CarrierEmulator {
                       std::optional<std::string> twiml);
   // Final status + StatusCallback; marks the call finished.
   void FinishTwilioCall(const std::string& call_id);
+  // Completes a live Twilio recording (duration, tone audio, status `completed`) and queues its
+  // RecordingStatusCallback when the `completed` event was asked for.
+  void CompleteTwilioRecordingLocked(Recording& recording) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues a signed RecordingStatusCallback (`status` in-progress | completed) for the worker.
+  void QueueTwilioRecordingCallbackLocked(const Recording& recording, const std::string& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   http::Params TwilioCallParams(const std::string& call_id);
   // POSTs (or GETs) a signed webhook for `call_id`; the TwiML body on 2xx.
   std::optional<std::string> FetchTwiml(const std::string& call_id, const std::string& url,
@@ -297,8 +346,34 @@ class CarrierEmulator {
 
   // --- Telnyx (telnyx.cc) ---
   http::Response HandleTelnyx(const http::Request& request);
+  // `replay`: a command queued during a held bridge, run now (already acknowledged and its
+  // command_id registered).
   http::Response HandleTelnyxAction(const std::string& call_id, const std::string& action,
-                                    const nlohmann::json& body);
+                                    const nlohmann::json& body, bool replay = false);
+  // Watches a Telnyx held bridge (player thread): ends it when the caller's hang-up time comes
+  // or scenario_timeout passes; marks the leg ended when the call ended some other way.
+  void WatchTelnyxBridge(const std::string& call_id, const std::string& leg_id);
+  // Ends call `call_id`'s held bridge to `leg_id` (unless it ended meanwhile): the far end
+  // hangs up (timeout; the call stays up, parked, with park_after_unbridge "self", else hangs
+  // up too, then the commands queued meanwhile run) or, `caller_hung_up`, the caller does (both
+  // legs end). Queues the events.
+  void EndTelnyxBridge(const std::string& call_id, const std::string& leg_id,
+                       bool caller_hung_up);
+  struct TelnyxEvent {
+    std::string type;
+    nlohmann::json extra;
+    std::string client_state;
+  };
+  using QueuedCommands = std::deque<std::pair<std::string, nlohmann::json>>;
+  // EndTelnyxBridge's state change under mu_: the leg ends (`source`), the bridge step
+  // completes (`interrupted` when `parent_hangs_up`: the call itself is hanging up, and the
+  // caller adds the call's own hangup). Appends the events; moves out the queued commands.
+  void EndTelnyxBridgeLocked(Call& c, const std::string& source, bool parent_hangs_up,
+                             std::vector<TelnyxEvent>* events, QueuedCommands* queued)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Saves `c`'s active live recording: call.recording.saved appended to `events`.
+  void SaveTelnyxLiveRecordingLocked(Call& c, std::vector<TelnyxEvent>* events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<nlohmann::json> RunTelnyxScenario(Call call);
   // Queues one signed Call Control event for call `call_id`.
   void QueueTelnyxEvent(const std::string& call_id, const std::string& event_type,

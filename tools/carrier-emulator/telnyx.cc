@@ -680,7 +680,8 @@ void CarrierEmulator::SendTelnyxMessageCallbacks(std::string message_id) {
 // ------------------------------------------------------------------------------------------
 
 http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
-                                                   const std::string& action, const json& body) {
+                                                   const std::string& action, const json& body,
+                                                   bool replay) {
   static const std::set<std::string> kActions = {
       "answer", "speak", "playback_start", "gather_using_speak", "gather", "gather_stop",
       "transfer", "record_start", "record_stop", "hangup"};
@@ -715,6 +716,14 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
   };
   std::vector<Pending> events;
   json result = {{"result", "ok"}};
+  std::string event_call = call_id;  // the call whose webhook URL and fields the events use
+  QueuedCommands replay_after;       // commands queued during a bridge that just ended
+  std::string watch_leg;             // a held bridge began: its watcher starts
+  auto add_events = [&events](std::vector<TelnyxEvent> more) {
+    for (TelnyxEvent& e : more) {
+      events.push_back({std::move(e.type), std::move(e.extra), false, std::move(e.client_state)});
+    }
+  };
   {
     absl::MutexLock lock(&mu_);
     auto it = calls_.find(call_id);
@@ -726,7 +735,65 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
       return TelnyxError(422, "90018", "Call has already ended",
                          "This call is no longer active and can't receive commands.");
     }
-    if (!command_id.empty()) {
+    if (!c.parent_call.empty()) {
+      // A held bridge's target leg: hanging it up ends the bridge (README "Held bridges").
+      if (action != "hangup") {
+        return TelnyxError(422, "10015", "Invalid parameter",
+                           "emulator: only hangup is emulated on a transfer's target leg");
+      }
+      if (!command_id.empty()) {
+        if (c.seen_command_ids.count(command_id)) {
+          return http::Response::Json(200, json{{"data", result}}.dump());
+        }
+        c.seen_command_ids[command_id] = action;
+      }
+      Call& parent = calls_[c.parent_call];
+      if (!parent.bridge || parent.bridge->leg != c.id) {
+        return TelnyxError(422, "90018", "Call has already ended",
+                           "This call is no longer active and can't receive commands.");
+      }
+      std::vector<TelnyxEvent> more;
+      EndTelnyxBridgeLocked(parent, "caller", false, &more, &replay_after);
+      add_events(std::move(more));
+      event_call = parent.id;
+      parent.pending_events += static_cast<int>(events.size());
+    } else if (c.bridge && !replay && action != "hangup" && action != "record_start" &&
+               action != "record_stop" && action != "answer") {
+      // Bridged: the command runs, in order, once the bridge ends.
+      if (!command_id.empty()) {
+        if (c.seen_command_ids.count(command_id)) {
+          return http::Response::Json(200, json{{"data", result}}.dump());
+        }
+        c.seen_command_ids[command_id] = action;
+      }
+      c.bridge->queued.emplace_back(action, body);
+      return http::Response::Json(200, json{{"data", result}}.dump());
+    }
+  }
+  if (event_call != call_id) {
+    // The target leg hung up: its call.hangup (and the call's own, without park) go out, then
+    // the commands sent to the call meanwhile run.
+    const int reserved = static_cast<int>(events.size());
+    for (auto& e : events) QueueTelnyxEvent(event_call, e.event, std::move(e.extra), *e.client_state);
+    {
+      absl::MutexLock lock(&mu_);
+      calls_[event_call].pending_events -= reserved;
+    }
+    for (auto& [queued_action, queued_body] : replay_after) {
+      (void)HandleTelnyxAction(event_call, queued_action, queued_body, /*replay=*/true);
+    }
+    return http::Response::Json(200, json{{"data", result}}.dump());
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = calls_.find(call_id);
+    if (it == calls_.end()) return TelnyxError(404, "10005", "Resource not found", "Call not found.");
+    Call& c = it->second;
+    if (c.ended) {
+      return TelnyxError(422, "90018", "Call has already ended",
+                         "This call is no longer active and can't receive commands.");
+    }
+    if (!command_id.empty() && !replay) {
       // Telnyx ignores a repeated command_id on the same call.
       if (c.seen_command_ids.count(command_id)) return http::Response::Json(200, json{{"data", result}}.dump());
       c.seen_command_ids[command_id] = action;
@@ -812,7 +879,36 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
       json details = {{"to", target}, {"timeout_secs", timeout}, {"target_leg", target_leg}};
       // The caller ID the target sees, when the command names one.
       if (const std::string from = string_field("from"); !from.empty()) details["from"] = from;
-      if (callee.outcome == "answered" && callee.answer_after_s < timeout) {
+      if (callee.outcome == "answered" && callee.answer_after_s < timeout && callee.hold) {
+        // A held bridge: the target leg is a call of its own (hangup ends the bridge) and the
+        // transfer step waits until something ends it (README "Held bridges").
+        c.sim_time += callee.answer_after_s;
+        details["answered"] = target;
+        step("transfer", details, "waiting");
+        c.bridge = Call::Bridge{
+            .leg = target_leg,
+            .to = target,
+            .step = c.steps.size() - 1,
+            .started = absl::Now(),
+            .client_state = client_state,
+            .target_leg_client_state = body.value("target_leg_client_state", ""),
+            .park = body.value("park_after_unbridge", "") == "self"};
+        Call leg;
+        leg.id = target_leg;
+        leg.leg_id = target_leg;
+        leg.session_id = c.session_id;
+        leg.carrier = "telnyx";
+        leg.from = details.value("from", c.to);
+        leg.to = target;
+        leg.direction = "outgoing";
+        leg.status = "in-progress";
+        leg.parent_call = c.id;
+        leg.steps.push_back({{"verb", "bridge"}, {"details", {{"parent_call", c.id}}},
+                             {"outcome", "answered"}, {"at_s", 0.0}});
+        calls_[target_leg] = std::move(leg);
+        events.push_back({"call.bridged", {{"to", target}}});
+        watch_leg = target_leg;
+      } else if (callee.outcome == "answered" && callee.answer_after_s < timeout) {
         c.sim_time += callee.answer_after_s + callee.talk_s;
         step("transfer", details, "completed");
         events.push_back({"call.bridged", {{"to", target}}});
@@ -877,59 +973,78 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
       rec.call_id = c.id;
       rec.status = "in-progress";
       rec.source = "record_start";
-      CallerAction caller;
-      bool has_caller = false;
-      if (!c.caller.empty() && c.caller.front().on == "record") {
-        caller = c.caller.front();
-        has_caller = true;
-        c.caller.pop_front();
+      rec.channels = channels;
+      if (c.bridge) {
+        // A call recording of the bridged conversation (not a voicemail): it runs until
+        // record_stop or the call's end, and the call stays up.
+        if (!c.active_recording.empty()) {
+          return TelnyxError(422, "90031", "Recording already in progress",
+                             "There is already an active recording on this call.");
+        }
+        rec.live = true;
+        rec.started = absl::Now();
+        rec.source = "record_start (bridged)";
+        c.active_recording = rec.id;
+        recordings_[rec.id] = rec;
+        result["recording_id"] = rec.id;
+        step("record_start", {{"recording_id", rec.id}, {"format", format}, {"audio", "bridge"}},
+             "recording");
       }
-      std::string source;
-      double seconds = 0;
-      rec.wav = RecordingWav(has_caller ? &caller : nullptr, &seconds, &source);
-      rec.duration_s = has_caller ? seconds : 0;
-      if (!has_caller) rec.wav = MakeWav(0, false);
-      c.active_recording = rec.id;
-      recordings_[rec.id] = rec;
-      result["recording_id"] = rec.id;
-      step("record_start", {{"recording_id", rec.id}, {"format", format}, {"audio", source}},
-           has_caller ? "recording" : "silence");
-      c.sim_time += rec.duration_s;
-      const int silence_timeout = body.value("timeout_secs", 0);
-      if (has_caller && silence_timeout == 0) {
-        // The caller leaves the message and hangs up; the recording is saved.
-        recordings_[rec.id].status = "completed";
-        c.active_recording.clear();
-        events.push_back({"call.recording.saved",
-                          {{"recording_id", rec.id},
-                           {"channels", channels},
-                           {"recording_urls",
-                            {{"wav", absl::StrCat(PublicUrlLocked(), "/emulator/recordings/",
-                                                  rec.id, ".wav")}}},
-                           {"public_recording_urls",
-                            {{"wav", absl::StrCat(PublicUrlLocked(), "/emulator/recordings/",
-                                                  rec.id, ".wav")}}},
-                           {"recording_started_at", Iso(absl::Now())},
-                           {"recording_ended_at", Iso(absl::Now())}}});
-        c.status = "completed";
-        c.ended = true;
-        c.end_reason = "normal_clearing";
-        step("hangup", {{"source", "caller"}}, "caller hung up");
-        events.push_back({"call.hangup", {{"hangup_cause", "normal_clearing"},
-                                          {"hangup_source", "caller"},
-                                          {"state", "hangup"}}});
-      } else if (has_caller) {
-        c.sim_time += silence_timeout;
-        recordings_[rec.id].status = "completed";
-        c.active_recording.clear();
-        events.push_back({"call.recording.saved",
-                          {{"recording_id", rec.id},
-                           {"channels", channels},
-                           {"recording_urls",
-                            {{"wav", absl::StrCat(PublicUrlLocked(), "/emulator/recordings/",
-                                                  rec.id, ".wav")}}},
-                           {"recording_started_at", Iso(absl::Now())},
-                           {"recording_ended_at", Iso(absl::Now())}}});
+      if (!c.bridge) {
+        CallerAction caller;
+        bool has_caller = false;
+        if (!c.caller.empty() && c.caller.front().on == "record") {
+          caller = c.caller.front();
+          has_caller = true;
+          c.caller.pop_front();
+        }
+        std::string source;
+        double seconds = 0;
+        rec.wav = RecordingWav(has_caller ? &caller : nullptr, &seconds, &source);
+        rec.duration_s = has_caller ? seconds : 0;
+        if (!has_caller) rec.wav = MakeWav(0, false);
+        c.active_recording = rec.id;
+        recordings_[rec.id] = rec;
+        result["recording_id"] = rec.id;
+        step("record_start", {{"recording_id", rec.id}, {"format", format}, {"audio", source}},
+             has_caller ? "recording" : "silence");
+        c.sim_time += rec.duration_s;
+        const int silence_timeout = body.value("timeout_secs", 0);
+        if (has_caller && silence_timeout == 0) {
+          // The caller leaves the message and hangs up; the recording is saved.
+          recordings_[rec.id].status = "completed";
+          c.active_recording.clear();
+          events.push_back({"call.recording.saved",
+                            {{"recording_id", rec.id},
+                             {"channels", channels},
+                             {"recording_urls",
+                              {{"wav", absl::StrCat(PublicUrlLocked(), "/emulator/recordings/",
+                                                    rec.id, ".wav")}}},
+                             {"public_recording_urls",
+                              {{"wav", absl::StrCat(PublicUrlLocked(), "/emulator/recordings/",
+                                                    rec.id, ".wav")}}},
+                             {"recording_started_at", Iso(absl::Now())},
+                             {"recording_ended_at", Iso(absl::Now())}}});
+          c.status = "completed";
+          c.ended = true;
+          c.end_reason = "normal_clearing";
+          step("hangup", {{"source", "caller"}}, "caller hung up");
+          events.push_back({"call.hangup", {{"hangup_cause", "normal_clearing"},
+                                            {"hangup_source", "caller"},
+                                            {"state", "hangup"}}});
+        } else if (has_caller) {
+          c.sim_time += silence_timeout;
+          recordings_[rec.id].status = "completed";
+          c.active_recording.clear();
+          events.push_back({"call.recording.saved",
+                            {{"recording_id", rec.id},
+                             {"channels", channels},
+                             {"recording_urls",
+                              {{"wav", absl::StrCat(PublicUrlLocked(), "/emulator/recordings/",
+                                                    rec.id, ".wav")}}},
+                             {"recording_started_at", Iso(absl::Now())},
+                             {"recording_ended_at", Iso(absl::Now())}}});
+        }
       }
     } else if (action == "record_stop") {
       if (c.active_recording.empty()) {
@@ -937,17 +1052,23 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
                            "There is no active recording on this call.");
       }
       const std::string rec_id = c.active_recording;
-      c.active_recording.clear();
-      recordings_[rec_id].status = "completed";
       step("record_stop", {{"recording_id", rec_id}}, "stopped");
-      events.push_back({"call.recording.saved",
-                        {{"recording_id", rec_id},
-                         {"channels", "single"},
-                         {"recording_urls",
-                          {{"wav", absl::StrCat(PublicUrlLocked(), "/emulator/recordings/", rec_id,
-                                                ".wav")}}},
-                         {"recording_started_at", Iso(absl::Now())},
-                         {"recording_ended_at", Iso(absl::Now())}}});
+      if (recordings_[rec_id].live) {
+        std::vector<TelnyxEvent> saved;
+        SaveTelnyxLiveRecordingLocked(c, &saved);
+        for (TelnyxEvent& e : saved) events.push_back({e.type, e.extra});
+      } else {
+        c.active_recording.clear();
+        recordings_[rec_id].status = "completed";
+        events.push_back({"call.recording.saved",
+                          {{"recording_id", rec_id},
+                           {"channels", "single"},
+                           {"recording_urls",
+                            {{"wav", absl::StrCat(PublicUrlLocked(), "/emulator/recordings/", rec_id,
+                                                  ".wav")}}},
+                           {"recording_started_at", Iso(absl::Now())},
+                           {"recording_ended_at", Iso(absl::Now())}}});
+      }
     } else if (action == "gather_stop") {
       // Ends a held gather (above); otherwise there is no gather to stop.
       if (events.empty()) {
@@ -956,6 +1077,18 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
       }
       step("gather_stop", json::object(), "stopped");
     } else if (action == "hangup") {
+      if (c.bridge) {
+        // Both legs end: the target leg's call.hangup first.
+        std::vector<TelnyxEvent> more;
+        QueuedCommands dropped;  // the call ends: commands queued meanwhile never run
+        EndTelnyxBridgeLocked(c, "caller", true, &more, &dropped);
+        add_events(std::move(more));
+      }
+      if (!c.active_recording.empty() && recordings_[c.active_recording].live) {
+        std::vector<TelnyxEvent> saved;
+        SaveTelnyxLiveRecordingLocked(c, &saved);
+        for (TelnyxEvent& e : saved) events.push_back({e.type, e.extra});
+      }
       step("hangup", json::object(), "hung up");
       c.status = "completed";
       c.ended = true;
@@ -977,6 +1110,10 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
     // Reserved until queued below, so the call is never seen done with events still to come.
     c.pending_events += static_cast<int>(events.size());
   }
+  if (!watch_leg.empty()) {
+    const std::string leg = watch_leg;
+    StartPlayer([this, call_id, leg] { WatchTelnyxBridge(call_id, leg); });
+  }
   const std::string target_leg_client_state = body.value("target_leg_client_state", "");
   for (auto& e : events) {
     QueueTelnyxEvent(call_id, e.event, std::move(e.extra),
@@ -989,6 +1126,128 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
     calls_[call_id].pending_events -= static_cast<int>(events.size());
   }
   return http::Response::Json(200, json{{"data", result}}.dump());
+}
+
+void CarrierEmulator::SaveTelnyxLiveRecordingLocked(Call& c, std::vector<TelnyxEvent>* events) {
+  if (c.active_recording.empty()) return;
+  auto it = recordings_.find(c.active_recording);
+  c.active_recording.clear();
+  if (it == recordings_.end()) return;
+  Recording& rec = it->second;
+  rec.status = "completed";
+  rec.duration_s = LiveSeconds(rec.started);
+  rec.wav = MakeWav(rec.duration_s);
+  const std::string url =
+      absl::StrCat(PublicUrlLocked(), "/emulator/recordings/", rec.id, ".wav");
+  events->push_back({"call.recording.saved",
+                     {{"recording_id", rec.id},
+                      {"channels", rec.channels},
+                      {"recording_urls", {{"wav", url}}},
+                      {"public_recording_urls", {{"wav", url}}},
+                      {"recording_started_at", Iso(rec.started)},
+                      {"recording_ended_at", Iso(absl::Now())}},
+                     ""});
+}
+
+void CarrierEmulator::EndTelnyxBridgeLocked(Call& c, const std::string& source,
+                                            bool parent_hangs_up,
+                                            std::vector<TelnyxEvent>* events,
+                                            QueuedCommands* queued) {
+  if (!c.bridge) return;
+  Call::Bridge bridge = std::move(*c.bridge);
+  c.bridge.reset();
+  const double talk = LiveSeconds(bridge.started);
+  c.sim_time += talk;
+  json& step = c.steps[bridge.step];
+  step["outcome"] = parent_hangs_up ? "interrupted" : "completed";
+  step["details"]["duration_s"] = talk;
+  Call& leg = calls_[bridge.leg];
+  leg.status = "completed";
+  leg.ended = true;
+  leg.end_reason = source;
+  leg.sim_time = talk;
+  leg.steps.push_back({{"verb", "hangup"}, {"details", {{"source", source}}},
+                       {"outcome", "hung up"}, {"at_s", talk}});
+  // Like every webhook of the new leg, its hangup carries the target_leg_client_state.
+  events->push_back({"call.hangup",
+                     {{"call_control_id", bridge.leg},
+                      {"call_leg_id", bridge.leg},
+                      {"to", bridge.to},
+                      {"direction", "outgoing"},
+                      {"hangup_cause", "normal_clearing"},
+                      {"hangup_source", source},
+                      {"state", "hangup"}},
+                     bridge.target_leg_client_state});
+  *queued = std::move(bridge.queued);
+  if (parent_hangs_up || bridge.park) return;  // parked: the call waits for commands
+  // Without park_after_unbridge "self" the call hangs up with its bridge.
+  SaveTelnyxLiveRecordingLocked(c, events);
+  c.status = "completed";
+  c.ended = true;
+  c.end_reason = "normal_clearing";
+  c.steps.push_back({{"verb", "hangup"}, {"details", {{"source", "callee"}}},
+                     {"outcome", "callee hung up"}, {"at_s", c.sim_time}});
+  events->push_back({"call.hangup",
+                     {{"hangup_cause", "normal_clearing"}, {"hangup_source", "callee"},
+                      {"state", "hangup"}},
+                     bridge.client_state});
+}
+
+void CarrierEmulator::EndTelnyxBridge(const std::string& call_id, const std::string& leg_id,
+                                      bool caller_hung_up) {
+  std::vector<TelnyxEvent> events;
+  QueuedCommands queued;
+  {
+    absl::MutexLock lock(&mu_);
+    Call& c = calls_[call_id];
+    if (c.ended || !c.bridge || c.bridge->leg != leg_id) return;  // ended meanwhile
+    if (caller_hung_up) {
+      // The caller hangs up: both legs end, the commands queued meanwhile never run.
+      const std::string client_state = c.bridge->client_state;
+      EndTelnyxBridgeLocked(c, "caller", true, &events, &queued);
+      queued.clear();
+      SaveTelnyxLiveRecordingLocked(c, &events);
+      c.status = "completed";
+      c.ended = true;
+      c.end_reason = "normal_clearing";
+      c.steps.push_back({{"verb", "hangup"}, {"details", {{"source", "callee"}}},
+                         {"outcome", "callee hung up"}, {"at_s", c.sim_time}});
+      events.push_back({"call.hangup",
+                        {{"hangup_cause", "normal_clearing"}, {"hangup_source", "callee"},
+                         {"state", "hangup"}},
+                        client_state});
+    } else {
+      EndTelnyxBridgeLocked(c, "callee", false, &events, &queued);
+    }
+    c.pending_events += static_cast<int>(events.size());
+  }
+  for (TelnyxEvent& e : events) {
+    QueueTelnyxEvent(call_id, e.type, std::move(e.extra), e.client_state);
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    calls_[call_id].pending_events -= static_cast<int>(events.size());
+  }
+  for (auto& [action, body] : queued) (void)HandleTelnyxAction(call_id, action, body, true);
+}
+
+void CarrierEmulator::WatchTelnyxBridge(const std::string& call_id, const std::string& leg_id) {
+  double talk = 0;
+  const BridgeEnd end = WaitForBridgeEnd(call_id, leg_id, &talk);
+  if (end == BridgeEnd::kTimeout || end == BridgeEnd::kCallerHungUp) {
+    EndTelnyxBridge(call_id, leg_id, end == BridgeEnd::kCallerHungUp);
+    return;
+  }
+  // The call ended another way (scenario timeout, Stop): the leg is gone with it.
+  absl::MutexLock lock(&mu_);
+  Call& c = calls_[call_id];
+  if (c.ended && c.bridge && c.bridge->leg == leg_id) {
+    c.bridge.reset();
+    Call& leg = calls_[leg_id];
+    leg.status = "completed";
+    leg.ended = true;
+    leg.end_reason = c.end_reason;
+  }
 }
 
 absl::StatusOr<json> CarrierEmulator::RunTelnyxScenario(Call call) {

@@ -398,6 +398,10 @@ http::Response CarrierEmulator::HandleTwilio(const http::Request& request) {
     if (url.empty() && twiml.empty()) {
       return TwilioError(400, 20001, "One of Url, Twiml or Status is required");
     }
+    if (!c.parent_call.empty()) {
+      return TwilioError(400, 20001,
+                         "Url/Twiml on a Dial child leg is not emulated; use Status=completed");
+    }
     if (!url.empty() && !IsHttpUrl(url)) {
       return TwilioError(400, 21205, absl::StrCat("Url is not a valid URL: ", url));
     }
@@ -427,13 +431,48 @@ http::Response CarrierEmulator::HandleTwilio(const http::Request& request) {
       return TwilioError(400, 21220, "Requested resource is not eligible for recording");
     }
     Recording r;
+    r.status_callback = First(form, "RecordingStatusCallback");
+    if (!r.status_callback.empty() && !IsHttpUrl(r.status_callback)) {
+      return TwilioError(400, 21609, absl::StrCat("RecordingStatusCallback is not a valid URL: ",
+                                                  r.status_callback));
+    }
+    if (Has(form, "RecordingStatusCallbackMethod")) {
+      r.status_callback_method = First(form, "RecordingStatusCallbackMethod");
+      if (r.status_callback_method != "POST" && r.status_callback_method != "GET") {
+        return TwilioError(400, 20001, "RecordingStatusCallbackMethod: must be GET or POST");
+      }
+    }
+    // Space-separated, or the field repeated; default "completed".
+    for (const auto& [k, v] : form) {
+      if (k != "RecordingStatusCallbackEvent") continue;
+      for (absl::string_view e : absl::StrSplit(v, ' ', absl::SkipEmpty())) {
+        if (e != "in-progress" && e != "completed" && e != "absent") {
+          return TwilioError(400, 20001,
+                             absl::StrCat("RecordingStatusCallbackEvent: '", e,
+                                          "' is not one of in-progress, completed, absent"));
+        }
+        r.status_callback_events.emplace_back(e);
+      }
+    }
+    if (r.status_callback_events.empty()) r.status_callback_events = {"completed"};
+    if (!it->second.active_recording.empty()) {
+      // One API recording at a time (the emulator's limit): the earlier one completes.
+      auto earlier = recordings_.find(it->second.active_recording);
+      if (earlier != recordings_.end()) CompleteTwilioRecordingLocked(earlier->second);
+    }
     r.id = absl::StrFormat("RE%032x", next_id_++);
     r.carrier = "twilio";
     r.call_id = parts[1];
     r.status = "in-progress";
     r.source = "StartCallRecordingAPI";
+    r.live = true;
+    r.started = absl::Now();
     it->second.active_recording = r.id;
     recordings_[r.id] = r;
+    if (std::count(r.status_callback_events.begin(), r.status_callback_events.end(),
+                   "in-progress")) {
+      QueueTwilioRecordingCallbackLocked(r, "in-progress");
+    }
     return http::Response::Json(201, recording_json(r).dump());
   }
 
@@ -456,15 +495,21 @@ http::Response CarrierEmulator::HandleTwilio(const http::Request& request) {
     }
     Recording& r = it->second;
     if (status == "stopped") {
+      if (r.status == "completed") {
+        return TwilioError(400, 21220, "The recording has already been stopped");
+      }
       if (call != calls_.end() && call->second.active_recording == r.id) {
         call->second.active_recording.clear();
       }
-      r.status = "stopped";
-      r.duration_s = 5;
-      r.wav = MakeWav(r.duration_s);
-    } else {
-      r.status = status;
+      CompleteTwilioRecordingLocked(r);
+      json stopped = recording_json(r);
+      stopped["status"] = "stopped";  // the answer to the stop; the resource is then completed
+      return http::Response::Json(200, stopped.dump());
     }
+    if (r.status == "completed") {
+      return TwilioError(400, 21220, "The recording has already been stopped");
+    }
+    r.status = status;
     return http::Response::Json(200, recording_json(r).dump());
   }
 
@@ -1105,30 +1150,99 @@ void CarrierEmulator::InterpretTwiml(const std::string& call_id, std::string doc
             leg.outcome = "canceled";
             leg_callback(leg, "completed", "canceled", 0);
           }
-          advance(winner->callee.talk_s);
-          dial_status = "completed";
-          duration = winner->callee.talk_s;
-          leg_callback(*winner, "completed", "completed", duration);
+          if (!winner->callee.hold) {
+            advance(winner->callee.talk_s);
+            dial_status = "completed";
+            duration = winner->callee.talk_s;
+            leg_callback(*winner, "completed", "completed", duration);
+          }
         }
         const std::string dial_sid = winner != nullptr ? winner->call_sid
                                      : legs.empty()    ? NewId("CA")
                                                        : legs.back().call_sid;
-        json targets = json::array(), leg_details = json::array();
-        for (const Leg& leg : legs) {
-          targets.push_back(leg.to);
-          leg_details.push_back(
-              {{"to", leg.to}, {"call_sid", leg.call_sid}, {"outcome", leg.outcome}});
+        auto dial_details = [&]() {
+          json targets = json::array(), leg_details = json::array();
+          for (const Leg& leg : legs) {
+            targets.push_back(leg.to);
+            leg_details.push_back(
+                {{"to", leg.to}, {"call_sid", leg.call_sid}, {"outcome", leg.outcome}});
+          }
+          return json{{"targets", targets}, {"timeout", timeout},
+                      {"callerId", caller_id},
+                      {"ring", sequential ? "sequential" : "simultaneous"},
+                      {"legs", leg_details},
+                      {"answered", winner != nullptr ? winner->to : ""},
+                      {"dial_call_sid", dial_sid},
+                      {"duration", duration}};
+        };
+        const bool held = winner != nullptr && winner->callee.hold;
+        if (held) {
+          // A held bridge: the answered child leg becomes a call of its own (so it can be
+          // hung up, POST /Calls/{child}.json Status=completed) and the Dial waits in real
+          // time until the parent is modified or hung up, the child hangs up, the caller's
+          // own hang-up time comes or scenario_timeout passes (the callee hangs up).
+          const std::string leg_sid = winner->call_sid;
+          with_call([&](Call& c) {
+            Call leg;
+            leg.id = leg_sid;
+            leg.carrier = "twilio";
+            leg.from = caller_id.empty() ? parent_from : caller_id;
+            leg.to = winner->to;
+            leg.direction = "outbound-dial";
+            leg.status = "in-progress";
+            leg.parent_call = call_id;
+            leg.steps.push_back({{"verb", "Bridge"}, {"details", {{"parent_call", call_id}}},
+                                 {"outcome", "answered"}, {"at_s", 0.0}});
+            c.steps.push_back({{"verb", "Dial"}, {"details", dial_details()},
+                               {"outcome", "waiting"}, {"at_s", c.sim_time}});
+            c.bridge = Call::Bridge{.leg = leg_sid, .to = winner->to,
+                                    .step = c.steps.size() - 1, .started = absl::Now()};
+            calls_[leg_sid] = std::move(leg);
+          });
+          const BridgeEnd end = WaitForBridgeEnd(call_id, leg_sid, &duration);
+          advance(duration);
+          const bool from_parent = end == BridgeEnd::kModified ||
+                                   end == BridgeEnd::kParentEnded ||
+                                   end == BridgeEnd::kCallerHungUp;
+          dial_status = "completed";
+          with_call([&](Call& c) {
+            json& step = c.steps[c.bridge->step];
+            step["outcome"] = from_parent ? "interrupted" : "completed";
+            step["details"]["duration"] = duration;
+            c.bridge.reset();
+            Call& leg = calls_[leg_sid];
+            // api: POST /Calls/{child}.json Status=completed; parent: the parent left the
+            // bridge; callee: the far end hung up at scenario_timeout.
+            const std::string source = leg.ended ? "api" : from_parent ? "parent" : "callee";
+            leg.status = "completed";
+            leg.ended = true;
+            if (leg.end_reason.empty()) leg.end_reason = source;
+            leg.sim_time = duration;
+            leg.steps.push_back({{"verb", "Hangup"}, {"details", {{"source", source}}},
+                                 {"outcome", "hung up"}, {"at_s", duration}});
+            if (!leg.active_recording.empty()) {
+              auto rec = recordings_.find(leg.active_recording);
+              leg.active_recording.clear();
+              if (rec != recordings_.end()) CompleteTwilioRecordingLocked(rec->second);
+            }
+            leg.finished = true;
+          });
+          leg_callback(*winner, "completed", "completed", duration);
+          if (end == BridgeEnd::kCallerHungUp) {
+            // The caller hung up during the bridge: the call is over, no Dial action.
+            add_step("Hangup", {{"source", "callee"}}, "callee hung up");
+            hangup = true;
+            break;
+          }
+          // Redirected out of the Dial (no action: Twilio does not request it) or hung up: the
+          // next iteration applies the modification or ends the call.
+          if (from_parent) continue;
+        } else {
+          add_step("Dial", dial_details(), dial_status);
         }
-        add_step("Dial", {{"targets", targets}, {"timeout", timeout},
-                          {"callerId", caller_id},
-                          {"ring", sequential ? "sequential" : "simultaneous"},
-                          {"legs", leg_details},
-                          {"answered", winner != nullptr ? winner->to : ""},
-                          {"dial_call_sid", dial_sid},
-                          {"duration", duration}},
-                 dial_status);
         const std::string action = attr("action", "");
         if (action.empty()) {
+          if (held) continue;  // Twilio continues the document after the Dial
           if (dial_status == "completed") {
             hangup = true;  // the bridged parties talked, then the callee hung up
             break;
@@ -1256,6 +1370,12 @@ void CarrierEmulator::FinishTwilioCall(const std::string& call_id) {
     c.ended = true;
     duration = c.status == "completed" ? c.sim_time - c.answered_at_s : 0;
     status_callback = c.status_callback;
+    // A recording still running ends with the call (its RecordingStatusCallback is queued).
+    if (!c.active_recording.empty()) {
+      auto rec = recordings_.find(c.active_recording);
+      c.active_recording.clear();
+      if (rec != recordings_.end() && rec->second.live) CompleteTwilioRecordingLocked(rec->second);
+    }
   }
   if (!status_callback.empty()) {
     http::Params params = TwilioCallParams(call_id);
@@ -1267,6 +1387,40 @@ void CarrierEmulator::FinishTwilioCall(const std::string& call_id) {
   }
   absl::MutexLock lock(&mu_);
   calls_[call_id].finished = true;
+}
+
+void CarrierEmulator::CompleteTwilioRecordingLocked(Recording& r) {
+  if (r.status == "completed") return;
+  r.status = "completed";
+  r.duration_s = LiveSeconds(r.started);
+  r.wav = MakeWav(r.duration_s);
+  if (std::count(r.status_callback_events.begin(), r.status_callback_events.end(), "completed")) {
+    QueueTwilioRecordingCallbackLocked(r, "completed");
+  }
+}
+
+void CarrierEmulator::QueueTwilioRecordingCallbackLocked(const Recording& r,
+                                                         const std::string& status) {
+  if (r.status_callback.empty()) return;
+  http::Params params = {{"AccountSid", options_.twilio_account_sid},
+                         {"CallSid", r.call_id},
+                         {"RecordingChannels", "1"}};
+  if (status == "completed") params.emplace_back("RecordingDuration", FormatSeconds(r.duration_s));
+  params.emplace_back("RecordingSid", r.id);
+  params.emplace_back("RecordingSource", r.source);
+  params.emplace_back("RecordingStartTime", Rfc2822(r.started));
+  params.emplace_back("RecordingStatus", status);
+  params.emplace_back("RecordingUrl",
+                      absl::StrCat(PublicUrlLocked(), "/2010-04-01/Accounts/",
+                                   options_.twilio_account_sid, "/Recordings/", r.id));
+  const std::string call_id = r.call_id, url = r.status_callback,
+                    method = r.status_callback_method;
+  ++calls_[call_id].pending_events;  // the call is not done before its callback went out
+  Enqueue([this, call_id, url, method, params = std::move(params)] {
+    (void)FetchTwiml(call_id, url, method, params, "recording-status");
+    absl::MutexLock lock(&mu_);
+    --calls_[call_id].pending_events;
+  });
 }
 
 }  // namespace switchboard::carrier_emulator

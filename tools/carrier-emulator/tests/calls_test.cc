@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "libs/crypto/encoding.h"
 #include "tools/carrier-emulator/emulator.h"
@@ -558,6 +559,293 @@ TEST_CASE("Telnyx scenario call: a held gather ends when the service sends new c
                       "call.initiated:", "call.answered:answer", "call.gather.ended:menu",
                       "call.speak.started:transfer-prompt", "call.speak.ended:transfer-prompt",
                       "call.bridged:transfer", "call.hangup:transfer"});
+}
+
+TEST_CASE("Twilio held bridge: a Dial to a hold callee stays up until it is ended",
+          "[emulator][twilio][bridge]") {
+  Receiver receiver({
+      {"/voice",
+       [](const http::Request&) {
+         return Twiml("<Say>Connecting</Say><Dial action=\"/dialed\"><Client statusCallback="
+                      "\"/leg\" statusCallbackEvent=\"answered completed\">sarah</Client></Dial>"
+                      "<Say>not reached</Say>");
+       }},
+      {"/dialed", [](const http::Request&) { return Twiml("<Say>Dial over</Say><Hangup/>"); }},
+      {"/next", [](const http::Request&) { return Twiml("<Say>Moved</Say><Hangup/>"); }},
+  });
+  Fixture f;
+  REQUIRE(f.Send("POST", "/emulator/callees",
+                 json{{"client:sarah", {{"answer_after_s", 2}, {"hold", true}}}}.dump())
+              .status == 200);
+  auto created = f.Twilio("POST", "/Calls.json",
+                          {{"To", "+19175550100"}, {"From", "+14155550100"},
+                           {"Url", receiver.url() + "/voice"},
+                           {"StatusCallback", receiver.url() + "/status"}});
+  REQUIRE(created.status == 201);
+  const std::string sid = json::parse(created.body)["sid"];
+  const json bridged = f.PollCall(sid, [](const json& r) {
+    return !r["steps"].empty() && r["steps"].back()["verb"] == "Dial" &&
+           r["steps"].back()["outcome"] == "waiting";
+  });
+  const json dial = bridged["steps"].back()["details"];
+  CHECK(dial["answered"] == "client:sarah");
+  CHECK(bridged["bridged_leg"]["to"] == "client:sarah");
+  const std::string child = dial["dial_call_sid"];
+  CHECK(bridged["bridged_leg"]["id"] == child);
+  CHECK(child != sid);
+  CHECK(f.Twilio("GET", "/Calls/" + child + ".json").status == 200);
+  // Only the answered callback so far; the Dial action is not requested while bridged.
+  auto of = [&](const std::string& path) {
+    std::vector<Received> out;
+    for (const Received& r : receiver.received()) {
+      if (r.path == path) out.push_back(r);
+    }
+    return out;
+  };
+  REQUIRE(receiver.WaitFor([&](const std::vector<Received>&) { return of("/leg").size() == 1; }));
+  CHECK(FormValue(of("/leg")[0].body, "CallStatus") == "in-progress");
+  CHECK(of("/dialed").empty());
+
+  SECTION("a parent redirect ends the bridge: child completed, no Dial action, new TwiML runs") {
+    // An on-demand recording during the bridge, stopped through Twilio.CURRENT.
+    auto rec = f.Twilio("POST", "/Calls/" + sid + "/Recordings.json",
+                        {{"RecordingStatusCallback", receiver.url() + "/rec"},
+                         {"RecordingStatusCallbackEvent", "in-progress completed"}});
+    REQUIRE(rec.status == 201);
+    const std::string rec_sid = json::parse(rec.body)["sid"];
+    auto stopped = f.Twilio("POST", "/Calls/" + sid + "/Recordings/Twilio.CURRENT.json",
+                            {{"Status", "stopped"}});
+    REQUIRE(stopped.status == 200);
+    CHECK(json::parse(stopped.body)["status"] == "stopped");
+    REQUIRE(receiver.WaitFor([&](const std::vector<Received>&) { return of("/rec").size() == 2; }));
+    const std::vector<Received> callbacks = of("/rec");
+    CHECK(FormValue(callbacks[0].body, "RecordingStatus") == "in-progress");
+    const Received& done = callbacks[1];
+    CHECK(TwilioSignatureValid(receiver.url(), done));
+    CHECK(FormValue(done.body, "RecordingStatus") == "completed");
+    CHECK(FormValue(done.body, "AccountSid") == kSid);
+    CHECK(FormValue(done.body, "CallSid") == sid);
+    CHECK(FormValue(done.body, "RecordingSid") == rec_sid);
+    CHECK(FormValue(done.body, "RecordingChannels") == "1");
+    CHECK(FormValue(done.body, "RecordingSource") == "StartCallRecordingAPI");
+    CHECK(!FormValue(done.body, "RecordingStartTime").empty());
+    int duration = 0;
+    CHECK(absl::SimpleAtoi(FormValue(done.body, "RecordingDuration"), &duration));
+    CHECK(duration >= 1);
+    const std::string url = FormValue(done.body, "RecordingUrl");
+    CHECK(absl::EndsWith(url, "/Recordings/" + rec_sid));
+    auto media = f.Twilio("GET", "/Recordings/" + rec_sid + ".wav");
+    CHECK(media.status == 200);
+    CHECK(media.body.compare(0, 4, "RIFF") == 0);
+    CHECK(json::parse(f.Twilio("GET", "/Recordings/" + rec_sid + ".json").body)["status"] ==
+          "completed");
+    // Stopping it again is refused.
+    CHECK(f.Twilio("POST", "/Calls/" + sid + "/Recordings/" + rec_sid + ".json",
+                   {{"Status", "stopped"}})
+              .status == 400);
+
+    REQUIRE(f.Twilio("POST", "/Calls/" + sid + ".json", {{"Url", receiver.url() + "/next"}})
+                .status == 200);
+    json r = f.WaitDone(sid);
+    CHECK(r["status"] == "completed");
+    CHECK(Steps(r) == std::vector<std::string>{"Call:answered", "Say:spoken", "Dial:interrupted",
+                                               "Modify:redirected", "Say:spoken",
+                                               "Hangup:hung up"});
+    CHECK(r["steps"][4]["details"]["text"] == "Moved");
+    CHECK(r["steps"][2]["details"]["duration"].get<double>() >= 1);
+    CHECK(of("/dialed").empty());
+    const std::vector<Received> leg = of("/leg");
+    REQUIRE(leg.size() == 2);
+    CHECK(TwilioSignatureValid(receiver.url(), leg[1]));
+    CHECK(FormValue(leg[1].body, "CallSid") == child);
+    CHECK(FormValue(leg[1].body, "ParentCallSid") == sid);
+    CHECK(FormValue(leg[1].body, "CallStatus") == "completed");
+    CHECK(FormValue(leg[1].body, "CallDuration") != "0");
+    json leg_result = f.WaitDone(child);
+    CHECK(leg_result["status"] == "completed");
+    CHECK(leg_result["parent_call"] == sid);
+    // The child leg has ended: hanging it up again is refused.
+    CHECK(f.Twilio("POST", "/Calls/" + child + ".json", {{"Status", "completed"}}).status == 400);
+  }
+  SECTION("the child leg hung up: the Dial action gets completed, the call continues") {
+    // A recording still running when the call ends completes with it.
+    auto rec = f.Twilio("POST", "/Calls/" + sid + "/Recordings.json",
+                        {{"RecordingStatusCallback", receiver.url() + "/rec"},
+                         {"RecordingStatusCallbackMethod", "GET"}});
+    REQUIRE(rec.status == 201);
+    const std::string rec_sid = json::parse(rec.body)["sid"];
+    CHECK(f.Twilio("POST", "/Calls/" + child + ".json", {{"Url", receiver.url() + "/next"}})
+              .status == 400);  // only Status is emulated on a child leg
+    REQUIRE(f.Twilio("POST", "/Calls/" + child + ".json", {{"Status", "completed"}}).status ==
+            200);
+    json r = f.WaitDone(sid);
+    CHECK(Steps(r) == std::vector<std::string>{"Call:answered", "Say:spoken", "Dial:completed",
+                                               "Say:spoken", "Hangup:hung up"});
+    CHECK(r["steps"][3]["details"]["text"] == "Dial over");
+    const std::vector<Received> dialed = of("/dialed");
+    REQUIRE(dialed.size() == 1);
+    CHECK(TwilioSignatureValid(receiver.url(), dialed[0]));
+    CHECK(FormValue(dialed[0].body, "DialCallStatus") == "completed");
+    CHECK(FormValue(dialed[0].body, "DialCallSid") == child);
+    CHECK(FormValue(dialed[0].body, "DialBridged") == "true");
+    int talked = 0;
+    CHECK(absl::SimpleAtoi(FormValue(dialed[0].body, "DialCallDuration"), &talked));
+    CHECK(talked >= 1);
+    const std::vector<Received> leg = of("/leg");
+    REQUIRE(leg.size() == 2);
+    CHECK(FormValue(leg[1].body, "CallStatus") == "completed");
+    CHECK(FormValue(leg[1].body, "CallDuration") == absl::StrCat(talked));
+    // Done includes the recording callback (GET, signed over the URL with its query).
+    const std::vector<Received> callbacks = of("/rec");
+    REQUIRE(callbacks.size() == 1);
+    CHECK(callbacks[0].method == "GET");
+    CHECK(TwilioSignatureValid(receiver.url(), callbacks[0]));
+    CHECK(FormValue(callbacks[0].query, "RecordingStatus") == "completed");
+    CHECK(FormValue(callbacks[0].query, "RecordingSid") == rec_sid);
+  }
+  SECTION("Status=completed on the parent hangs up both legs") {
+    REQUIRE(f.Twilio("POST", "/Calls/" + sid + ".json", {{"Status", "completed"}}).status == 200);
+    json r = f.WaitDone(sid);
+    CHECK(r["status"] == "completed");
+    CHECK(Steps(r) == std::vector<std::string>{"Call:answered", "Say:spoken", "Dial:interrupted",
+                                               "Modify:completed"});
+    CHECK(of("/dialed").empty());
+    REQUIRE(of("/leg").size() == 2);
+    CHECK(FormValue(of("/leg")[1].body, "CallStatus") == "completed");
+    const std::vector<Received> status = of("/status");
+    REQUIRE(status.size() == 1);
+    CHECK(FormValue(status[0].body, "CallStatus") == "completed");
+  }
+  SECTION("bad recording parameters are 400") {
+    CHECK(f.Twilio("POST", "/Calls/" + sid + "/Recordings.json",
+                   {{"RecordingStatusCallbackEvent", "done"}})
+              .status == 400);
+    CHECK(f.Twilio("POST", "/Calls/" + sid + "/Recordings.json",
+                   {{"RecordingStatusCallback", "ftp://x"}})
+              .status == 400);
+    REQUIRE(f.Twilio("POST", "/Calls/" + sid + ".json", {{"Status", "completed"}}).status == 200);
+    f.WaitDone(sid);
+  }
+}
+
+TEST_CASE("Telnyx held bridge: a transfer to a hold callee stays up until a leg hangs up",
+          "[emulator][telnyx][bridge]") {
+  Receiver receiver({});
+  Fixture f;
+  const std::string public_key =
+      json::parse(f.Send("GET", "/emulator/info").body)["telnyx_public_key"];
+  auto state = [](const std::string& s) { return crypto::Base64Encode(s); };
+  REQUIRE(f.Send("POST", "/emulator/callees",
+                 json{{"client:sarah", {{"answer_after_s", 2}, {"hold", true}}}}.dump())
+              .status == 200);
+  auto command = [&](const std::string& id, const std::string& action, const json& body) {
+    return f.Telnyx("POST", "/calls/" + http::PercentEncode(id) + "/actions/" + action, body);
+  };
+  auto dialled = f.Telnyx("POST", "/calls",
+                          json{{"connection_id", "1494404757140276705"},
+                               {"from", "+14155550100"},
+                               {"to", "+19175550160"},
+                               {"webhook_url", receiver.url() + "/cc"}});
+  REQUIRE(dialled.status == 200);
+  const std::string a = json::parse(dialled.body)["data"]["call_control_id"];
+  f.PollCall(a, [](const json& r) { return r["status"] == "in-progress"; });
+  REQUIRE(command(a, "transfer",
+                  {{"to", "sip:sarah@sip.telnyx.com"},
+                   {"park_after_unbridge", "self"},
+                   {"client_state", state("transfer")},
+                   {"target_leg_client_state", state("leg")}})
+              .status == 200);
+  const json bridged = f.PollCall(a, [](const json& r) {
+    return !r["steps"].empty() && r["steps"].back()["verb"] == "transfer" &&
+           r["steps"].back()["outcome"] == "waiting";
+  });
+  CHECK(bridged["steps"].back()["details"]["answered"] == "sip:sarah@sip.telnyx.com");
+  const std::string b = bridged["steps"].back()["details"]["target_leg"];
+  CHECK(bridged["bridged_leg"]["id"] == b);
+  // Events of either leg, "type:client_state", with the leg named.
+  auto events = [&]() {
+    std::vector<std::string> out;
+    for (const Received& r : receiver.received()) {
+      json e = json::parse(r.body)["data"];
+      CHECK(TelnyxSignatureValid(public_key, r));
+      const std::string id = e["payload"]["call_control_id"];
+      out.push_back((id == a ? "A " : id == b ? "B " : "? ") + e["event_type"].get<std::string>() +
+                    ":" +
+                    crypto::Base64Decode(e["payload"].value("client_state", "")).value_or(""));
+    }
+    return out;
+  };
+  auto event = [&](const std::string& leg_id, const std::string& type) {
+    for (const Received& r : receiver.received()) {
+      json e = json::parse(r.body)["data"];
+      if (e["payload"]["call_control_id"] == leg_id && e["event_type"] == type) return e;
+    }
+    return json();
+  };
+  // Commands on the target leg other than hangup are not emulated.
+  CHECK(command(b, "speak", {{"payload", "hi"}, {"voice", "female"}}).status == 422);
+
+  // A call recording during the bridge: the call stays up.
+  auto started = command(a, "record_start", {{"format", "wav"}, {"channels", "single"},
+                                             {"client_state", state("rec")}});
+  REQUIRE(started.status == 200);
+  const std::string rec_id = json::parse(started.body)["data"]["recording_id"];
+  CHECK(f.PollCall(a, [](const json& r) { return true; })["status"] == "in-progress");
+
+  SECTION("the target leg hung up: A stays up, parked, and runs the commands sent meanwhile") {
+    REQUIRE(command(a, "record_stop", {{"client_state", state("rec-stop")}}).status == 200);
+    REQUIRE(receiver.WaitFor([&](const std::vector<Received>&) {
+      return !event(a, "call.recording.saved").is_null();
+    }));
+    const json saved = event(a, "call.recording.saved")["payload"];
+    CHECK(saved["recording_id"] == rec_id);
+    const std::string wav_url = saved["recording_urls"]["wav"];
+    CHECK(absl::EndsWith(wav_url, "/emulator/recordings/" + rec_id + ".wav"));
+    auto media = f.Send("GET", "/emulator/recordings/" + rec_id + ".wav");
+    CHECK(media.status == 200);
+    CHECK(media.body.size() >= 44 + 16000);  // at least 1 s of 8 kHz 16-bit audio
+    CHECK(json::parse(f.Telnyx("GET", "/recordings/" + rec_id).body)["data"]["status"] ==
+          "completed");
+
+    // Sent while bridged: runs once the bridge ends.
+    REQUIRE(command(a, "speak", {{"payload", "Back with you"}, {"voice", "female"},
+                                 {"client_state", state("after")}})
+                .status == 200);
+    CHECK(Steps(f.PollCall(a, [](const json&) { return true; })).back() ==
+          "record_stop:stopped");
+    REQUIRE(command(b, "hangup", {{"client_state", state("b-hangup")}}).status == 200);
+    CHECK(command(b, "hangup", json::object()).status == 422);  // ended
+    f.PollCall(a, [](const json& r) {
+      return !r["steps"].empty() && r["steps"].back()["verb"] == "speak";
+    });
+    REQUIRE(command(a, "hangup", {{"client_state", state("bye")}}).status == 200);
+    json r = f.WaitDone(a);
+    CHECK(r["status"] == "completed");
+    CHECK(Steps(r) == std::vector<std::string>{"dial:answered", "transfer:completed",
+                                               "record_start:recording", "record_stop:stopped",
+                                               "speak:spoken", "hangup:hung up"});
+    CHECK(events() == std::vector<std::string>{
+                          "A call.initiated:", "A call.answered:", "A call.bridged:transfer",
+                          "A call.recording.saved:rec-stop", "B call.hangup:leg",
+                          "A call.speak.started:after", "A call.speak.ended:after",
+                          "A call.hangup:bye"});
+    const json b_hangup = event(b, "call.hangup")["payload"];
+    CHECK(b_hangup["hangup_cause"] == "normal_clearing");
+    CHECK(b_hangup["hangup_source"] == "caller");
+    CHECK(b_hangup["to"] == "sip:sarah@sip.telnyx.com");
+    CHECK(f.WaitDone(b)["status"] == "completed");
+  }
+  SECTION("a hangup of A ends both legs and saves the recording") {
+    REQUIRE(command(a, "hangup", {{"client_state", state("bye")}}).status == 200);
+    json r = f.WaitDone(a);
+    CHECK(Steps(r) == std::vector<std::string>{"dial:answered", "transfer:interrupted",
+                                               "record_start:recording", "hangup:hung up"});
+    CHECK(events() == std::vector<std::string>{
+                          "A call.initiated:", "A call.answered:", "A call.bridged:transfer",
+                          "B call.hangup:leg", "A call.recording.saved:bye", "A call.hangup:bye"});
+    CHECK(f.WaitDone(b)["status"] == "completed");
+    CHECK(command(b, "hangup", json::object()).status == 422);
+  }
 }
 
 }  // namespace

@@ -75,14 +75,16 @@ class WebhookHandler {
                                              const std::string& account_id,
                                              const std::vector<std::string>& numbers);
   // Stores the event; false + response on failure.
-  absl::StatusOr<bool> Record(const std::string& company_id, CarrierEvent& event);
+  absl::StatusOr<bool> Record(const std::string& company_id, CarrierEvent& event,
+                              const BridgeChange& bridge);
   // The source's answer for a call event; failures other than kNotFound are logged.
-  absl::StatusOr<CallInstructions> InstructionsFor(const std::string& company_id,
-                                                   const CarrierEvent& event,
-                                                   absl::string_view current_id);
+  absl::StatusOr<CallEventAnswer> InstructionsFor(const std::string& company_id,
+                                                  const CarrierEvent& event,
+                                                  absl::string_view current_id);
   std::string TwimlFor(const std::string& company_id, TwilioWebhookKind kind,
                        const CarrierEvent& event, const FormParams& query);
-  void PlanTelnyx(const std::string& company_id, const CarrierEvent& event);
+  // `bridge_ended`: the event is the end of the leg the A leg was bridged to.
+  void PlanTelnyx(const std::string& company_id, const CarrierEvent& event, bool bridge_ended);
   void Enqueue(Job job);
   void Worker();
   http::Response Reject(int status, absl::string_view code, absl::string_view message,

@@ -154,12 +154,12 @@ TEST_CASE("PgCarrierStore round trips and tenant isolation", "[carrier][integrat
 
   events::v1::Event e = events::NewEvent("carrier.test", kCompanyA, "agg", "carrier",
                                          SystemClock());
-  auto first = st.RecordWebhook(kCompanyA, "twilio:voice:CA1", e, std::nullopt);
+  auto first = st.RecordWebhook(kCompanyA, "twilio:voice:CA1", e, std::nullopt, BridgeChange{});
   REQUIRE(first.ok());
   CHECK(*first);
   events::v1::Event e2 = events::NewEvent("carrier.test", kCompanyA, "agg", "carrier",
                                           SystemClock());
-  auto second = st.RecordWebhook(kCompanyA, "twilio:voice:CA1", e2, std::nullopt);
+  auto second = st.RecordWebhook(kCompanyA, "twilio:voice:CA1", e2, std::nullopt, BridgeChange{});
   REQUIRE(second.ok());
   CHECK_FALSE(*second);
   auto published = s.Events(1);
@@ -244,24 +244,24 @@ TEST_CASE("PgCarrierStore RecordWebhook records dedupe key, event and call toget
   const CallRow call{.call_id = "CA-rec", .company_id = kCompanyA, .provider = "twilio"};
   events::v1::Event e = events::NewEvent("carrier.call_incoming", kCompanyA, "CA-rec", "carrier",
                                          SystemClock());
-  auto first = st.RecordWebhook(kCompanyA, "twilio:voice:CA-rec", e, call);
+  auto first = st.RecordWebhook(kCompanyA, "twilio:voice:CA-rec", e, call, BridgeChange{});
   REQUIRE(first.ok());
   CHECK(*first);
   CHECK(outbox_rows() == 1);
   CHECK(st.FindCall("CA-rec")->company_id == kCompanyA);
   events::v1::Event again = events::NewEvent("carrier.call_incoming", kCompanyA, "CA-rec",
                                              "carrier", SystemClock());
-  auto second = st.RecordWebhook(kCompanyA, "twilio:voice:CA-rec", again, call);
+  auto second = st.RecordWebhook(kCompanyA, "twilio:voice:CA-rec", again, call, BridgeChange{});
   REQUIRE(second.ok());
   CHECK_FALSE(*second);
   CHECK(outbox_rows() == 1);
   // The call must be the webhook's company's; a bad event id stores nothing.
   events::v1::Event third = events::NewEvent("carrier.call_incoming", kCompanyB, "CA-x",
                                              "carrier", SystemClock());
-  CHECK(st.RecordWebhook(kCompanyB, "twilio:voice:CA-x", third, call).status().code() ==
+  CHECK(st.RecordWebhook(kCompanyB, "twilio:voice:CA-x", third, call, BridgeChange{}).status().code() ==
         absl::StatusCode::kInvalidArgument);
   third.set_id("not-a-uuid");
-  CHECK(st.RecordWebhook(kCompanyB, "twilio:voice:CA-x", third, std::nullopt).status().code() ==
+  CHECK(st.RecordWebhook(kCompanyB, "twilio:voice:CA-x", third, std::nullopt, BridgeChange{}).status().code() ==
         absl::StatusCode::kInvalidArgument);
   CHECK(outbox_rows() == 1);
 }

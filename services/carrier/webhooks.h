@@ -17,9 +17,17 @@
 // static set; `s` in the action URL resumes after verb s); other Twilio routes -> empty
 // <Response/> (their call events still reach the InstructionSource: e.g. a dialled child leg's
 // answered status callback, with ParentCallSid, is a DialResult of the parent call, resolved
-// to the company by ParentCallSid); Telnyx -> 200 {} at once, and the Call Control plan's next commands are queued
-// for CommandDispatcher workers (bounded; a full queue drops the command with an error log and
+// to the company by ParentCallSid, and its URL's `i` is passed as the running set); Telnyx ->
+// 200 {} at once, and the Call Control plan's next commands are queued for CommandDispatcher
+// workers (bounded; a full queue drops the command with an error log and
 // carrier_telnyx_commands_total{result="dropped"}).
+// Telnyx transfers: a target leg's answer (DialResult at_answer) records the A leg's bridged
+// leg in the webhook's transaction and starts nothing; that leg's end clears it, as does the A
+// leg's own end. Nothing is started (carrier_telnyx_plan_skipped_total{reason}) for: a
+// replayed answer whose set differs from the event's client_state set, unless the event is the
+// end of the leg A is still bridged to (the set made at its answer runs then); an event of a
+// bridged A leg itself; an event without a plan client_state other than a new call's (incoming,
+// or a placed call's answer), e.g. an on-demand recording's call.recording.saved.
 // Every JSON error body is {"error":{"code","message"}}. Thread-safe (handlers run on io threads).
 #pragma once
 

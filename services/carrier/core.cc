@@ -11,6 +11,8 @@
 #include "libs/common/log.h"
 #include "libs/common/status_macros.h"
 #include "libs/crypto/aead.h"
+#include "libs/crypto/encoding.h"
+#include "libs/crypto/hash.h"
 #include "libs/events/event.h"
 #include "nlohmann/json.hpp"
 #include "services/carrier/proto_convert.h"
@@ -70,6 +72,14 @@ absl::Status CheckCompany(absl::string_view company_id) {
   return absl::OkStatus();
 }
 
+// command_id of the hangup of a bridged leg before `instructions_id` starts: a retried
+// ModifyCall sends the identical command, which Telnyx drops.
+std::string BridgedHangupCommandId(absl::string_view b_leg, absl::string_view instructions_id) {
+  return crypto::HexEncode(
+             crypto::Sha256(absl::StrCat("bridged-hangup|", b_leg, "|", instructions_id)))
+      .substr(0, 32);
+}
+
 absl::StatusOr<CallInstructions> ParseInstructions(const InstructionsRow& row) {
   v1::CallInstructions proto;
   if (!proto.ParseFromString(row.serialized)) {
@@ -93,13 +103,14 @@ CarrierProvider& CompanyCarrier::ForName(absl::string_view provider_name) const 
   return *primary;
 }
 
-absl::StatusOr<CallInstructions> StaticInstructionSource::ForCallEvent(
+absl::StatusOr<CallEventAnswer> StaticInstructionSource::ForCallEvent(
     absl::string_view company_id, const CarrierEvent& event,
     absl::string_view current_instructions_id) {
   if (!current_instructions_id.empty()) {
     ASSIGN_OR_RETURN(InstructionsRow row,
                      store_.GetInstructionsById(company_id, current_instructions_id));
-    return ParseInstructions(row);
+    ASSIGN_OR_RETURN(CallInstructions running, ParseInstructions(row));
+    return CallEventAnswer{.instructions = std::move(running)};
   }
   const bool first = std::holds_alternative<CallIncoming>(event.kind) ||
                      (std::holds_alternative<CallAnswered>(event.kind) &&
@@ -108,7 +119,8 @@ absl::StatusOr<CallInstructions> StaticInstructionSource::ForCallEvent(
   const std::string& number =
       event.direction == CallDirection::kOutbound ? event.from : event.to;
   ASSIGN_OR_RETURN(InstructionsRow row, store_.GetInstructionsForNumber(company_id, number));
-  return ParseInstructions(row);
+  ASSIGN_OR_RETURN(CallInstructions first_set, ParseInstructions(row));
+  return CallEventAnswer{.instructions = std::move(first_set)};
 }
 
 absl::Status ValidateInstructions(const CallInstructions& instructions) {
@@ -568,6 +580,26 @@ absl::Status CarrierCore::InstructCall(absl::string_view company_id, absl::strin
     ASSIGN_OR_RETURN(TelnyxPlanOutput plan, StartTelnyxPlan(instructions, call_id,
                                                             /*answer=*/false,
                                                             options_.telnyx_plan));
+    // A leg bridged to this one (a transfer's answered target) is hung up first: the plan runs
+    // on the A leg, which the bridge occupies. The bookkeeping goes first, so the dropped leg's
+    // call.hangup is a stale result (nothing starts from it), and comes back if the hangup fails.
+    absl::StatusOr<std::string> bridged = store_.GetBridgedLeg(company_id, call_id);
+    if (!bridged.ok() && !absl::IsNotFound(bridged.status())) return bridged.status();
+    if (bridged.ok()) {
+      RETURN_IF_ERROR(store_.ClearBridgedLeg(company_id, call_id, *bridged).status());
+      const json body = {{"command_id", BridgedHangupCommandId(*bridged, instructions.id)}};
+      absl::Status hung_up = telnyx->ExecuteCallCommand(*bridged, "hangup", body);
+      // Telnyx 90018 (kFailedPrecondition) / 404: the leg has ended already, as wanted.
+      if (!hung_up.ok() && !absl::IsFailedPrecondition(hung_up) && !absl::IsNotFound(hung_up)) {
+        absl::Status restored = store_.PutBridgedLeg(company_id, call_id, *bridged);
+        if (!restored.ok()) {
+          log::Error("bridged leg not restored after a failed hangup",
+                     {{"company_id", std::string(company_id)},
+                      {"error", std::string(restored.message())}});
+        }
+        return Prefixed("hangup of the bridged leg: ", hung_up);
+      }
+    }
     for (const TelnyxCommand& c : plan.commands) {
       RETURN_IF_ERROR(telnyx->ExecuteCallCommand(c.call_control_id, c.action, c.body));
     }
@@ -582,7 +614,10 @@ absl::StatusOr<std::string> CarrierCore::StartRecording(absl::string_view compan
                                                         absl::string_view call_id) {
   ASSIGN_OR_RETURN(auto carrier, CarrierFor(company_id));
   ASSIGN_OR_RETURN(CallRow call, KnownCall(company_id, call_id));
-  return carrier->ForName(call.provider).StartRecording(call_id);
+  // Twilio reports the finished recording to the recording route (as <Record> does); Telnyx
+  // sends call.recording.saved to the call's own webhook.
+  return carrier->ForName(call.provider)
+      .StartRecording(call_id, WebhookUrl(Wire::kTwilio, "recording"));
 }
 
 absl::Status CarrierCore::StopRecording(absl::string_view company_id, absl::string_view call_id,

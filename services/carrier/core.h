@@ -76,22 +76,35 @@ struct AccountSummary {
 // has nothing new to say answers the running set again, and a duplicated delivery gets the same
 // answer. kNotFound = no instructions for this call (Twilio gets an empty <Response/>, a Telnyx
 // call that was never answered is hung up); other errors are logged and treated the same way.
-// Implementations must be thread-safe (called from the HTTP listener's threads).
+//
+// `replayed` (routing's HandleCallEventResponse.replayed): the event changed nothing (a
+// duplicate, or a stale result of a set that was replaced, e.g. the hang-up of a leg a transfer
+// dropped) and the answer is the current set, replayed. Twilio renders it as any answer (it
+// pulls: a stale action's TwiML just restates the current set). Telnyx starts NOTHING for a
+// replayed set whose id differs from the event's client_state set (whoever made the current
+// set started it) — except when the event is the end of the leg the A leg is bridged to: the
+// set made when that leg answered was held back (nothing runs on A during a bridge), so it
+// runs now. Implementations must be thread-safe (called from the HTTP listener's threads).
+struct CallEventAnswer {
+  CallInstructions instructions;
+  bool replayed = false;
+};
+
 class InstructionSource {
  public:
   virtual ~InstructionSource() = default;
-  virtual absl::StatusOr<CallInstructions> ForCallEvent(
+  virtual absl::StatusOr<CallEventAnswer> ForCallEvent(
       absl::string_view company_id, const CarrierEvent& event,
       absl::string_view current_instructions_id) = 0;
 };
 
 // The per-number static sets (SetStaticInstructions): a call's first event (incoming, or the
 // answer of an outbound call) gets the set of its business number (To inbound, From outbound);
-// later events get the running set again by id.
+// later events get the running set again by id. Never `replayed`.
 class StaticInstructionSource final : public InstructionSource {
  public:
   explicit StaticInstructionSource(CarrierStore& store) : store_(store) {}
-  absl::StatusOr<CallInstructions> ForCallEvent(absl::string_view company_id,
+  absl::StatusOr<CallEventAnswer> ForCallEvent(absl::string_view company_id,
                                                 const CarrierEvent& event,
                                                 absl::string_view current_instructions_id) override;
 
@@ -176,11 +189,20 @@ class CarrierCore {
   // kRedirect (Twilio fetches the URL; UNIMPLEMENTED on Telnyx) or kHangup.
   absl::Status ModifyCall(absl::string_view company_id, absl::string_view call_id,
                           const CallModification& modification);
-  // Replaces a live call's instructions: TwiML on the call for Twilio, a new Call Control plan
-  // (no answer step) on the leg for Telnyx. kInvalidArgument naming "instructions: ..." for
-  // invalid instructions; kNotFound for a call the company does not know.
+  // Replaces a live call's instructions: TwiML on the call for Twilio (updating the parent
+  // call ends a running <Dial>, bridged or ringing), a new Call Control plan (no answer step) on
+  // the leg for Telnyx. On Telnyx a leg bridged to the call (a transfer's answered target, as
+  // recorded from its webhooks) is hung up first (POST /calls/{B}/actions/hangup, command_id
+  // derived from B and the instructions id, so a retry repeats it exactly; a leg already gone
+  // is fine), and its bookkeeping removed, so the dropped leg's hangup starts nothing; then the
+  // plan's first command. kInvalidArgument naming "instructions: ..." for invalid
+  // instructions; kNotFound for a call the company does not know; the hangup's error (bridge
+  // kept) when the bridged leg could not be hung up.
   absl::Status InstructCall(absl::string_view company_id, absl::string_view call_id,
                             const CallInstructions& instructions);
+  // On-demand recording of the call. Twilio: RecordingStatusCallback = our recording route
+  // (completed -> RecordingReady of the call, RecordingSource=StartCallRecordingAPI); Telnyx:
+  // record_start, whose call.recording.saved -> RecordingReady (no plan advances on it).
   absl::StatusOr<std::string> StartRecording(absl::string_view company_id,
                                              absl::string_view call_id);
   absl::Status StopRecording(absl::string_view company_id, absl::string_view call_id,

@@ -256,8 +256,9 @@ absl::Status FailoverProvider::ModifyCall(absl::string_view call_id,
                                           const CallModification& modification) {
   return OwnerOf(call_id).ModifyCall(call_id, modification);
 }
-absl::StatusOr<std::string> FailoverProvider::StartRecording(absl::string_view call_id) {
-  return OwnerOf(call_id).StartRecording(call_id);
+absl::StatusOr<std::string> FailoverProvider::StartRecording(
+    absl::string_view call_id, absl::string_view status_callback_url) {
+  return OwnerOf(call_id).StartRecording(call_id, status_callback_url);
 }
 absl::Status FailoverProvider::StopRecording(absl::string_view call_id,
                                              absl::string_view recording_id) {

@@ -118,7 +118,8 @@ class FailoverProvider final : public CarrierProvider {
       const std::function<PlaceCallRequest(const CarrierProvider&)>& request_for);
   absl::Status ModifyCall(absl::string_view call_id,
                           const CallModification& modification) override;
-  absl::StatusOr<std::string> StartRecording(absl::string_view call_id) override;
+  absl::StatusOr<std::string> StartRecording(absl::string_view call_id,
+                                             absl::string_view status_callback_url) override;
   absl::Status StopRecording(absl::string_view call_id, absl::string_view recording_id) override;
   absl::StatusOr<SentMessage> SendMessage(const SendMessageRequest& request) override;
   absl::StatusOr<RecordingMedia> FetchRecording(absl::string_view recording) override;

@@ -126,6 +126,11 @@ struct DialResult {
   std::string dialed;         // dialled target as the provider reports it
   std::string dialed_call_id; // Twilio DialCallSid; Telnyx call_control_id of the dialled leg
   int duration_s = 0;
+  // Reported when the dialled leg answered, while it is still up (Twilio: the child leg's
+  // answered status callback; Telnyx: the target leg's call.answered / call.bridged). The
+  // Dial's end is a later DialResult. Carrier-internal (not in the proto): the Telnyx plan does
+  // not advance on it.
+  bool at_answer = false;
 };
 
 struct RecordingReady {

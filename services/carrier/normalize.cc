@@ -122,7 +122,7 @@ absl::StatusOr<CarrierEvent> NormalizeTwilioCall(const TwilioWebhook& w) {
         }
         if (e.to.empty()) return absl::InvalidArgumentError("To: missing");
         e.kind = DialResult{.status = DialStatus::kAnswered, .dialed = e.to,
-                            .dialed_call_id = sid};
+                            .dialed_call_id = sid, .at_answer = true};
         e.dedupe_key = absl::StrCat("twilio:dial-answered:", e.ids.parent_call_sid, ":", sid);
         e.ids.call_sid = e.ids.parent_call_sid;  // `sid` refers to it: set last
         return e;
@@ -352,6 +352,18 @@ absl::StatusOr<CarrierEvent> TelnyxCallEvent(const std::string& type, const json
       return absl::NotFoundError("call.initiated (outgoing) is not an event");
     }
     e.kind = CallIncoming{.caller_name = Str(payload, "caller_id_name")};
+  } else if ((type == "call.answered" || type == "call.bridged") && state.has_value() &&
+             state->dial_leg) {
+    // A transfer's target leg answered (its webhooks carry the target_leg_client_state): who
+    // answered the A leg's Dial, reported now. call.answered and call.bridged of that leg are
+    // one event (one dedupe key); the leg's call.hangup later ends the Dial.
+    e.ids.parent_call_sid = state->a_leg_call_control_id;
+    e.provider_status = type == "call.answered" ? "answered" : "bridged";
+    e.dedupe_key = absl::StrCat("telnyx:dial-answered:", state->a_leg_call_control_id, ":", ccid);
+    e.kind = DialResult{.status = DialStatus::kAnswered,
+                        .dialed = e.to,
+                        .dialed_call_id = ccid,
+                        .at_answer = true};
   } else if (type == "call.answered") {
     e.kind = CallAnswered{};
   } else if (type == "call.hangup") {

@@ -6,7 +6,8 @@
 //   OK               -> store the event (outbox), 200
 //   kInvalidArgument -> a required field is missing or malformed; message names the field; 400
 //   kNotFound        -> an event type / status this service does not turn into an event
-//                       (unknown or intentionally ignored, e.g. "ringing", call.bridged);
+//                       (unknown or intentionally ignored, e.g. "ringing", the A leg's
+//                       call.bridged);
 //                       acknowledge 200 and count it (the carriers add new types)
 //
 // Dedupe keys (equal for redeliveries of one provider event):
@@ -20,6 +21,8 @@
 //          SMS inbound     twilio:sms:<MessageSid>
 //          SMS status      twilio:sms-status:<MessageSid>:<MessageStatus>
 //   Telnyx                 telnyx:<data.id>
+//          dialled leg ans. telnyx:dial-answered:<A leg call_control_id>:<target leg's>
+//                           (call.answered and call.bridged of the target leg: one event)
 #pragma once
 
 #include "absl/status/statusor.h"
@@ -53,11 +56,12 @@ struct TwilioWebhook {
 // call status in-progress -> CallAnswered, completed|busy|no-answer|failed|canceled ->
 // CallCompleted (queued|initiated|ringing -> kNotFound). A status callback WITH ParentCallSid
 // comes from a dialled child leg (a Dial noun's statusCallback): in-progress|answered ->
-// DialResult{answered, dialed = To, dialed_call_id = CallSid} on the PARENT call (ids.call_sid =
-// ParentCallSid, ids.parent_call_sid kept; To required), which names who answered a Dial that
-// rang several targets; any other status of a child leg -> kNotFound (a child leg completing is
-// not the call completing). gather -> DigitsGathered (no Digits =
-// timed out); dial -> DialResult (DialCallStatus completed|answered -> answered); record action
+// DialResult{answered, dialed = To, dialed_call_id = CallSid, at_answer} on the PARENT call
+// (ids.call_sid = ParentCallSid, ids.parent_call_sid kept; To required), which names who
+// answered a Dial that rang several targets; any other status of a child leg -> kNotFound (a
+// child leg completing is not the call completing). The Dial noun's statusCallback URL carries
+// the set's `i`/`s` (twiml.h), so the webhook handler passes `i` as the running set.
+// gather -> DigitsGathered (no Digits = timed out); dial -> DialResult (DialCallStatus completed|answered -> answered); record action
 // and recording status "completed" -> RecordingReady (other statuses -> kNotFound); SMS inbound
 // -> SmsReceived (MediaUrl0..NumMedia-1); SMS status -> SmsStatus (queued|accepted|scheduled ->
 // queued, sending|sent -> sent, delivered|read -> delivered, undelivered|partially_delivered ->
@@ -65,17 +69,23 @@ struct TwilioWebhook {
 absl::StatusOr<CarrierEvent> NormalizeTwilio(const TwilioWebhook& webhook);
 
 // Telnyx webhook envelope {"data":{"event_type","id","occurred_at","payload"}}.
-// call.initiated (incoming) -> CallIncoming; call.answered -> CallAnswered; call.hangup ->
+// call.initiated (incoming) -> CallIncoming; call.answered -> CallAnswered, except on a dialled
+// leg (our client_state with "d", i.e. a transfer's target_leg_client_state): call.answered and
+// call.bridged of that leg -> DialResult{answered, dialed = to, dialed_call_id = the leg's
+// call_control_id, at_answer} of the A leg (ids.parent_call_sid = "a"; ids.call_control_id
+// stays the target leg's), one dedupe key for both; call.hangup ->
 // CallCompleted (hangup_cause normal_clearing|time_limit -> completed, user_busy -> busy,
 // timeout|no_answer -> no-answer, originator_cancel -> canceled, others -> failed) or, on a
 // dialled leg (client_state with "d"), DialResult (normal_clearing|time_limit -> answered,
 // timeout|no_answer -> no-answer, user_busy -> busy, originator_cancel -> canceled, others ->
 // failed); call.gather.ended -> DigitsGathered (status timeout -> timed out);
 // call.speak.ended / call.playback.ended -> PromptEnded; call.recording.saved ->
-// RecordingReady; message.received -> SmsReceived; message.sent / message.finalized ->
+// RecordingReady (also an on-demand record_start's, which carries no plan step of its own);
+// message.received -> SmsReceived; message.sent / message.finalized ->
 // SmsStatus from to[0].status; number_order.complete -> NumberOrderStatus;
-// porting_order.status_changed -> PortStatus. call.initiated (outgoing), call.bridged and
-// other known types -> kNotFound; unknown types -> kNotFound "unknown event type".
+// porting_order.status_changed -> PortStatus. call.initiated (outgoing), call.bridged of a leg
+// that is not a dialled one (the A leg's) and other known types -> kNotFound; unknown types
+// -> kNotFound "unknown event type".
 absl::StatusOr<CarrierEvent> NormalizeTelnyx(absl::string_view raw_body);
 
 }  // namespace switchboard::carrier

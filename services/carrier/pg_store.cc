@@ -290,7 +290,8 @@ absl::StatusOr<CallRow> PgCarrierStore::FindCall(absl::string_view call_id) {
 absl::StatusOr<bool> PgCarrierStore::RecordWebhook(absl::string_view company_id,
                                                    absl::string_view dedupe_key,
                                                    const events::v1::Event& event,
-                                                   const std::optional<CallRow>& call) {
+                                                   const std::optional<CallRow>& call,
+                                                   const BridgeChange& bridge) {
   if (!IsUuid(event.id())) {
     return absl::InvalidArgumentError(
         absl::StrCat("event.id '", event.id(), "' is not a UUID (use NewEvent())"));
@@ -302,8 +303,18 @@ absl::StatusOr<bool> PgCarrierStore::RecordWebhook(absl::string_view company_id,
   if (call.has_value() && call->company_id != company_id) {
     return absl::InvalidArgumentError("call.company_id: must be the webhook's company");
   }
+  if (bridge.op != BridgeChange::Op::kNone && bridge.a_leg.empty()) {
+    return absl::InvalidArgumentError("bridge.a_leg: required");
+  }
+  if (bridge.op == BridgeChange::Op::kSet && bridge.b_leg.empty()) {
+    return absl::InvalidArgumentError("bridge.b_leg: required to set a bridge");
+  }
+  const char* bridge_op = bridge.op == BridgeChange::Op::kSet     ? "set"
+                          : bridge.op == BridgeChange::Op::kClear ? "clear"
+                                                                  : "";
   // One statement: the dedupe insert feeds the outbox insert (no row when the key exists), the
   // call is recorded either way, and the relay is woken (at commit) only for a new outbox row.
+  // A bridge is set only with a new key (fed by d), cleared either way.
   // The outbox columns and NOTIFY channel are those of events::AppendToOutbox.
   return pool_.InTenantOr<bool>(company_id, [&](pqxx::work& tx) -> absl::StatusOr<bool> {
     pqxx::binarystring bytes(payload.data(), payload.size());
@@ -316,15 +327,58 @@ absl::StatusOr<bool> PgCarrierStore::RecordWebhook(absl::string_view company_id,
         "SELECT $3::uuid, $4, $5, $6 FROM d RETURNING 1), "
         "c AS (INSERT INTO calls (call_id, company_id, provider, created_at) "
         "SELECT $7::text, $2::uuid, $8::text, now() WHERE $7::text <> '' "
-        "ON CONFLICT (call_id) DO NOTHING RETURNING 1) "
+        "ON CONFLICT (call_id) DO NOTHING RETURNING 1), "
+        "bs AS (INSERT INTO bridged_legs (company_id, a_leg, b_leg, updated_at) "
+        "SELECT $2::uuid, $9::text, $10::text, now() FROM d WHERE $11::text = 'set' "
+        "ON CONFLICT (company_id, a_leg) DO UPDATE SET b_leg = EXCLUDED.b_leg, "
+        "updated_at = EXCLUDED.updated_at RETURNING 1), "
+        "bc AS (DELETE FROM bridged_legs WHERE $11::text = 'clear' AND company_id = $2::uuid "
+        "AND a_leg = $9::text AND ($10::text = '' OR b_leg = $10::text) RETURNING 1) "
         "SELECT (SELECT count(*) FROM o), "
         "(SELECT count(*) FROM (SELECT pg_notify('sb_outbox_' || current_schema(), '') "
         "FROM o) n)");
     pqxx::result r = tx.exec_prepared("carrier_record_webhook",
         std::string(dedupe_key), std::string(company_id), event.id(), topic_,
         event.aggregate_id(), bytes, call.has_value() ? call->call_id : std::string(),
-        call.has_value() ? call->provider : std::string());
+        call.has_value() ? call->provider : std::string(), bridge.a_leg, bridge.b_leg,
+        std::string(bridge_op));
     return r[0][0].as<int64_t>() > 0;
+  });
+}
+
+absl::StatusOr<std::string> PgCarrierStore::GetBridgedLeg(absl::string_view company_id,
+                                                          absl::string_view a_leg) {
+  return pool_.InTenantOr<std::string>(
+      company_id, [&](pqxx::work& tx) -> absl::StatusOr<std::string> {
+        pqxx::result r = tx.exec_params("SELECT b_leg FROM bridged_legs WHERE a_leg = $1",
+                                        std::string(a_leg));
+        if (r.empty()) return absl::NotFoundError("no bridged leg");
+        return r[0][0].as<std::string>();
+      });
+}
+
+absl::Status PgCarrierStore::PutBridgedLeg(absl::string_view company_id, absl::string_view a_leg,
+                                           absl::string_view b_leg) {
+  if (a_leg.empty()) return absl::InvalidArgumentError("a_leg: required");
+  if (b_leg.empty()) return absl::InvalidArgumentError("b_leg: required");
+  return pool_.InTenant(company_id, [&](pqxx::work& tx) {
+    tx.exec_params(
+        "INSERT INTO bridged_legs (company_id, a_leg, b_leg, updated_at) "
+        "VALUES ($1::uuid, $2, $3, now()) ON CONFLICT (company_id, a_leg) "
+        "DO UPDATE SET b_leg = EXCLUDED.b_leg, updated_at = EXCLUDED.updated_at",
+        std::string(company_id), std::string(a_leg), std::string(b_leg));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<bool> PgCarrierStore::ClearBridgedLeg(absl::string_view company_id,
+                                                     absl::string_view a_leg,
+                                                     absl::string_view b_leg) {
+  return pool_.InTenantOr<bool>(company_id, [&](pqxx::work& tx) -> absl::StatusOr<bool> {
+    pqxx::result r = tx.exec_params(
+        "DELETE FROM bridged_legs WHERE a_leg = $1 AND ($2 = '' OR b_leg = $2) RETURNING 1",
+        std::string(a_leg), std::string(b_leg));
+    return !r.empty();
   });
 }
 

@@ -59,7 +59,14 @@ class PgCarrierStore final : public CarrierStore {
   absl::StatusOr<CallRow> FindCall(absl::string_view call_id) override;
   absl::StatusOr<bool> RecordWebhook(absl::string_view company_id, absl::string_view dedupe_key,
                                      const events::v1::Event& event,
-                                     const std::optional<CallRow>& call) override;
+                                     const std::optional<CallRow>& call,
+                                     const BridgeChange& bridge) override;
+  absl::StatusOr<std::string> GetBridgedLeg(absl::string_view company_id,
+                                            absl::string_view a_leg) override;
+  absl::Status PutBridgedLeg(absl::string_view company_id, absl::string_view a_leg,
+                             absl::string_view b_leg) override;
+  absl::StatusOr<bool> ClearBridgedLeg(absl::string_view company_id, absl::string_view a_leg,
+                                       absl::string_view b_leg) override;
   absl::Status AppendEvent(absl::string_view company_id, const events::v1::Event& event) override;
   absl::Status Ping() override;
 

@@ -14,6 +14,8 @@ bool AllDigits(absl::string_view s) {
   return true;
 }
 
+}  // namespace
+
 absl::Status ValidateUrl(absl::string_view field, absl::string_view url, bool required) {
   if (url.empty()) {
     return required ? absl::InvalidArgumentError(absl::StrCat(field, " is required"))
@@ -29,8 +31,6 @@ absl::Status ValidateUrl(absl::string_view field, absl::string_view url, bool re
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 bool IsRetryableCarrierError(const absl::Status& status) {
   return status.code() == absl::StatusCode::kUnavailable ||

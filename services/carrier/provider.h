@@ -187,7 +187,11 @@ class CarrierProvider {
   virtual absl::Status ModifyCall(absl::string_view call_id,
                                   const CallModification& modification) = 0;
   // Returns the recording id ("" when the carrier only reports it later in a webhook).
-  virtual absl::StatusOr<std::string> StartRecording(absl::string_view call_id) = 0;
+  // `status_callback_url`: where the carrier reports the finished recording when it takes a
+  // per-recording URL (Twilio RecordingStatusCallback; "" = none); Telnyx reports to the
+  // call's webhook and ignores it.
+  virtual absl::StatusOr<std::string> StartRecording(absl::string_view call_id,
+                                                     absl::string_view status_callback_url) = 0;
   // `recording_id` "" stops every recording on the call.
   virtual absl::Status StopRecording(absl::string_view call_id,
                                      absl::string_view recording_id) = 0;
@@ -208,6 +212,8 @@ absl::Status ValidatePlaceCall(const PlaceCallRequest& request);
 absl::Status ValidateSendMessage(const SendMessageRequest& request);
 absl::Status ValidatePortOrder(const PortOrderRequest& request);
 absl::Status ValidateModification(const CallModification& modification);
+// An http(s) URL without whitespace or controls; "" is fine unless `required`.
+absl::Status ValidateUrl(absl::string_view field, absl::string_view url, bool required);
 // A carrier id used in a URL path: 1-256 of [A-Za-z0-9 _ - . : + =].
 absl::Status ValidateProviderId(absl::string_view field, absl::string_view id);
 

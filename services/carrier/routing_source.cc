@@ -26,13 +26,15 @@ RoutingInstructionSource::RoutingInstructionSource(
     : stub_(std::move(stub)), registry_(registry), options_(std::move(options)),
       unmanaged_(unmanaged) {}
 
-absl::StatusOr<CallInstructions> RoutingInstructionSource::ForCallEvent(
+absl::StatusOr<CallEventAnswer> RoutingInstructionSource::ForCallEvent(
     absl::string_view company_id, const CarrierEvent& event,
     absl::string_view current_instructions_id) {
-  if (current_instructions_id == kFallbackInstructionsId) return FallbackVoicemail(options_);
+  if (current_instructions_id == kFallbackInstructionsId) {
+    return CallEventAnswer{.instructions = FallbackVoicemail(options_)};
+  }
   if (unmanaged_ != nullptr && !current_instructions_id.empty()) {
     // A call running a set of the unmanaged source stays on it.
-    absl::StatusOr<CallInstructions> own =
+    absl::StatusOr<CallEventAnswer> own =
         unmanaged_->ForCallEvent(company_id, event, current_instructions_id);
     if (own.ok()) return own;
   }
@@ -64,10 +66,11 @@ absl::StatusOr<CallInstructions> RoutingInstructionSource::ForCallEvent(
   if (!instructions.ok()) return Fallback(company_id, event, instructions.status());
   absl::Status valid = ValidateInstructions(*instructions);
   if (!valid.ok()) return Fallback(company_id, event, valid);
-  return instructions;
+  return CallEventAnswer{.instructions = *std::move(instructions),
+                         .replayed = response.replayed()};
 }
 
-CallInstructions RoutingInstructionSource::Fallback(absl::string_view company_id,
+CallEventAnswer RoutingInstructionSource::Fallback(absl::string_view company_id,
                                                     const CarrierEvent& event,
                                                     const absl::Status& why) {
   const std::string code = absl::StatusCodeToString(why.code());
@@ -83,7 +86,7 @@ CallInstructions RoutingInstructionSource::Fallback(absl::string_view company_id
                                                     : event.ids.call_sid},
              {"code", code},
              {"error", std::string(why.message())}});
-  return FallbackVoicemail(options_);
+  return CallEventAnswer{.instructions = FallbackVoicemail(options_)};
 }
 
 }  // namespace switchboard::carrier

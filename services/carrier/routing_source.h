@@ -10,8 +10,9 @@
 // a message off mid-recording). The recording of a fallback voicemail is published like any
 // other (carrier.v1 recording_ready, company and call ids set), so it is not lost.
 //
-// An empty answer from routing (no instructions: the call ended, or routing has nothing for it)
-// is kNotFound. Numbers routing does not manage (HandleCallEvent NOT_FOUND on the first event)
+// routing's `replayed` is passed on (CallEventAnswer, core.h); the fallback and the unmanaged
+// sets are never replayed. An empty answer from routing (no instructions: the call ended, or
+// routing has nothing for it) is kNotFound. Numbers routing does not manage (HandleCallEvent NOT_FOUND on the first event)
 // are answered by `unmanaged` when given (the per-number static sets), and a call running one of
 // its sets stays on it. Thread-safe: one channel, shared by the listener threads.
 #pragma once
@@ -47,12 +48,12 @@ class RoutingInstructionSource final : public InstructionSource {
                            metrics::Registry& registry, RoutingSourceOptions options = {},
                            InstructionSource* unmanaged = nullptr);
 
-  absl::StatusOr<CallInstructions> ForCallEvent(absl::string_view company_id,
-                                                const CarrierEvent& event,
-                                                absl::string_view current_instructions_id) override;
+  absl::StatusOr<CallEventAnswer> ForCallEvent(absl::string_view company_id,
+                                               const CarrierEvent& event,
+                                               absl::string_view current_instructions_id) override;
 
  private:
-  CallInstructions Fallback(absl::string_view company_id, const CarrierEvent& event,
+  CallEventAnswer Fallback(absl::string_view company_id, const CarrierEvent& event,
                             const absl::Status& why);
 
   std::unique_ptr<routing::v1::Routing::StubInterface> stub_;

@@ -50,6 +50,15 @@ struct InstructionsRow {
   std::string serialized;  // switchboard.carrier.v1.CallInstructions wire bytes
 };
 
+// What a webhook changes in the Telnyx bridge bookkeeping (the leg an A leg is bridged to; see
+// CarrierCore::InstructCall).
+struct BridgeChange {
+  enum class Op { kNone, kSet, kClear };
+  Op op = Op::kNone;
+  std::string a_leg;  // call_control_id of the leg that runs the plan
+  std::string b_leg;  // kSet: the answered target leg; kClear: only if it is this leg ("" = any)
+};
+
 class CarrierStore {
  public:
   virtual ~CarrierStore() = default;
@@ -81,12 +90,24 @@ class CarrierStore {
 
   // ONE transaction: records `dedupe_key` for the company, appends `event` to the outbox and,
   // when `call` is set, records the call as PutCall does (also on a duplicate delivery; the
-  // call must belong to `company_id`). Returns true when recorded, false when the key was
-  // already there (no event appended).
+  // call must belong to `company_id`), and applies `bridge`: kSet only when the key is new (a
+  // late duplicate of an answer never brings back a bridge that ended), kClear always. Returns
+  // true when recorded, false when the key was already there (no event appended).
   virtual absl::StatusOr<bool> RecordWebhook(absl::string_view company_id,
                                              absl::string_view dedupe_key,
                                              const events::v1::Event& event,
-                                             const std::optional<CallRow>& call) = 0;
+                                             const std::optional<CallRow>& call,
+                                             const BridgeChange& bridge) = 0;
+
+  // The Telnyx leg `a_leg` is bridged to; kNotFound when none.
+  virtual absl::StatusOr<std::string> GetBridgedLeg(absl::string_view company_id,
+                                                    absl::string_view a_leg) = 0;
+  virtual absl::Status PutBridgedLeg(absl::string_view company_id, absl::string_view a_leg,
+                                     absl::string_view b_leg) = 0;  // insert or replace
+  // Removes the bridge of `a_leg` when it is to `b_leg` ("" = any); true when one was removed.
+  virtual absl::StatusOr<bool> ClearBridgedLeg(absl::string_view company_id,
+                                               absl::string_view a_leg,
+                                               absl::string_view b_leg) = 0;
   // Appends an event the service itself produces (failover) to the outbox.
   virtual absl::Status AppendEvent(absl::string_view company_id,
                                    const events::v1::Event& event) = 0;

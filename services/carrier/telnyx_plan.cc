@@ -299,6 +299,11 @@ absl::StatusOr<TelnyxPlanOutput> NextTelnyxCommands(const CallInstructions& inst
     none.finished = true;
     return none;
   }
+  // The dialled leg answered (the bridge is up): the transfer step ends with the leg's end.
+  if (const DialResult* dial = std::get_if<DialResult>(&event.kind);
+      dial != nullptr && dial->at_answer) {
+    return none;
+  }
   const Step& step = (*steps)[static_cast<size_t>(state.step)];
   // Only the dialled leg's result resumes a transfer; other events of that leg are ignored.
   if (state.dial_leg != (step.completion == Completion::kDial)) return none;

@@ -21,8 +21,10 @@
 //            rings all at once — the one deviation): transfer {to, from?=caller_id,
 //            timeout_secs, park_after_unbridge:"self", record?:"record-from-answer",
 //            target_leg_client_state = state with the A leg id and dial flag}. The dialled
-//            leg's call.hangup normalises to DialResult; when answered the rest of the Dial's
-//            targets are skipped.                                     waits for DialResult
+//            leg's call.answered / call.bridged normalise to a DialResult with at_answer (who
+//            answered, reported at once; the plan does NOT advance on it), its call.hangup to
+//            the DialResult that ends the step; when answered the rest of the Dial's targets
+//            are skipped.                                  waits for DialResult (not at_answer)
 //            Client targets become "sip:<identity>@<client_sip_domain>".
 //   Record   record_start {format, channels:"single", play_beep, max_length?, timeout_secs?}
 //            (finish_on_key has no Telnyx equivalent and is not sent) waits for RecordingReady
@@ -101,8 +103,10 @@ absl::StatusOr<TelnyxPlanOutput> StartTelnyxPlan(const CallInstructions& instruc
                                                  const TelnyxPlanOptions& options = {});
 
 // Resumes the plan after `event`, whose client_state decoded to `state` (state.answer_step says
-// whether StartTelnyxPlan was called with answer; it shifts step indices). Returns no commands when the event is not
-// the completion of the current step (e.g. the dialled leg's CallAnswered), and `finished` when
+// whether StartTelnyxPlan was called with answer; it shifts step indices). Returns no commands
+// when the event is not the completion of the current step (e.g. the dialled leg's answer, a
+// DialResult with at_answer, or an on-demand recording while the plan waits for a transfer),
+// and `finished` when
 // the call ended (CallCompleted on the plan's leg, or a prompt/gather ended by "call_hangup").
 // kInvalidArgument when state.instructions_id differs from instructions.id or the step is out
 // of range.

@@ -423,7 +423,8 @@ absl::Status TelnyxProvider::ModifyCall(absl::string_view call_id,
   return Action(call_id, "hangup", std::move(body), nullptr);
 }
 
-absl::StatusOr<std::string> TelnyxProvider::StartRecording(absl::string_view call_id) {
+absl::StatusOr<std::string> TelnyxProvider::StartRecording(
+    absl::string_view call_id, absl::string_view /*status_callback_url*/) {
   json data;
   RETURN_IF_ERROR(
       Action(call_id, "record_start", json{{"channels", "single"}, {"format", "wav"}}, &data));

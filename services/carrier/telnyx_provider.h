@@ -29,7 +29,9 @@
 //                        redirect: kUnimplemented (Call Control has no fetch-new-instructions
 //                        command; the service renders the new CallInstructions as commands).
 //   StartRecording       POST /calls/{id}/actions/record_start {"channels":"single",
-//                             "format":"wav","command_id"} -> data.recording_id (may be "")
+//                             "format":"wav","command_id"} -> data.recording_id (may be "");
+//                             no client_state (a running plan's stays on the call), so its
+//                             call.recording.saved advances no plan (webhooks.h)
 //   StopRecording        POST /calls/{id}/actions/record_stop {"recording_id"?,"command_id"}
 //   SendMessage          POST /messages {"from","to","text","media_urls","webhook_url",
 //                             "messaging_profile_id"?}
@@ -96,7 +98,8 @@ class TelnyxProvider final : public CarrierProvider {
   absl::StatusOr<PlacedCall> PlaceCall(const PlaceCallRequest& request) override;
   absl::Status ModifyCall(absl::string_view call_id,
                           const CallModification& modification) override;
-  absl::StatusOr<std::string> StartRecording(absl::string_view call_id) override;
+  absl::StatusOr<std::string> StartRecording(absl::string_view call_id,
+                                             absl::string_view status_callback_url) override;
   absl::Status StopRecording(absl::string_view call_id, absl::string_view recording_id) override;
   absl::StatusOr<SentMessage> SendMessage(const SendMessageRequest& request) override;
   absl::StatusOr<RecordingMedia> FetchRecording(absl::string_view recording) override;

@@ -375,11 +375,19 @@ absl::Status TwilioProvider::ModifyCall(absl::string_view call_id,
       .status();
 }
 
-absl::StatusOr<std::string> TwilioProvider::StartRecording(absl::string_view call_id) {
+absl::StatusOr<std::string> TwilioProvider::StartRecording(
+    absl::string_view call_id, absl::string_view status_callback_url) {
   RETURN_IF_ERROR(ValidateProviderId("call_id", call_id));
+  Fields form;
+  if (!status_callback_url.empty()) {
+    RETURN_IF_ERROR(ValidateUrl("status_callback_url", status_callback_url, false));
+    form.emplace_back("RecordingStatusCallback", std::string(status_callback_url));
+    form.emplace_back("RecordingStatusCallbackMethod", "POST");
+    form.emplace_back("RecordingStatusCallbackEvent", "completed");
+  }
   ASSIGN_OR_RETURN(http::HttpResponse response,
                    Call("POST", AccountUrl(absl::StrCat("/Calls/", call_id, "/Recordings.json")),
-                        Body::kForm, "", false));
+                        Body::kForm, internal::FormEncode(form), false));
   ASSIGN_OR_RETURN(json body, internal::ParseJson(kName, response));
   std::string sid = Str(body, "sid");
   if (sid.empty()) return absl::InternalError("twilio: recording answer has no sid");

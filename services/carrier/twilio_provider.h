@@ -14,7 +14,10 @@
 //   PlaceCall            POST /Calls.json  To, From, Url, Method, StatusCallback,
 //                             StatusCallbackMethod, StatusCallbackEvent x4, Timeout  (201)
 //   ModifyCall           POST /Calls/{CA}.json  Status=completed | Url+Method
-//   StartRecording       POST /Calls/{CA}/Recordings.json  (201, sid RE...)
+//   StartRecording       POST /Calls/{CA}/Recordings.json  RecordingStatusCallback,
+//                             RecordingStatusCallbackMethod=POST,
+//                             RecordingStatusCallbackEvent=completed (when a URL is given;
+//                             201, sid RE...)
 //   StopRecording        POST /Calls/{CA}/Recordings/{RE|Twilio.CURRENT}.json  Status=stopped
 //   SendMessage          POST /Messages.json  To, From, Body, MediaUrl xN, StatusCallback (201)
 //   FetchRecording       GET  /Recordings/{RE}.wav, or the announced URL (Basic auth only
@@ -80,7 +83,8 @@ class TwilioProvider final : public CarrierProvider {
   absl::StatusOr<PlacedCall> PlaceCall(const PlaceCallRequest& request) override;
   absl::Status ModifyCall(absl::string_view call_id,
                           const CallModification& modification) override;
-  absl::StatusOr<std::string> StartRecording(absl::string_view call_id) override;
+  absl::StatusOr<std::string> StartRecording(absl::string_view call_id,
+                                             absl::string_view status_callback_url) override;
   absl::Status StopRecording(absl::string_view call_id, absl::string_view recording_id) override;
   absl::StatusOr<SentMessage> SendMessage(const SendMessageRequest& request) override;
   absl::StatusOr<RecordingMedia> FetchRecording(absl::string_view recording) override;

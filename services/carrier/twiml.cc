@@ -89,7 +89,8 @@ struct VerbBuilder {
                                                                    : "Sip";
       TwimlNode noun{.tag = tag, .text = target.value};
       if (!options.dial_status_callback_url.empty()) {
-        AddAttr(noun, "statusCallback", options.dial_status_callback_url);
+        AddAttr(noun, "statusCallback",
+                ActionUrl(options.dial_status_callback_url, instructions, index));
         AddAttr(noun, "statusCallbackEvent", "answered");
         AddAttr(noun, "statusCallbackMethod", "POST");
       }

@@ -11,17 +11,19 @@
 //               DigitsGathered event always follows, as with Telnyx's call.gather.ended)
 //   Dial     -> <Dial timeout callerId record="record-from-answer" action method="POST">
 //                 <Number>e164</Number> | <Client>identity</Client> | <Sip>uri</Sip> </Dial>
-//               each noun with statusCallbackEvent="answered" statusCallback
-//               statusCallbackMethod="POST" when TwimlOptions.dial_status_callback_url is set
-//               (all nouns ring at once; the answered leg's callback names who answered)
+//               each noun with statusCallbackEvent="answered" statusCallback (with `i`/`s`
+//               like the action URLs) statusCallbackMethod="POST" when
+//               TwimlOptions.dial_status_callback_url is set (all nouns ring at once; the
+//               answered leg's callback names who answered, and which set's Dial it was)
 //   Record   -> <Record maxLength playBeep finishOnKey timeout action method="POST"
 //                       recordingStatusCallback recordingStatusCallbackMethod="POST"/>
 //   Redirect -> <Redirect method="POST">url</Redirect>
 //   Pause    -> <Pause length/>
 //   Hangup   -> <Hangup/>
-// Attributes left at their "default" value in the model are omitted. Each action URL gets the
-// query parameters `i=<instructions id>&s=<index of the verb>` appended (when the id is set) so
-// the webhook handler can resume the instruction set after the verb (TwimlOptions.start_index).
+// Attributes left at their "default" value in the model are omitted. Each action URL (and the
+// Dial nouns' statusCallback) gets the query parameters `i=<instructions id>&s=<index of the
+// verb>` appended (when the id is set) so the webhook handler can resume the instruction set
+// after the verb (TwimlOptions.start_index) and tell the source which set reported.
 #pragma once
 
 #include <string>
@@ -42,9 +44,11 @@ struct TwimlOptions {
   std::string record_action_url;
   std::string recording_status_callback_url;
   // The call status webhook (".../webhooks/twilio/status"): every Dial noun gets
-  // statusCallback=<it> statusCallbackEvent="answered" statusCallbackMethod="POST", so the
+  // statusCallback=<it>?i=<id>&s=<index> statusCallbackEvent="answered"
+  // statusCallbackMethod="POST", so the
   // answered child leg (CallSid, ParentCallSid, To = the dialled party) reports who answered a
-  // Dial that rings several targets at once. Empty = no per-noun callback.
+  // Dial that rings several targets at once, and `i` which set's Dial it was (a stale one's,
+  // after the call got new instructions, is told apart). Empty = no per-noun callback.
   std::string dial_status_callback_url;
   // Render instructions[start_index..] (indices in action URLs stay absolute). A gather/dial/
   // record action request with s=<n> resumes a static set with start_index = n + 1; past the

@@ -210,7 +210,8 @@ absl::StatusOr<std::string> WebhookHandler::ResolveCompany(
   return absl::NotFoundError("no company for this webhook");
 }
 
-absl::StatusOr<bool> WebhookHandler::Record(const std::string& company_id, CarrierEvent& event) {
+absl::StatusOr<bool> WebhookHandler::Record(const std::string& company_id, CarrierEvent& event,
+                                            const BridgeChange& bridge) {
   event.company_id = company_id;
   events::v1::Event envelope = events::NewEvent(CarrierEventType(event), company_id,
                                                 AggregateId(event), core_.options().source,
@@ -227,7 +228,7 @@ absl::StatusOr<bool> WebhookHandler::Record(const std::string& company_id, Carri
   }
   // Dedupe row, outbox row and the call in one transaction (one statement on Postgres).
   absl::StatusOr<bool> fresh =
-      store_.RecordWebhook(company_id, event.dedupe_key, envelope, call);
+      store_.RecordWebhook(company_id, event.dedupe_key, envelope, call, bridge);
   if (!fresh.ok()) return fresh.status();
   registry_
       .GetCounter("carrier_webhooks_accepted_total", "Webhooks stored as carrier.v1 events",
@@ -237,9 +238,9 @@ absl::StatusOr<bool> WebhookHandler::Record(const std::string& company_id, Carri
   return fresh;
 }
 
-absl::StatusOr<CallInstructions> WebhookHandler::InstructionsFor(
+absl::StatusOr<CallEventAnswer> WebhookHandler::InstructionsFor(
     const std::string& company_id, const CarrierEvent& event, absl::string_view current_id) {
-  absl::StatusOr<CallInstructions> instructions =
+  absl::StatusOr<CallEventAnswer> instructions =
       instructions_.ForCallEvent(company_id, event, current_id);
   if (!instructions.ok() && !absl::IsNotFound(instructions.status())) {
     log::Error("instructions lookup failed",
@@ -260,11 +261,13 @@ std::string WebhookHandler::TwimlFor(const std::string& company_id, TwilioWebhoo
       step >= 0) {
     current_id = Param(query, "i");
   }
-  absl::StatusOr<CallInstructions> instructions = InstructionsFor(company_id, event, current_id);
-  if (!AnswersWithInstructions(kind) || !instructions.ok()) return kEmptyTwiml;
+  // (The status route's child-leg callbacks carry i/s too: the source learns which set's Dial
+  // was answered.) Twilio pulls, so a replayed answer is rendered like any other.
+  absl::StatusOr<CallEventAnswer> answer = InstructionsFor(company_id, event, current_id);
+  if (!AnswersWithInstructions(kind) || !answer.ok()) return kEmptyTwiml;
   // The same set continues after the verb that reported; a new set starts at its first verb.
-  if (!current_id.empty() && instructions->id == current_id) opts.start_index = step + 1;
-  return RenderTwiml(*instructions, opts);
+  if (!current_id.empty() && answer->instructions.id == current_id) opts.start_index = step + 1;
+  return RenderTwiml(answer->instructions, opts);
 }
 
 http::Response WebhookHandler::HandleTwilio(TwilioWebhookKind kind, const http::Request& request) {
@@ -326,7 +329,7 @@ http::Response WebhookHandler::HandleTwilio(TwilioWebhookKind kind, const http::
     return Xml(kEmptyTwiml);
   }
   if (!event.ok()) return Reject(400, "invalid_argument", event.status().message(), route);
-  absl::StatusOr<bool> recorded = Record(*company, *event);
+  absl::StatusOr<bool> recorded = Record(*company, *event, BridgeChange{});
   if (!recorded.ok()) {
     log::Error("webhook not stored", {{"route", route},
                                       {"error", std::string(recorded.status().message())}});
@@ -396,18 +399,42 @@ http::Response WebhookHandler::HandleTelnyx(const http::Request& request) {
     return http::Response::Json(200, "{}");
   }
   if (!event.ok()) return Reject(400, "invalid_argument", event.status().message(), route);
-  absl::StatusOr<bool> recorded = Record(*company, *event);
+  // The bridge bookkeeping of a transfer's target leg (CarrierCore::InstructCall): its answer
+  // records it as the A leg's bridged leg, its end removes it, as does the A leg's own end.
+  BridgeChange bridge;
+  bool bridge_ended = false;
+  if (const DialResult* dial = std::get_if<DialResult>(&event->kind);
+      dial != nullptr && !event->ids.parent_call_sid.empty() && !dial->dialed_call_id.empty()) {
+    bridge = BridgeChange{.op = dial->at_answer ? BridgeChange::Op::kSet
+                                                : BridgeChange::Op::kClear,
+                          .a_leg = event->ids.parent_call_sid,
+                          .b_leg = dial->dialed_call_id};
+    if (!dial->at_answer) {
+      // Was it still the A leg's bridged leg (not one ModifyCall INSTRUCT dropped)? Asked
+      // before the webhook's transaction removes it.
+      absl::StatusOr<std::string> bridged = store_.GetBridgedLeg(*company, bridge.a_leg);
+      if (!bridged.ok() && !absl::IsNotFound(bridged.status())) {
+        return Reject(503, "unavailable", "store unavailable; retry", route);
+      }
+      bridge_ended = bridged.ok() && *bridged == bridge.b_leg;
+    }
+  } else if (std::holds_alternative<CallCompleted>(event->kind) &&
+             !event->ids.call_control_id.empty()) {
+    bridge = BridgeChange{.op = BridgeChange::Op::kClear, .a_leg = event->ids.call_control_id};
+  }
+  absl::StatusOr<bool> recorded = Record(*company, *event, bridge);
   if (!recorded.ok()) {
     log::Error("webhook not stored", {{"route", route},
                                       {"error", std::string(recorded.status().message())}});
     return http::Response::JsonError(503, "unavailable", "event not stored; retry");
   }
   // Duplicates re-issue the same commands (same command_id): Telnyx drops the repeats.
-  PlanTelnyx(*company, *event);
+  PlanTelnyx(*company, *event, bridge_ended);
   return http::Response::Json(200, "{}");
 }
 
-void WebhookHandler::PlanTelnyx(const std::string& company_id, const CarrierEvent& event) {
+void WebhookHandler::PlanTelnyx(const std::string& company_id, const CarrierEvent& event,
+                                bool bridge_ended) {
   if (event.ids.call_control_id.empty() || !IsCallEvent(event.kind)) return;
   // Our client_state names the running set and step; anything else is a call without a plan.
   std::optional<TelnyxPlanState> state;
@@ -417,9 +444,9 @@ void WebhookHandler::PlanTelnyx(const std::string& company_id, const CarrierEven
     if (decoded.ok()) state = *decoded;
   }
   const bool incoming = std::holds_alternative<CallIncoming>(event.kind);
-  absl::StatusOr<CallInstructions> instr =
+  absl::StatusOr<CallEventAnswer> answer =
       InstructionsFor(company_id, event, state.has_value() ? state->instructions_id : "");
-  if (!instr.ok()) {
+  if (!answer.ok()) {
     if (incoming) {
       log::Warn("no instructions for incoming call; hanging up",
                 {{"company_id", company_id}, {"to", event.to}});
@@ -429,18 +456,60 @@ void WebhookHandler::PlanTelnyx(const std::string& company_id, const CarrierEven
     }
     return;
   }
+  const CallInstructions& instr = answer->instructions;
+  auto skip = [&](const char* reason) {
+    registry_.GetCounter("carrier_telnyx_plan_skipped_total",
+                         "Telnyx call events on which no plan was started or resumed",
+                         {{"reason", reason}}).Inc();
+    log::Debug("telnyx plan: nothing to start", {{"company_id", company_id},
+                                                 {"call_control_id", event.ids.call_control_id},
+                                                 {"reason", reason}});
+  };
+  // The dialled leg answered: the source now knows who, and nothing runs on the A leg while
+  // the bridge is up (the plan resumes with that leg's end; ModifyCall INSTRUCT replaces it).
+  if (const DialResult* dial = std::get_if<DialResult>(&event.kind);
+      dial != nullptr && dial->at_answer) {
+    skip("dial_leg_answered");
+    return;
+  }
   absl::StatusOr<TelnyxPlanOutput> plan = absl::NotFoundError("no plan");
-  if (state.has_value() && state->instructions_id == instr->id) {
-    plan = NextTelnyxCommands(*instr, *state, event, core_.options().telnyx_plan);
+  if (state.has_value() && state->instructions_id == instr.id) {
+    plan = NextTelnyxCommands(instr, *state, event, core_.options().telnyx_plan);
   } else {
     // A new set: on the leg that runs the plan (the A leg when a dialled leg reported), with an
     // answer step only for a call not answered yet. Nothing starts on a leg that has ended.
-    const bool own_leg_ended = std::holds_alternative<CallCompleted>(event.kind) &&
-                               !(state.has_value() && state->dial_leg);
+    const bool dial_leg = state.has_value() && state->dial_leg;
+    const bool own_leg_ended = std::holds_alternative<CallCompleted>(event.kind) && !dial_leg;
     if (own_leg_ended) return;
-    const std::string leg = state.has_value() && state->dial_leg ? state->a_leg_call_control_id
-                                                                 : event.ids.call_control_id;
-    plan = StartTelnyxPlan(*instr, leg, /*answer=*/incoming, core_.options().telnyx_plan);
+    // Without a plan state only a new call starts one (incoming, or a placed call answered);
+    // e.g. the recording of an on-demand record_start carries none and changes nothing.
+    if (!state.has_value() && !incoming && !std::holds_alternative<CallAnswered>(event.kind)) {
+      skip("no_plan_state");
+      return;
+    }
+    // A stale result (its set was replaced): whoever made the current set started it. Except
+    // the end of the A leg's bridged leg: the set made at its answer was held back until now.
+    if (answer->replayed && state.has_value() && !bridge_ended) {
+      skip("replayed");
+      return;
+    }
+    // An event of the A leg itself while it is bridged (e.g. an on-demand recording's): the
+    // bridge goes on; only ModifyCall INSTRUCT changes what the A leg does.
+    if (!dial_leg && !incoming) {
+      absl::StatusOr<std::string> bridged =
+          store_.GetBridgedLeg(company_id, event.ids.call_control_id);
+      if (bridged.ok() || !absl::IsNotFound(bridged.status())) {
+        if (!bridged.ok()) {
+          log::Error("telnyx plan: bridge lookup failed; nothing started",
+                     {{"company_id", company_id},
+                      {"error", std::string(bridged.status().message())}});
+        }
+        skip("bridged");
+        return;
+      }
+    }
+    const std::string leg = dial_leg ? state->a_leg_call_control_id : event.ids.call_control_id;
+    plan = StartTelnyxPlan(instr, leg, /*answer=*/incoming, core_.options().telnyx_plan);
   }
   if (!plan.ok()) {
     log::Error("telnyx plan failed", {{"company_id", company_id},

@@ -17,9 +17,17 @@
 // static set; `s` in the action URL resumes after verb s); other Twilio routes -> empty
 // <Response/> (their call events still reach the InstructionSource: e.g. a dialled child leg's
 // answered status callback, with ParentCallSid, is a DialResult of the parent call, resolved
-// to the company by ParentCallSid); Telnyx -> 200 {} at once, and the Call Control plan's next commands are queued
-// for CommandDispatcher workers (bounded; a full queue drops the command with an error log and
+// to the company by ParentCallSid, and its URL's `i` is passed as the running set); Telnyx ->
+// 200 {} at once, and the Call Control plan's next commands are queued for CommandDispatcher
+// workers (bounded; a full queue drops the command with an error log and
 // carrier_telnyx_commands_total{result="dropped"}).
+// Telnyx transfers: a target leg's answer (DialResult at_answer) records the A leg's bridged
+// leg in the webhook's transaction and starts nothing; that leg's end clears it, as does the A
+// leg's own end. Nothing is started (carrier_telnyx_plan_skipped_total{reason}) for: a
+// replayed answer whose set differs from the event's client_state set, unless the event is the
+// end of the leg A is still bridged to (the set made at its answer runs then); an event of a
+// bridged A leg itself; an event without a plan client_state other than a new call's (incoming,
+// or a placed call's answer), e.g. an on-demand recording's call.recording.saved.
 // Every JSON error body is {"error":{"code","message"}}. Thread-safe (handlers run on io threads).
 #pragma once
 
@@ -75,14 +83,16 @@ class WebhookHandler {
                                              const std::string& account_id,
                                              const std::vector<std::string>& numbers);
   // Stores the event; false + response on failure.
-  absl::StatusOr<bool> Record(const std::string& company_id, CarrierEvent& event);
+  absl::StatusOr<bool> Record(const std::string& company_id, CarrierEvent& event,
+                              const BridgeChange& bridge);
   // The source's answer for a call event; failures other than kNotFound are logged.
-  absl::StatusOr<CallInstructions> InstructionsFor(const std::string& company_id,
-                                                   const CarrierEvent& event,
-                                                   absl::string_view current_id);
+  absl::StatusOr<CallEventAnswer> InstructionsFor(const std::string& company_id,
+                                                  const CarrierEvent& event,
+                                                  absl::string_view current_id);
   std::string TwimlFor(const std::string& company_id, TwilioWebhookKind kind,
                        const CarrierEvent& event, const FormParams& query);
-  void PlanTelnyx(const std::string& company_id, const CarrierEvent& event);
+  // `bridge_ended`: the event is the end of the leg the A leg was bridged to.
+  void PlanTelnyx(const std::string& company_id, const CarrierEvent& event, bool bridge_ended);
   void Enqueue(Job job);
   void Worker();
   http::Response Reject(int status, absl::string_view code, absl::string_view message,

@@ -154,12 +154,12 @@ TEST_CASE("PgCarrierStore round trips and tenant isolation", "[carrier][integrat
 
   events::v1::Event e = events::NewEvent("carrier.test", kCompanyA, "agg", "carrier",
                                          SystemClock());
-  auto first = st.RecordWebhook(kCompanyA, "twilio:voice:CA1", e, std::nullopt);
+  auto first = st.RecordWebhook(kCompanyA, "twilio:voice:CA1", e, std::nullopt, BridgeChange{});
   REQUIRE(first.ok());
   CHECK(*first);
   events::v1::Event e2 = events::NewEvent("carrier.test", kCompanyA, "agg", "carrier",
                                           SystemClock());
-  auto second = st.RecordWebhook(kCompanyA, "twilio:voice:CA1", e2, std::nullopt);
+  auto second = st.RecordWebhook(kCompanyA, "twilio:voice:CA1", e2, std::nullopt, BridgeChange{});
   REQUIRE(second.ok());
   CHECK_FALSE(*second);
   auto published = s.Events(1);
@@ -244,26 +244,89 @@ TEST_CASE("PgCarrierStore RecordWebhook records dedupe key, event and call toget
   const CallRow call{.call_id = "CA-rec", .company_id = kCompanyA, .provider = "twilio"};
   events::v1::Event e = events::NewEvent("carrier.call_incoming", kCompanyA, "CA-rec", "carrier",
                                          SystemClock());
-  auto first = st.RecordWebhook(kCompanyA, "twilio:voice:CA-rec", e, call);
+  auto first = st.RecordWebhook(kCompanyA, "twilio:voice:CA-rec", e, call, BridgeChange{});
   REQUIRE(first.ok());
   CHECK(*first);
   CHECK(outbox_rows() == 1);
   CHECK(st.FindCall("CA-rec")->company_id == kCompanyA);
   events::v1::Event again = events::NewEvent("carrier.call_incoming", kCompanyA, "CA-rec",
                                              "carrier", SystemClock());
-  auto second = st.RecordWebhook(kCompanyA, "twilio:voice:CA-rec", again, call);
+  auto second = st.RecordWebhook(kCompanyA, "twilio:voice:CA-rec", again, call, BridgeChange{});
   REQUIRE(second.ok());
   CHECK_FALSE(*second);
   CHECK(outbox_rows() == 1);
   // The call must be the webhook's company's; a bad event id stores nothing.
   events::v1::Event third = events::NewEvent("carrier.call_incoming", kCompanyB, "CA-x",
                                              "carrier", SystemClock());
-  CHECK(st.RecordWebhook(kCompanyB, "twilio:voice:CA-x", third, call).status().code() ==
-        absl::StatusCode::kInvalidArgument);
+  CHECK(st.RecordWebhook(kCompanyB, "twilio:voice:CA-x", third, call, BridgeChange{})
+            .status()
+            .code() == absl::StatusCode::kInvalidArgument);
   third.set_id("not-a-uuid");
-  CHECK(st.RecordWebhook(kCompanyB, "twilio:voice:CA-x", third, std::nullopt).status().code() ==
-        absl::StatusCode::kInvalidArgument);
+  CHECK(st.RecordWebhook(kCompanyB, "twilio:voice:CA-x", third, std::nullopt, BridgeChange{})
+            .status()
+            .code() == absl::StatusCode::kInvalidArgument);
   CHECK(outbox_rows() == 1);
+}
+
+TEST_CASE("PgCarrierStore bridged legs: set with a new webhook, cleared by the leg's end, "
+          "tenant-scoped",
+          "[carrier][integration]") {
+  auto db = switchboard::testing::PgTestSchema::CreateOrFail();
+  REQUIRE(MigrateCarrier(db->pool()).ok());
+  PgCarrierStore st(db->pool(), "carrier.v1");
+  auto event = [] {
+    return events::NewEvent("carrier.dial_result", kCompanyA, "sess-1", "carrier", SystemClock());
+  };
+  const BridgeChange set{.op = BridgeChange::Op::kSet, .a_leg = "v3:A", .b_leg = "v3:B"};
+  CHECK(absl::IsNotFound(st.GetBridgedLeg(kCompanyA, "v3:A").status()));
+  // The answer's webhook records the bridge in its transaction.
+  auto first = st.RecordWebhook(kCompanyA, "telnyx:dial-answered:v3:A:v3:B", event(),
+                                std::nullopt, set);
+  REQUIRE(first.ok());
+  CHECK(*first);
+  absl::StatusOr<std::string> b = st.GetBridgedLeg(kCompanyA, "v3:A");
+  REQUIRE(b.ok());
+  CHECK(*b == "v3:B");
+  // Other companies do not see it.
+  CHECK(absl::IsNotFound(st.GetBridgedLeg(kCompanyB, "v3:A").status()));
+  // A hangup of another leg leaves it; the bridged leg's hangup removes it.
+  REQUIRE(st.RecordWebhook(kCompanyA, "telnyx:ev-h1", event(), std::nullopt,
+                           {.op = BridgeChange::Op::kClear, .a_leg = "v3:A", .b_leg = "v3:C"})
+              .ok());
+  CHECK(st.GetBridgedLeg(kCompanyA, "v3:A").ok());
+  REQUIRE(st.RecordWebhook(kCompanyA, "telnyx:ev-h2", event(), std::nullopt,
+                           {.op = BridgeChange::Op::kClear, .a_leg = "v3:A", .b_leg = "v3:B"})
+              .ok());
+  CHECK(absl::IsNotFound(st.GetBridgedLeg(kCompanyA, "v3:A").status()));
+  // A late duplicate of the answer does not bring the bridge back.
+  auto dup = st.RecordWebhook(kCompanyA, "telnyx:dial-answered:v3:A:v3:B", event(),
+                              std::nullopt, set);
+  REQUIRE(dup.ok());
+  CHECK_FALSE(*dup);
+  CHECK(absl::IsNotFound(st.GetBridgedLeg(kCompanyA, "v3:A").status()));
+  // A new answer replaces; a clear with no leg (the A leg's own end) removes any.
+  REQUIRE(st.RecordWebhook(kCompanyA, "telnyx:dial-answered:v3:A:v3:D", event(), std::nullopt,
+                           {.op = BridgeChange::Op::kSet, .a_leg = "v3:A", .b_leg = "v3:D"})
+              .ok());
+  CHECK(*st.GetBridgedLeg(kCompanyA, "v3:A") == "v3:D");
+  REQUIRE(st.RecordWebhook(kCompanyA, "telnyx:ev-h3", event(), std::nullopt,
+                           {.op = BridgeChange::Op::kClear, .a_leg = "v3:A"})
+              .ok());
+  CHECK(absl::IsNotFound(st.GetBridgedLeg(kCompanyA, "v3:A").status()));
+  // The direct methods (ModifyCall INSTRUCT): put, clear only the named leg, clear -> true once.
+  REQUIRE(st.PutBridgedLeg(kCompanyA, "v3:A", "v3:E").ok());
+  REQUIRE(st.PutBridgedLeg(kCompanyA, "v3:A", "v3:F").ok());
+  CHECK(*st.GetBridgedLeg(kCompanyA, "v3:A") == "v3:F");
+  CHECK_FALSE(*st.ClearBridgedLeg(kCompanyB, "v3:A", "v3:F"));  // another company's: untouched
+  CHECK_FALSE(*st.ClearBridgedLeg(kCompanyA, "v3:A", "v3:E"));
+  CHECK(*st.ClearBridgedLeg(kCompanyA, "v3:A", "v3:F"));
+  CHECK_FALSE(*st.ClearBridgedLeg(kCompanyA, "v3:A", ""));
+  // Bad input is refused naming the field, nothing stored.
+  CHECK(st.RecordWebhook(kCompanyA, "telnyx:ev-bad", event(), std::nullopt,
+                         {.op = BridgeChange::Op::kSet, .a_leg = "v3:A"})
+            .status()
+            .code() == absl::StatusCode::kInvalidArgument);
+  CHECK(st.PutBridgedLeg(kCompanyA, "", "v3:B").code() == absl::StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("Signed Twilio voice webhook over HTTP: TwiML and one carrier.v1 event",

@@ -366,7 +366,7 @@ TEST_CASE("emulator: place and modify and record calls", "[emulator][calls]") {
   CHECK((*state)["to"] == (carrier == "twilio" ? "client:alice" : "sip:alice@sip.telnyx.com"));
 
   // Recording: start, stop ("" = the current one), fetch WAV bytes.
-  auto recording = p.StartRecording(placed->call_id);
+  auto recording = p.StartRecording(placed->call_id, "");
   REQUIRE(recording.ok());
   REQUIRE_FALSE(recording->empty());
   REQUIRE(p.StopRecording(placed->call_id, carrier == "twilio" ? "" : *recording).ok());
@@ -394,7 +394,7 @@ TEST_CASE("emulator: place and modify and record calls", "[emulator][calls]") {
   CheckError(p.ModifyCall(placed->call_id, {.action = CallModification::Action::kHangup,
                                             .idempotency_key = "hangup-2"}),
              absl::StatusCode::kFailedPrecondition, {carrier == "twilio" ? "21220" : "90018"});
-  CheckError(p.StartRecording(placed->call_id).status(), absl::StatusCode::kFailedPrecondition,
+  CheckError(p.StartRecording(placed->call_id, "").status(), absl::StatusCode::kFailedPrecondition,
              {carrier == "twilio" ? "21220" : "90018"});
 
   // Unknown call.

@@ -54,7 +54,9 @@ class FakeProvider final : public CarrierProvider {
     ++modifies_;
     return absl::OkStatus();
   }
-  absl::StatusOr<std::string> StartRecording(absl::string_view) override { return name_; }
+  absl::StatusOr<std::string> StartRecording(absl::string_view, absl::string_view) override {
+    return name_;
+  }
   absl::Status StopRecording(absl::string_view, absl::string_view) override {
     return absl::OkStatus();
   }

@@ -104,13 +104,36 @@ class FakeStore final : public CarrierStore {
   }
   absl::StatusOr<bool> RecordWebhook(absl::string_view company_id, absl::string_view key,
                                      const events::v1::Event& event,
-                                     const std::optional<CallRow>& call) override {
+                                     const std::optional<CallRow>& call,
+                                     const BridgeChange& bridge) override {
     absl::MutexLock l(&mu_);
     if (fail_writes) return absl::UnavailableError("postgres down");
     if (call.has_value()) calls_.emplace(call->call_id, *call);
+    if (bridge.op == BridgeChange::Op::kClear) ClearLocked(company_id, bridge.a_leg, bridge.b_leg);
     if (!dedupe_.emplace(std::string(key), std::string(company_id)).second) return false;
+    if (bridge.op == BridgeChange::Op::kSet) {
+      bridges_[BridgeKey(company_id, bridge.a_leg)] = bridge.b_leg;
+    }
     events_.push_back(event);
     return true;
+  }
+  absl::StatusOr<std::string> GetBridgedLeg(absl::string_view company_id,
+                                            absl::string_view a_leg) override {
+    absl::MutexLock l(&mu_);
+    auto it = bridges_.find(BridgeKey(company_id, a_leg));
+    if (it == bridges_.end()) return absl::NotFoundError("no bridged leg");
+    return it->second;
+  }
+  absl::Status PutBridgedLeg(absl::string_view company_id, absl::string_view a_leg,
+                             absl::string_view b_leg) override {
+    absl::MutexLock l(&mu_);
+    bridges_[BridgeKey(company_id, a_leg)] = std::string(b_leg);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<bool> ClearBridgedLeg(absl::string_view company_id, absl::string_view a_leg,
+                                       absl::string_view b_leg) override {
+    absl::MutexLock l(&mu_);
+    return ClearLocked(company_id, a_leg, b_leg);
   }
   absl::Status AppendEvent(absl::string_view, const events::v1::Event& event) override {
     absl::MutexLock l(&mu_);
@@ -129,7 +152,19 @@ class FakeStore final : public CarrierStore {
   }
 
  private:
+  static std::string BridgeKey(absl::string_view company_id, absl::string_view a_leg) {
+    return std::string(company_id) + "|" + std::string(a_leg);
+  }
+  bool ClearLocked(absl::string_view company_id, absl::string_view a_leg,
+                   absl::string_view b_leg) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto it = bridges_.find(BridgeKey(company_id, a_leg));
+    if (it == bridges_.end() || (!b_leg.empty() && it->second != b_leg)) return false;
+    bridges_.erase(it);
+    return true;
+  }
+
   absl::Mutex mu_;
+  std::map<std::string, std::string> bridges_;
   std::map<std::string, AccountRow> accounts_;
   std::map<std::string, NumberRow> numbers_;
   std::map<std::string, InstructionsRow> instructions_;

@@ -27,13 +27,13 @@ constexpr char kNumber[] = "+15550004444";
 // Answers with a fixed set per call and records what it was asked.
 class ScriptedSource final : public InstructionSource {
  public:
-  absl::StatusOr<CallInstructions> ForCallEvent(absl::string_view company_id,
-                                                const CarrierEvent& event,
-                                                absl::string_view current_id) override {
+  absl::StatusOr<CallEventAnswer> ForCallEvent(absl::string_view company_id,
+                                               const CarrierEvent& event,
+                                               absl::string_view current_id) override {
     std::lock_guard<std::mutex> lock(mu_);
     asked.push_back({std::string(company_id), event, std::string(current_id)});
     if (answer.instructions.empty()) return absl::NotFoundError("nothing");
-    return answer;
+    return CallEventAnswer{.instructions = answer, .replayed = replayed};
   }
   struct Ask {
     std::string company_id;
@@ -45,6 +45,7 @@ class ScriptedSource final : public InstructionSource {
     return asked;
   }
   CallInstructions answer;
+  bool replayed = false;
 
  private:
   std::mutex mu_;
@@ -93,8 +94,11 @@ struct Fixture {
       h.telnyx.On("POST", std::string("/v2/calls/v3:A/actions/") + action,
                   {{200, R"({"data":{"result":"ok"}})"}});
     }
+    h.telnyx.On("POST", "/v2/calls/v3:B/actions/hangup", {{200, R"({"data":{"result":"ok"}})"}});
     h.twilio.On("POST", testing::kTwilioAccountPath + "/Calls/CA7.json",
                 {{200, R"({"sid":"CA7","status":"in-progress"})"}});
+    h.twilio.On("POST", testing::kTwilioAccountPath + "/Calls/CA7/Recordings.json",
+                {{201, R"({"sid":"RE9","status":"in-progress"})"}});
     h.Start(&source);
     REQUIRE(h.core().SetCarrierAccount(
                         kCompany, {.primary = h.TwilioConfig(), .secondary = h.TelnyxConfig()})
@@ -161,28 +165,34 @@ TEST_CASE("Twilio: the source's set continues or replaces the running one", "[in
     REQUIRE(root->children[0].children.size() == 2);
     for (const TwimlNode& noun : root->children[0].children) {
       REQUIRE(noun.Attr("statusCallback") != nullptr);
+      // Like the action URLs, it names the set and the Dial's index.
       CHECK(*noun.Attr("statusCallback") ==
-            std::string(testing::kPublicBase) + "/webhooks/twilio/status");
+            std::string(testing::kPublicBase) + "/webhooks/twilio/status?i=set-d&s=0");
       CHECK(*noun.Attr("statusCallbackEvent") == "answered");
     }
+    const std::string status_target =
+        root->children[0].children[1].Attr("statusCallback")->substr(
+            std::string(testing::kPublicBase).size());
     const size_t events_before = f.store.events().size();
     const size_t asked_before = f.source.Asked().size();
     FormParams child = {{"AccountSid", testing::kTwilioSid}, {"CallSid", "CAchild7"},
                         {"CallStatus", "in-progress"}, {"Direction", "outbound-dial"},
                         {"From", kNumber}, {"To", "client:alice"}, {"ParentCallSid", "CA7"},
                         {"CallbackSource", "call-progress-events"}, {"SequenceNumber", "0"}};
-    http::Response r = f.Send(f.h.TwilioRequest("/webhooks/twilio/status", child));
+    http::Response r = f.Send(f.h.TwilioRequest(status_target, child));
     REQUIRE(r.status == 200);
     CHECK(r.body == R"(<?xml version="1.0" encoding="UTF-8"?><Response/>)");
     REQUIRE(f.source.Asked().size() == asked_before + 1);
     const ScriptedSource::Ask ask = f.source.Asked().back();
     CHECK(ask.company_id == kCompany);
-    CHECK(ask.current_id.empty());
+    // The source is told which set's Dial was answered (a stale one's is told apart).
+    CHECK(ask.current_id == "set-d");
     CHECK(ask.event.ids.call_sid == "CA7");
     CHECK(ask.event.ids.parent_call_sid == "CA7");
     const auto* result = std::get_if<DialResult>(&ask.event.kind);
     REQUIRE(result != nullptr);
     CHECK(result->status == DialStatus::kAnswered);
+    CHECK(result->at_answer);
     CHECK(result->dialed == "client:alice");
     CHECK(result->dialed_call_id == "CAchild7");
     auto events = f.store.events();
@@ -192,7 +202,7 @@ TEST_CASE("Twilio: the source's set continues or replaces the running one", "[in
     CHECK(events.back().carrier_event().ids().call_sid() == "CA7");
     CHECK(events.back().carrier_event().dial_result().dialed() == "client:alice");
     // A redelivery is stored once.
-    REQUIRE(f.Send(f.h.TwilioRequest("/webhooks/twilio/status", child)).status == 200);
+    REQUIRE(f.Send(f.h.TwilioRequest(status_target, child)).status == 200);
     CHECK(f.store.events().size() == events_before + 1);
     // The child leg completing is not the call completing: acknowledged, not an event.
     FormParams child_done = child;
@@ -300,6 +310,176 @@ TEST_CASE("InstructCall replaces a live call's instructions on both carriers", "
       kCompany, "CA7", CallInstructions{.id = "x", .instructions = {Say{.text = ""}}});
   CHECK(invalid.code() == absl::StatusCode::kInvalidArgument);
   CHECK(absl::StrContains(invalid.message(), "instructions"));
+}
+
+// A transfer running on the Telnyx leg v3:A: say, dial +15550007777 (plan step 1: the plan was
+// started mid-call, without an answer step), hang up. v3:B is the transfer's target leg.
+constexpr char kTarget[] = "+15550007777";
+TelnyxPlanState TargetLegState() {
+  return TelnyxPlanState{.instructions_id = "set-x", .step = 1, .a_leg_call_control_id = "v3:A",
+                         .dial_leg = true, .answer_step = false};
+}
+std::string TargetLegEvent(const std::string& type, const std::string& id,
+                           const std::string& extra = "") {
+  return testing::TelnyxEnvelope(
+      type, id,
+      R"({"call_control_id":"v3:B","call_session_id":"s-x","connection_id":"conn-1",)"
+      R"("direction":"outgoing","from":")" + std::string(kNumber) + R"(","to":")" + kTarget +
+          R"(","client_state":")" + EncodeClientState(TargetLegState()) + "\"" + extra + "}");
+}
+// An event of the A leg itself; `state` "" = no client_state.
+std::string ALegEvent(const std::string& type, const std::string& id, const std::string& state,
+                      const std::string& extra) {
+  std::string payload = R"({"call_control_id":"v3:A","call_session_id":"s-x",)"
+                        R"("connection_id":"conn-1")";
+  if (!state.empty()) payload += R"(,"client_state":")" + state + "\"";
+  return testing::TelnyxEnvelope(type, id, payload + extra + "}");
+}
+constexpr char kSaved[] =
+    R"(,"recording_id":"rec-9","recording_urls":{"mp3":"https://rec.example/9.mp3"},)"
+    R"("recording_started_at":"2026-01-02T03:00:00Z","recording_ended_at":"2026-01-02T03:00:30Z")";
+
+TEST_CASE("Telnyx transfer: the target's answer is reported at once and starts nothing; "
+          "INSTRUCT hangs the bridged leg up first; its stale hang-up starts nothing",
+          "[instructions]") {
+  Fixture f;
+  REQUIRE(f.store.PutCall({.call_id = "v3:A", .company_id = kCompany, .provider = "telnyx"}).ok());
+  // What the source makes of the answer: a new set, which must not run during the bridge.
+  f.source.answer = SetB();
+  const size_t events_before = f.store.events().size();
+  for (const char* type : {"call.answered", "call.bridged"}) {
+    REQUIRE(f.Send(f.h.TelnyxRequest("/webhooks/telnyx/call-control",
+                                     TargetLegEvent(type, std::string("ev-") + type)))
+                .status == 200);
+  }
+  // One event for both webhooks: the A leg's Dial answered by the target leg.
+  auto events = f.store.events();
+  REQUIRE(events.size() == events_before + 1);
+  CHECK(events.back().type() == "carrier.dial_result");
+  CHECK(events.back().carrier_event().ids().parent_call_sid() == "v3:A");
+  CHECK(events.back().carrier_event().dial_result().dialed_call_id() == "v3:B");
+  const ScriptedSource::Ask ask = f.source.Asked().back();
+  CHECK(ask.current_id == "set-x");
+  const auto* answered = std::get_if<DialResult>(&ask.event.kind);
+  REQUIRE(answered != nullptr);
+  CHECK(answered->status == DialStatus::kAnswered);
+  CHECK(answered->dialed == kTarget);
+  CHECK(answered->at_answer);
+  // The bridge is recorded with the webhook.
+  absl::StatusOr<std::string> bridged = f.store.GetBridgedLeg(kCompany, "v3:A");
+  REQUIRE(bridged.ok());
+  CHECK(*bridged == "v3:B");
+
+  // INSTRUCT: the bridged leg is hung up, then the new plan starts on the A leg.
+  const size_t sent_before = f.h.telnyx.count();
+  REQUIRE(f.h.core().InstructCall(kCompany, "v3:A", SetB()).ok());
+  std::vector<http::Request> sent = f.h.telnyx.requests();
+  REQUIRE(sent.size() == sent_before + 2);
+  const http::Request& hangup = sent[sent_before];
+  CHECK(hangup.path == "/v2/calls/v3:B/actions/hangup");
+  const std::string command_id = nlohmann::json::parse(hangup.body)["command_id"];
+  CHECK(command_id.size() == 32);
+  CHECK(sent[sent_before + 1].path == "/v2/calls/v3:A/actions/speak");
+  CHECK(StateOf(sent[sent_before + 1])["i"] == "set-b");
+  CHECK(absl::IsNotFound(f.store.GetBridgedLeg(kCompany, "v3:A").status()));
+  // Nothing bridged any more: a second INSTRUCT only starts the plan.
+  REQUIRE(f.h.core().InstructCall(kCompany, "v3:A", SetB()).ok());
+  CHECK(f.h.telnyx.count() == sent_before + 3);
+  CHECK(f.h.telnyx.last().path == "/v2/calls/v3:A/actions/speak");
+
+  // The dropped leg's hang-up: a stale result, the current set replayed -> nothing starts
+  // (it would re-run set-b's first command on the A leg).
+  f.source.replayed = true;
+  REQUIRE(f.Send(f.h.TelnyxRequest("/webhooks/telnyx/call-control",
+                                   TargetLegEvent("call.hangup", "ev-hangup-b",
+                                                  R"(,"hangup_cause":"normal_clearing")")))
+              .status == 200);
+  const auto* ended = std::get_if<DialResult>(&f.source.Asked().back().event.kind);
+  REQUIRE(ended != nullptr);
+  CHECK_FALSE(ended->at_answer);
+  // An on-demand recording's call.recording.saved (no client_state) is a RecordingReady of
+  // the call and starts nothing either, even as a non-replayed answer.
+  f.source.replayed = false;
+  REQUIRE(f.Send(f.h.TelnyxRequest("/webhooks/telnyx/call-control",
+                                   ALegEvent("call.recording.saved", "ev-rec-1", "", kSaved)))
+              .status == 200);
+  CHECK(std::holds_alternative<RecordingReady>(f.source.Asked().back().event.kind));
+  CHECK(f.store.events().back().type() == "carrier.recording_ready");
+  f.h.hooks().Stop();  // drains the command queue
+  CHECK(f.h.hooks().CommandsSentForTest() == 0);
+  CHECK(f.h.telnyx.count() == sent_before + 3);
+}
+
+TEST_CASE("Telnyx transfer: nothing runs on the A leg while bridged; the bridge's own end runs "
+          "the current set, replayed or not",
+          "[instructions]") {
+  Fixture f;
+  f.source.answer = SetB();
+  REQUIRE(f.Send(f.h.TelnyxRequest("/webhooks/telnyx/call-control",
+                                   TargetLegEvent("call.bridged", "ev-br-1")))
+              .status == 200);
+  // An A-leg event during the bridge (a recording carrying the transfer step's client_state,
+  // as Telnyx keeps the last one on the call), answered with a new, non-replayed set.
+  TelnyxPlanState a_state{.instructions_id = "set-x", .step = 1, .answer_step = false};
+  REQUIRE(f.Send(f.h.TelnyxRequest("/webhooks/telnyx/call-control",
+                                   ALegEvent("call.recording.saved", "ev-rec-2",
+                                             EncodeClientState(a_state), kSaved)))
+              .status == 200);
+  // The target leg hangs up on its own: the set made at its answer runs now, though replayed.
+  f.source.replayed = true;
+  REQUIRE(f.Send(f.h.TelnyxRequest("/webhooks/telnyx/call-control",
+                                   TargetLegEvent("call.hangup", "ev-hangup-b2",
+                                                  R"(,"hangup_cause":"normal_clearing")")))
+              .status == 200);
+  CHECK(absl::IsNotFound(f.store.GetBridgedLeg(kCompany, "v3:A").status()));
+  f.h.hooks().Stop();
+  REQUIRE(f.h.hooks().CommandsSentForTest() == 1);
+  const http::Request cmd = f.h.telnyx.last();
+  CHECK(cmd.path == "/v2/calls/v3:A/actions/speak");
+  CHECK(nlohmann::json::parse(cmd.body)["payload"] == "b0");
+  CHECK(StateOf(cmd)["i"] == "set-b");
+  CHECK(StateOf(cmd)["n"] == 1);
+}
+
+TEST_CASE("Twilio on-demand recording reports to the recording route; its callback is a "
+          "RecordingReady of the call",
+          "[instructions]") {
+  Fixture f;
+  REQUIRE(f.store.PutCall({.call_id = "CA7", .company_id = kCompany, .provider = "twilio"}).ok());
+  absl::StatusOr<std::string> rec = f.h.core().StartRecording(kCompany, "CA7");
+  REQUIRE(rec.ok());
+  CHECK(*rec == "RE9");
+  FormParams form = http::ParseForm(f.h.twilio.last().body);
+  std::string callback;
+  for (const auto& [k, v] : form) {
+    if (k == "RecordingStatusCallback") callback = v;
+  }
+  CHECK(callback == std::string(testing::kPublicBase) + "/webhooks/twilio/recording");
+
+  f.source.answer = SetB();
+  const size_t events_before = f.store.events().size();
+  FormParams done = {{"AccountSid", testing::kTwilioSid}, {"CallSid", "CA7"},
+                     {"RecordingSid", "RE9"},
+                     {"RecordingUrl", "https://api.twilio.com/2010-04-01/Accounts/" +
+                                          std::string(testing::kTwilioSid) + "/Recordings/RE9"},
+                     {"RecordingStatus", "completed"}, {"RecordingDuration", "31"},
+                     {"RecordingChannels", "1"}, {"RecordingSource", "StartCallRecordingAPI"}};
+  http::Response r =
+      f.Send(f.h.TwilioRequest(callback.substr(std::string(testing::kPublicBase).size()), done));
+  REQUIRE(r.status == 200);
+  CHECK(r.body == R"(<?xml version="1.0" encoding="UTF-8"?><Response/>)");
+  const ScriptedSource::Ask ask = f.source.Asked().back();
+  CHECK(ask.current_id.empty());
+  CHECK(ask.event.ids.call_sid == "CA7");
+  const auto* ready = std::get_if<RecordingReady>(&ask.event.kind);
+  REQUIRE(ready != nullptr);
+  CHECK(ready->recording_id == "RE9");
+  CHECK(ready->duration_s == 31);
+  auto events = f.store.events();
+  REQUIRE(events.size() == events_before + 1);
+  CHECK(events.back().type() == "carrier.recording_ready");
+  CHECK(events.back().carrier_event().ids().call_sid() == "CA7");
+  CHECK(events.back().carrier_event().recording_ready().recording_id() == "RE9");
 }
 
 TEST_CASE("PlaceCall failing over to Telnyx gets Telnyx's own webhook URL", "[instructions]") {

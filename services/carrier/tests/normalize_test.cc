@@ -122,6 +122,16 @@ TEST_CASE("Twilio dialled child-leg callbacks: the answer is a DialResult of the
   CHECK(e->to == "client:alice");
   CHECK(e->occurred_at == absl::FromUnixSeconds(1281930301));
   CHECK(e->dedupe_key == "twilio:dial-answered:CA123:CAchild1");
+  CHECK(dial->at_answer);
+  CHECK(e->client_state.empty());
+  // The Dial noun's statusCallback URL names the set and the Dial's index (i, s): they do not
+  // change the event (the webhook handler passes i on as the running set).
+  absl::StatusOr<CarrierEvent> with_set = NormalizeTwilio(
+      Tw(TwilioWebhookKind::kCallStatus, p, {{"i", "xfer-2"}, {"s", "1"}}));
+  REQUIRE(with_set.ok());
+  CHECK(with_set->dedupe_key == e->dedupe_key);
+  CHECK(std::get<DialResult>(with_set->kind).dialed_call_id == "CAchild1");
+  CHECK(with_set->ids.call_sid == "CA123");
   // Distinct from the parent's own status and from the later Dial action callback.
   FormParams action = CallBase();
   action.emplace_back("DialCallStatus", "completed");
@@ -130,6 +140,7 @@ TEST_CASE("Twilio dialled child-leg callbacks: the answer is a DialResult of the
       NormalizeTwilio(Tw(TwilioWebhookKind::kDialAction, action, {{"i", "x"}, {"s", "2"}}));
   REQUIRE(later.ok());
   CHECK(later->dedupe_key != e->dedupe_key);
+  CHECK_FALSE(std::get<DialResult>(later->kind).at_answer);  // the Dial's end
   // "answered" (as some callbacks name it) is the same event.
   FormParams answered = p;
   answered[3].second = "answered";
@@ -338,9 +349,82 @@ TEST_CASE("Telnyx call events", "[normalize][telnyx]") {
   CHECK(rec.format == "mp3");
   CHECK(rec.duration_s == 9);
 
+  // The A leg's own call.bridged (its client_state is the transfer command's, no "d") is not
+  // an event: the target leg reports the answer.
+  std::string a_cs = EncodeClientState({.instructions_id = "i", .step = 3});
   CHECK(NormalizeTelnyx(Envelope("call.bridged", std::string("{") + kCallIds + "}"))
             .status()
             .code() == absl::StatusCode::kNotFound);
+  CHECK(NormalizeTelnyx(Envelope("call.bridged", std::string("{") + kCallIds +
+                                                     R"(,"client_state":")" + a_cs + R"("})"))
+            .status()
+            .code() == absl::StatusCode::kNotFound);
+}
+
+TEST_CASE("Telnyx transfer target leg answered or bridged: one DialResult of the A leg",
+          "[normalize][telnyx]") {
+  const std::string cs = EncodeClientState(
+      {.instructions_id = "xfer", .step = 1, .a_leg_call_control_id = "v3:A", .dial_leg = true,
+       .answer_step = false});
+  auto leg = [&](const std::string& type, const std::string& id) {
+    return NormalizeTelnyx(
+        R"({"data":{"event_type":")" + type + R"(","id":")" + id +
+        R"(","occurred_at":"2026-01-02T03:04:05Z","payload":{"call_control_id":"v3:B",)"
+        R"("call_session_id":"sess-1","call_leg_id":"leg-b","connection_id":"conn-1",)"
+        R"("direction":"outgoing","from":"+15550001111","to":"+15551230001",)"
+        R"("client_state":")" + cs + R"("}}})");
+  };
+  absl::StatusOr<CarrierEvent> answered = leg("call.answered", "ev-a");
+  absl::StatusOr<CarrierEvent> bridged = leg("call.bridged", "ev-b");
+  for (const absl::StatusOr<CarrierEvent>* e : {&answered, &bridged}) {
+    REQUIRE(e->ok());
+    const DialResult* dial = std::get_if<DialResult>(&(*e)->kind);
+    REQUIRE(dial != nullptr);
+    CHECK(dial->status == DialStatus::kAnswered);
+    CHECK(dial->dialed == "+15551230001");
+    CHECK(dial->dialed_call_id == "v3:B");
+    CHECK(dial->at_answer);
+    CHECK((*e)->ids.parent_call_sid == "v3:A");   // the A leg's call
+    CHECK((*e)->ids.call_control_id == "v3:B");   // the leg that reported
+    CHECK((*e)->ids.call_session_id == "sess-1");
+    CHECK((*e)->ids.event_id != "");
+  }
+  // Both webhooks are ONE event: the same dedupe key, whatever their event ids.
+  CHECK(answered->dedupe_key == "telnyx:dial-answered:v3:A:v3:B");
+  CHECK(bridged->dedupe_key == answered->dedupe_key);
+  CHECK(answered->provider_status == "answered");
+  CHECK(bridged->provider_status == "bridged");
+  // The same leg's hangup is the Dial's end, a distinct event.
+  absl::StatusOr<CarrierEvent> ended = NormalizeTelnyx(
+      R"({"data":{"event_type":"call.hangup","id":"ev-h","payload":{"call_control_id":"v3:B",)"
+      R"("to":"+15551230001","hangup_cause":"normal_clearing","client_state":")" + cs +
+      R"("}}})");
+  REQUIRE(ended.ok());
+  CHECK(ended->dedupe_key == "telnyx:ev-h");
+  CHECK_FALSE(std::get<DialResult>(ended->kind).at_answer);
+  CHECK(std::get<DialResult>(ended->kind).status == DialStatus::kAnswered);
+}
+
+TEST_CASE("Telnyx on-demand recording: RecordingReady with or without a plan's client_state",
+          "[normalize][telnyx]") {
+  const std::string saved =
+      R"(,"recording_id":"rec-7","channels":"single","recording_urls":{"wav":"https://r/7.wav"},)"
+      R"("recording_started_at":"2026-01-02T03:00:00Z","recording_ended_at":"2026-01-02T03:01:00Z")";
+  // record_start sends no client_state; Telnyx may still echo the call's last one.
+  for (const std::string& cs :
+       {std::string(), EncodeClientState({.instructions_id = "xfer", .step = 1})}) {
+    INFO(cs);
+    std::string extra = cs.empty() ? "" : R"(,"client_state":")" + cs + "\"";
+    absl::StatusOr<CarrierEvent> e = NormalizeTelnyx(
+        R"({"data":{"event_type":"call.recording.saved","id":"ev-r","payload":{)"
+        R"("call_control_id":"v3:A","call_session_id":"sess-1")" + extra + saved + "}}}");
+    REQUIRE(e.ok());
+    const auto& rec = std::get<RecordingReady>(e->kind);
+    CHECK(rec.recording_id == "rec-7");
+    CHECK(rec.format == "wav");
+    CHECK(rec.duration_s == 60);
+    CHECK(e->ids.call_control_id == "v3:A");
+  }
 }
 
 TEST_CASE("Telnyx messaging, number order and porting events", "[normalize][telnyx]") {

@@ -26,6 +26,7 @@ class FakeRouting final : public routing::v1::Routing::Service {
  public:
   enum class Mode { kAnswer, kEmpty, kNotFound, kUnavailable, kBlock, kInvalid };
   std::atomic<Mode> mode{Mode::kAnswer};
+  std::atomic<bool> replayed{false};  // kAnswer: HandleCallEventResponse.replayed
   std::atomic<int> calls{0};
   absl::Notification release;  // kBlock waits for it
   std::string last_company;
@@ -49,6 +50,7 @@ class FakeRouting final : public routing::v1::Routing::Service {
         CallInstructions in{.id = "menu-1",
                             .instructions = {Say{.text = "Routing says hello"}, Hangup{}}};
         CallInstructionsToProto(in, response->mutable_instructions());
+        response->set_replayed(replayed.load());
         return grpc::Status::OK;
       }
       case Mode::kEmpty: return grpc::Status::OK;
@@ -96,17 +98,38 @@ struct Fixture {
 
 TEST_CASE("routing's answer is the call's instructions", "[routing_source]") {
   Fixture f;
-  absl::StatusOr<CallInstructions> got = f.source.ForCallEvent(kCompany, Incoming(), "prev-set");
+  absl::StatusOr<CallEventAnswer> got = f.source.ForCallEvent(kCompany, Incoming(), "prev-set");
   REQUIRE(got.ok());
-  CHECK(got->id == "menu-1");
-  REQUIRE(got->instructions.size() == 2);
-  CHECK(std::get<Say>(got->instructions[0]).text == "Routing says hello");
+  CHECK(got->instructions.id == "menu-1");
+  REQUIRE(got->instructions.instructions.size() == 2);
+  CHECK(std::get<Say>(got->instructions.instructions[0]).text == "Routing says hello");
+  CHECK_FALSE(got->replayed);
   CHECK(f.routing.last_company == kCompany);
   CHECK(f.routing.last_role == "service");
   CHECK(f.routing.last.current_instructions_id() == "prev-set");
   CHECK(f.routing.last.event().company_id() == kCompany);
   CHECK(f.routing.last.event().ids().call_sid() == "CA1");
   CHECK(f.routing.last.event().has_call_incoming());
+}
+
+TEST_CASE("routing's replayed flag is carried with its answer", "[routing_source]") {
+  Fixture f;
+  f.routing.replayed = true;
+  absl::StatusOr<CallEventAnswer> got = f.source.ForCallEvent(kCompany, Incoming(), "old-set");
+  REQUIRE(got.ok());
+  CHECK(got->instructions.id == "menu-1");
+  CHECK(got->replayed);
+  f.routing.replayed = false;
+  got = f.source.ForCallEvent(kCompany, Incoming(), "old-set");
+  REQUIRE(got.ok());
+  CHECK_FALSE(got->replayed);
+  // The fallback is never a replay, even when routing would have said so.
+  f.routing.replayed = true;
+  f.routing.mode = FakeRouting::Mode::kUnavailable;
+  got = f.source.ForCallEvent(kCompany, Incoming(), "old-set");
+  REQUIRE(got.ok());
+  CHECK(got->instructions.id == kFallbackInstructionsId);
+  CHECK_FALSE(got->replayed);
 }
 
 TEST_CASE("no instructions from routing is NOT_FOUND, not a fallback", "[routing_source]") {
@@ -124,31 +147,31 @@ TEST_CASE("routing failing, slow or answering nonsense: the fallback voicemail",
   const CallInstructions fallback = FallbackVoicemail(RoutingSourceOptions{});
   SECTION("unavailable") {
     f.routing.mode = FakeRouting::Mode::kUnavailable;
-    absl::StatusOr<CallInstructions> got = f.source.ForCallEvent(kCompany, Incoming(), "");
+    absl::StatusOr<CallEventAnswer> got = f.source.ForCallEvent(kCompany, Incoming(), "");
     REQUIRE(got.ok());
-    CHECK(got->id == kFallbackInstructionsId);
+    CHECK(got->instructions.id == kFallbackInstructionsId);
     CHECK(f.Fallbacks("UNAVAILABLE") == 1);
   }
   SECTION("deadline exceeded") {
     f.routing.mode = FakeRouting::Mode::kBlock;
-    absl::StatusOr<CallInstructions> got = f.source.ForCallEvent(kCompany, Incoming(), "");
+    absl::StatusOr<CallEventAnswer> got = f.source.ForCallEvent(kCompany, Incoming(), "");
     f.routing.release.Notify();
     REQUIRE(got.ok());
-    CHECK(got->id == kFallbackInstructionsId);
+    CHECK(got->instructions.id == kFallbackInstructionsId);
     CHECK(f.Fallbacks("DEADLINE_EXCEEDED") == 1);
   }
   SECTION("instructions that cannot be rendered") {
     f.routing.mode = FakeRouting::Mode::kInvalid;
-    absl::StatusOr<CallInstructions> got = f.source.ForCallEvent(kCompany, Incoming(), "");
+    absl::StatusOr<CallEventAnswer> got = f.source.ForCallEvent(kCompany, Incoming(), "");
     REQUIRE(got.ok());
-    CHECK(got->id == kFallbackInstructionsId);
+    CHECK(got->instructions.id == kFallbackInstructionsId);
     CHECK(f.Fallbacks("INVALID_ARGUMENT") == 1);
   }
   SECTION("a call on the fallback keeps it without asking routing") {
-    absl::StatusOr<CallInstructions> got =
+    absl::StatusOr<CallEventAnswer> got =
         f.source.ForCallEvent(kCompany, Incoming(), kFallbackInstructionsId);
     REQUIRE(got.ok());
-    CHECK(got->id == kFallbackInstructionsId);
+    CHECK(got->instructions.id == kFallbackInstructionsId);
     CHECK(f.routing.calls.load() == 0);
   }
   // The set itself: apology, record, goodbye, hang-up; valid for both carriers.
@@ -185,10 +208,11 @@ TEST_CASE("the listener answers a call with the fallback voicemail while routing
 // The static sets standing in for numbers routing does not manage.
 class StaticSets final : public InstructionSource {
  public:
-  absl::StatusOr<CallInstructions> ForCallEvent(absl::string_view, const CarrierEvent& event,
-                                                absl::string_view current_id) override {
+  absl::StatusOr<CallEventAnswer> ForCallEvent(absl::string_view, const CarrierEvent& event,
+                                               absl::string_view current_id) override {
     if (current_id == "ivr" || (current_id.empty() && event.to == kNumber)) {
-      return CallInstructions{.id = "ivr", .instructions = {Say{.text = "static ivr"}, Hangup{}}};
+      return CallEventAnswer{
+          .instructions = {.id = "ivr", .instructions = {Say{.text = "static ivr"}, Hangup{}}}};
     }
     return absl::NotFoundError("no static set");
   }
@@ -203,22 +227,22 @@ TEST_CASE("numbers routing does not manage keep their static sets", "[routing_so
   RoutingInstructionSource source(routing::v1::Routing::NewStub(server->channel()), registry,
                                   RoutingSourceOptions{}, &sets);
   // First event: routing says NOT_FOUND (not a line), the number's static set answers.
-  absl::StatusOr<CallInstructions> first = source.ForCallEvent(kCompany, Incoming(), "");
+  absl::StatusOr<CallEventAnswer> first = source.ForCallEvent(kCompany, Incoming(), "");
   REQUIRE(first.ok());
-  CHECK(first->id == "ivr");
+  CHECK(first->instructions.id == "ivr");
   CHECK(routing.calls.load() == 1);
   // Later events of that call stay on the static set without asking routing.
   CarrierEvent gathered = Incoming();
   gathered.kind = DigitsGathered{.digits = "1"};
-  absl::StatusOr<CallInstructions> next = source.ForCallEvent(kCompany, gathered, "ivr");
+  absl::StatusOr<CallEventAnswer> next = source.ForCallEvent(kCompany, gathered, "ivr");
   REQUIRE(next.ok());
-  CHECK(next->id == "ivr");
+  CHECK(next->instructions.id == "ivr");
   CHECK(routing.calls.load() == 1);
   // A routing set's later events go to routing.
   routing.mode = FakeRouting::Mode::kAnswer;
-  absl::StatusOr<CallInstructions> managed = source.ForCallEvent(kCompany, gathered, "menu-1");
+  absl::StatusOr<CallEventAnswer> managed = source.ForCallEvent(kCompany, gathered, "menu-1");
   REQUIRE(managed.ok());
-  CHECK(managed->id == "menu-1");
+  CHECK(managed->instructions.id == "menu-1");
   CHECK(routing.calls.load() == 2);
   // A number with neither: NOT_FOUND.
   routing.mode = FakeRouting::Mode::kNotFound;

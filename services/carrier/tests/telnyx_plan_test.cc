@@ -226,6 +226,49 @@ TEST_CASE("dial answered skips the remaining targets; command ids differ per ste
   CHECK(out->commands.at(0).body.at("payload") == "after");
 }
 
+TEST_CASE("the dialled leg's answer (at_answer) and an on-demand recording do not move a "
+          "transfer; the leg's end does",
+          "[telnyx_plan]") {
+  CallInstructions flow{
+      .id = "x",
+      .instructions = {Dial{.targets = {{DialTarget::Kind::kNumber, "+1"},
+                                        {DialTarget::Kind::kNumber, "+2"}}},
+                       Say{.text = "after"}}};
+  absl::StatusOr<TelnyxPlanOutput> out = StartTelnyxPlan(flow, kLeg, /*answer=*/false);
+  REQUIRE(out.ok());
+  const TelnyxCommand transfer = out->commands.at(0);
+  const TelnyxPlanState target = StateOf(transfer, "target_leg_client_state");
+  const TelnyxPlanState a_leg = StateOf(transfer);
+  CarrierEvent answered{.provider = Provider::kTelnyx};
+  answered.ids.call_control_id = "v3:B";
+  answered.ids.parent_call_sid = kLeg;
+  answered.kind = DialResult{.status = DialStatus::kAnswered, .dialed = "+1",
+                             .dialed_call_id = "v3:B", .at_answer = true};
+  out = NextTelnyxCommands(flow, target, answered);
+  REQUIRE(out.ok());
+  CHECK(out->commands.empty());
+  CHECK_FALSE(out->finished);
+  CHECK_FALSE(out->redirect_url.has_value());
+  // An on-demand recording of the A leg (its events keep the transfer step's client_state).
+  CarrierEvent recording{.provider = Provider::kTelnyx};
+  recording.ids.call_control_id = kLeg;
+  recording.kind = RecordingReady{.recording_id = "rec-1", .url = "https://r/1.mp3"};
+  out = NextTelnyxCommands(flow, a_leg, recording);
+  REQUIRE(out.ok());
+  CHECK(out->commands.empty());
+  CHECK_FALSE(out->finished);
+  // The answered leg's end skips the Dial's other target and goes on after the Dial.
+  CarrierEvent ended = answered;
+  ended.kind = DialResult{.status = DialStatus::kAnswered, .dialed = "+1",
+                          .dialed_call_id = "v3:B", .duration_s = 40};
+  out = NextTelnyxCommands(flow, target, ended);
+  REQUIRE(out.ok());
+  REQUIRE(out->commands.size() == 1);
+  CHECK(out->commands[0].call_control_id == kLeg);
+  CHECK(out->commands[0].action == "speak");
+  CHECK(out->commands[0].body.at("payload") == "after");
+}
+
 TEST_CASE("gather variants, pause, redirect, hangup during a prompt", "[telnyx_plan]") {
   CallInstructions flow{
       .id = "g",

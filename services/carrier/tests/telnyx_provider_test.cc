@@ -223,7 +223,7 @@ TEST_CASE("telnyx call control actions carry command_id and are retried", "[teln
   CHECK(requests[1].body == requests[0].body);
   CHECK(f.sleeps.size() == 1);
 
-  auto rec = f.provider->StartRecording("v3:abc-123");
+  auto rec = f.provider->StartRecording("v3:abc-123", "");
   REQUIRE(rec.ok());
   CHECK(*rec == "rec-9");
   json start = f.LastJson();

@@ -220,9 +220,38 @@ TEST_CASE("twilio place call, modify, record", "[twilio]") {
   REQUIRE(f.provider->ModifyCall("CA0001", {.action = CallModification::Action::kHangup}).ok());
   CHECK(Field(http::ParseForm(f.server.last().body), "Status") == "completed");
 
-  auto rec = f.provider->StartRecording("CA0001");
+  // INSTRUCT sends the TwiML document itself (updating the call replaces what it runs, a
+  // <Dial> included).
+  const std::string twiml =
+      R"(<?xml version="1.0" encoding="UTF-8"?><Response><Say>moved</Say></Response>)";
+  REQUIRE(f.provider
+              ->ModifyCall("CA0001", {.action = CallModification::Action::kInstruct,
+                                      .twiml = twiml})
+              .ok());
+  form = http::ParseForm(f.server.last().body);
+  CHECK(f.server.last().path == kAccount + "/Calls/CA0001.json");
+  CHECK(Field(form, "Twiml") == twiml);
+  CHECK(Field(form, "Url") == "<missing>");
+  CHECK(Field(form, "Status") == "<missing>");
+
+  // An on-demand recording reports to the given callback when it is complete.
+  auto rec = f.provider->StartRecording("CA0001", "https://sb.example/webhooks/twilio/recording");
   REQUIRE(rec.ok());
   CHECK(*rec == "RE0001");
+  CHECK(f.server.last().path == kAccount + "/Calls/CA0001/Recordings.json");
+  form = http::ParseForm(f.server.last().body);
+  CHECK(Field(form, "RecordingStatusCallback") ==
+        "https://sb.example/webhooks/twilio/recording");
+  CHECK(Field(form, "RecordingStatusCallbackMethod") == "POST");
+  CHECK(Fields(form, "RecordingStatusCallbackEvent") == std::vector<std::string>{"completed"});
+  // Without one, no callback fields; a bad URL is refused before any request.
+  REQUIRE(f.provider->StartRecording("CA0001", "").ok());
+  CHECK(Field(http::ParseForm(f.server.last().body), "RecordingStatusCallback") == "<missing>");
+  const size_t sent = f.server.requests().size();
+  absl::Status bad = f.provider->StartRecording("CA0001", "ftp://x").status();
+  CHECK(bad.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(absl::StrContains(bad.message(), "status_callback_url"));
+  CHECK(f.server.requests().size() == sent);
   REQUIRE(f.provider->StopRecording("CA0001", "RE0001").ok());
   CHECK(Field(http::ParseForm(f.server.last().body), "Status") == "stopped");
   REQUIRE(f.provider->StopRecording("CA0001", "").ok());

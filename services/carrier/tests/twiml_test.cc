@@ -186,13 +186,25 @@ TEST_CASE("every Dial noun asks for the answered child-leg callback on the statu
   for (const TwimlNode& noun : dial.children) {
     INFO(noun.tag);
     REQUIRE(noun.Attr("statusCallback") != nullptr);
-    CHECK(*noun.Attr("statusCallback") == "https://hooks.example.com/webhooks/twilio/status");
+    // The set and the Dial's index ride on it, as on the action URLs.
+    CHECK(*noun.Attr("statusCallback") ==
+          "https://hooks.example.com/webhooks/twilio/status?i=" + StaticFlow().id + "&s=2");
     REQUIRE(noun.Attr("statusCallbackEvent") != nullptr);
     CHECK(*noun.Attr("statusCallbackEvent") == "answered");
     REQUIRE(noun.Attr("statusCallbackMethod") != nullptr);
     CHECK(*noun.Attr("statusCallbackMethod") == "POST");
   }
   CHECK(dial.children[1].text == "bob");  // the noun's value is unchanged
+  // A later Dial of another set names its own set and index.
+  CallInstructions other{.id = "xfer-2",
+                         .instructions = {Say{.text = "hi"},
+                                          Dial{.targets = {{DialTarget::Kind::kNumber,
+                                                            "+15551230009"}}}}};
+  absl::StatusOr<TwimlNode> transfer = ParseTwiml(RenderTwiml(other, options));
+  REQUIRE(transfer.ok());
+  REQUIRE(transfer->children[1].children.size() == 1);
+  CHECK(*transfer->children[1].children[0].Attr("statusCallback") ==
+        "https://hooks.example.com/webhooks/twilio/status?i=xfer-2&s=1");
   // Byte-exact, attributes in twilio-python's (alphabetical) order.
   CallInstructions client{.instructions = {Dial{.targets = {{DialTarget::Kind::kClient, "alice"},
                                                            {DialTarget::Kind::kNumber,

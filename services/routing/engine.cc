@@ -228,7 +228,7 @@ class Transition {
     step_.path.push_back(Entry(v1::PATH_RECORDING,
                                absl::StrCat("call recording received (", recording.duration_s(),
                                             " s)")));
-    if (state_.phase() != v1::PHASE_ENDED) state_.set_recording(false);
+    state_.set_recording(false);
     KeepInstructions();
   }
 
@@ -1178,8 +1178,10 @@ absl::StatusOr<Step> CallEngine::OnEvent(const v1::CallState& state,
           (phase == v1::PHASE_ENDED && !state.voicemail_box_id().empty() &&
            !state.recording_received() && !state.answered() && state.answered_by().empty())) {
         t.OnRecording(event.recording_ready());
-      } else if (phase == v1::PHASE_BRIDGED ||
-                 (phase == v1::PHASE_ENDED && (state.answered() || !state.answered_by().empty()))) {
+      } else if (phase == v1::PHASE_BRIDGED || state.recording() || state.answered() ||
+                 !state.answered_by().empty()) {
+        // A recording of the conversation (policy or on demand); it may arrive after a transfer
+        // moved the call on, or after the end.
         t.OnCallRecording(event.recording_ready());
       } else {
         return Unchanged(state);

@@ -9,8 +9,9 @@
 //   Transfer(state, target, now)  -> Step   (blind transfer of a connected call)
 //   SetRecording(state, on, ...)  -> Step   (on-demand recording switched on/off)
 //
-// A RecordingReady while the call is connected (or after an answered call ended) is a recording
-// of the conversation: Step.recording_id/url for the call log, the instructions unchanged.
+// A RecordingReady outside the voicemail phase of a call that was answered (or is being recorded)
+// is a recording of the conversation, whenever it arrives (during a transfer, after the end):
+// Step.recording_id/url for the call log, the instructions unchanged.
 //
 // A Step carries the new CallState (the service stores it, e.g. in Redis), the CallInstructions to
 // answer the carrier with, the path entries and lifecycle events produced by the transition, and,

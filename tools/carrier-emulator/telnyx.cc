@@ -879,6 +879,21 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
       json details = {{"to", target}, {"timeout_secs", timeout}, {"target_leg", target_leg}};
       // The caller ID the target sees, when the command names one.
       if (const std::string from = string_field("from"); !from.empty()) details["from"] = from;
+      // The target leg answers: its own call.answered and call.bridged (carrying the
+      // transfer's target_leg_client_state, as every webhook of the new leg), then A's
+      // call.bridged.
+      auto target_answered = [&events](const std::string& leg, const std::string& to) {
+        for (const char* type : {"call.answered", "call.bridged"}) {
+          events.push_back({type,
+                            {{"call_control_id", leg},
+                             {"call_leg_id", leg},
+                             {"to", to},
+                             {"direction", "outgoing"},
+                             {"state", type == std::string("call.answered") ? "answered"
+                                                                            : "bridged"}},
+                            true});
+        }
+      };
       if (callee.outcome == "answered" && callee.answer_after_s < timeout && callee.hold) {
         // A held bridge: the target leg is a call of its own (hangup ends the bridge) and the
         // transfer step waits until something ends it (README "Held bridges").
@@ -906,11 +921,13 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
         leg.steps.push_back({{"verb", "bridge"}, {"details", {{"parent_call", c.id}}},
                              {"outcome", "answered"}, {"at_s", 0.0}});
         calls_[target_leg] = std::move(leg);
+        target_answered(target_leg, target);
         events.push_back({"call.bridged", {{"to", target}}});
         watch_leg = target_leg;
       } else if (callee.outcome == "answered" && callee.answer_after_s < timeout) {
         c.sim_time += callee.answer_after_s + callee.talk_s;
         step("transfer", details, "completed");
+        target_answered(target_leg, target);
         events.push_back({"call.bridged", {{"to", target}}});
         if (body.value("park_after_unbridge", "") == "self") {
           // The callee hangs up after talking; the original call stays up, parked, for the

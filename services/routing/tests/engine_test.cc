@@ -966,5 +966,24 @@ TEST_CASE("on-demand recording: on and off keep the call's instructions; the rec
   CHECK_FALSE(late.final_status.has_value());
 }
 
+TEST_CASE("an on-demand recording that arrives after a transfer moved the call on is still the "
+          "call's recording") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  Connect(call);
+  REQUIRE(call.SetRecording(true).ok());
+  REQUIRE(call.SetRecording(false).ok());
+  REQUIRE(call.Transfer(TransferTarget{.user_id = "mike"}).ok());
+  const std::string transfer_set = call.state().last_instructions().id();
+  const Step& recording = call.Recording("RE9");
+  REQUIRE(recording.changed);
+  CHECK(recording.recording_id == "RE9");
+  CHECK(call.state().phase() == v1::PHASE_DIALING);  // still ringing Mike
+  CHECK(recording.instructions.id() == transfer_set);
+  // Mike answers: the transfer's Dial result still belongs to the running set.
+  call.Dial(cv1::DIAL_ANSWERED, "client:mike");
+  CHECK(call.state().answered_by() == "mike");
+}
+
 }  // namespace
 }  // namespace switchboard::routing

@@ -166,6 +166,19 @@ cv1::CallInstructions CurrentSet(const v1::CallState& state) {
   return state.last_instructions();
 }
 
+// The answer to the carrier: a set the event produced (or a goodbye), or the call's current set
+// replayed for an event that changed nothing.
+v1::HandleCallEventResponse Fresh(cv1::CallInstructions set) {
+  v1::HandleCallEventResponse out;
+  *out.mutable_instructions() = std::move(set);
+  return out;
+}
+v1::HandleCallEventResponse Replayed(const v1::CallState& state) {
+  v1::HandleCallEventResponse out = Fresh(CurrentSet(state));
+  out.set_replayed(true);
+  return out;
+}
+
 std::string SanitizeId(absl::string_view s) {
   std::string out;
   for (char c : s) {
@@ -894,7 +907,7 @@ struct RoutingCore::Live {
   EngineDeps deps() { return EngineDeps{directory, oracle, rr, callers, greetings}; }
 };
 
-absl::StatusOr<cv1::CallInstructions> RoutingCore::HandleCallEvent(
+absl::StatusOr<v1::HandleCallEventResponse> RoutingCore::HandleCallEvent(
     const P& p, const v1::HandleCallEventRequest& req) {
   RETURN_IF_ERROR(RequireCompany(p));
   if (!IsService(p)) return absl::PermissionDeniedError("HandleCallEvent is for role service");
@@ -959,15 +972,15 @@ absl::StatusOr<cv1::CallInstructions> RoutingCore::HandleCallEvent(
     case cv1::CarrierEvent::kRecordingReady:
     case cv1::CarrierEvent::kPromptEnded:
     case cv1::CarrierEvent::kCallAnswered:
-      return cv1::CallInstructions();
+      return Fresh(cv1::CallInstructions());
     default:
       log::Warn("event for an unknown call", {{"call_key", key}});
-      return GoodbyeSet(absl::StrCat(SanitizeId(key), "-unknown"),
-                        "Sorry, we cannot take your call right now. Goodbye.");
+      return Fresh(GoodbyeSet(absl::StrCat(SanitizeId(key), "-unknown"),
+                              "Sorry, we cannot take your call right now. Goodbye."));
   }
 }
 
-absl::StatusOr<cv1::CallInstructions> RoutingCore::StartCall(const std::string& key,
+absl::StatusOr<v1::HandleCallEventResponse> RoutingCore::StartCall(const std::string& key,
                                                              const cv1::CarrierEvent& event,
                                                              absl::Time now) {
   absl::StatusOr<ResolvedLine> line = numbers_.Resolve(event.to());
@@ -985,8 +998,8 @@ absl::StatusOr<cv1::CallInstructions> RoutingCore::StartCall(const std::string& 
     log::Warn("call to a line without a flow or a user",
               {{"company_id", line->company_id}, {"line_id", line->line_id}});
     Count("unrouted");
-    return GoodbyeSet(absl::StrCat(SanitizeId(key), "-unrouted"),
-                      "Sorry, no one is available to take your call. Goodbye.");
+    return Fresh(GoodbyeSet(absl::StrCat(SanitizeId(key), "-unrouted"),
+                            "Sorry, no one is available to take your call. Goodbye."));
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const CompanySnapshot> snap, config_.Get(line->company_id));
   v1::CallState probe;
@@ -1045,7 +1058,7 @@ absl::StatusOr<cv1::CallInstructions> RoutingCore::StartCall(const std::string& 
     if (!stored.has_value()) return s;
     if (recovered_ != nullptr) recovered_->Inc();
     (void)calls_.Put(key, CachedCall{stored->id, stored->line_id, stored->state});
-    return CurrentSet(stored->state);
+    return Replayed(stored->state);
   }
   RETURN_IF_ERROR(s);
   Count("new_call");
@@ -1054,10 +1067,10 @@ absl::StatusOr<cv1::CallInstructions> RoutingCore::StartCall(const std::string& 
     log::Warn("call state not cached (Postgres has it)",
               {{"call_key", key}, {"error", std::string(cached.message())}});
   }
-  return step.instructions;
+  return Fresh(std::move(step.instructions));
 }
 
-absl::StatusOr<cv1::CallInstructions> RoutingCore::ContinueCall(const std::string& key,
+absl::StatusOr<v1::HandleCallEventResponse> RoutingCore::ContinueCall(const std::string& key,
                                                                 CachedCall call,
                                                                 const cv1::CarrierEvent& event,
                                                                 absl::Time now,
@@ -1067,7 +1080,7 @@ absl::StatusOr<cv1::CallInstructions> RoutingCore::ContinueCall(const std::strin
         current_set != call.state.last_instructions().id()) {
       // The result of a Dial the call no longer runs (e.g. the leg a transfer dropped).
       Count("stale");
-      return CurrentSet(call.state);
+      return Replayed(call.state);
     }
     const std::string company = call.state.company_id();
     ASSIGN_OR_RETURN(std::shared_ptr<const CompanySnapshot> snap, config_.Get(company));
@@ -1077,15 +1090,15 @@ absl::StatusOr<cv1::CallInstructions> RoutingCore::ContinueCall(const std::strin
       // The flow version vanished (it never should: versions are kept): end gracefully.
       log::Error("flow of a live call not found",
                  {{"call_key", key}, {"flow_id", call.state.flow_id()}});
-      return GoodbyeSet(absl::StrCat(SanitizeId(key), "-lost"),
-                        "Sorry, we cannot take your call right now. Goodbye.");
+      return Fresh(GoodbyeSet(absl::StrCat(SanitizeId(key), "-lost"),
+                              "Sorry, we cannot take your call right now. Goodbye."));
     }
     Live live(*this, snap, *bundle);
     CallEngine engine(*bundle, live.deps());
     ASSIGN_OR_RETURN(Step step, engine.OnEvent(call.state, event, now));
     if (!step.changed) {
       Count("unchanged");
-      return CurrentSet(call.state);
+      return Replayed(call.state);
     }
     ApplyRecording(*snap, /*first_set=*/false, &step);
     CallWrite w;
@@ -1104,7 +1117,7 @@ absl::StatusOr<cv1::CallInstructions> RoutingCore::ContinueCall(const std::strin
         log::Warn("call state not cached (Postgres has it)",
                   {{"call_key", key}, {"error", std::string(cached.message())}});
       }
-      return step.instructions;
+      return Fresh(std::move(step.instructions));
     }
     if (s.code() != absl::StatusCode::kAborted && s.code() != absl::StatusCode::kAlreadyExists) {
       return s;
@@ -1116,7 +1129,7 @@ absl::StatusOr<cv1::CallInstructions> RoutingCore::ContinueCall(const std::strin
     (void)calls_.Put(key, call);
     if (s.code() == absl::StatusCode::kAlreadyExists) {
       Count("unchanged");
-      return CurrentSet(call.state);
+      return Replayed(call.state);
     }
   }
   return absl::AbortedError(absl::StrCat("call ", key, " keeps changing concurrently"));
@@ -1220,7 +1233,7 @@ absl::StatusOr<v1::PlaceCallResponse> RoutingCore::PlaceCall(const P& p,
     failed.set_company_id(p.company_id);
     failed.mutable_call_completed()->set_reason(cv1::CALL_END_FAILED);
     failed.mutable_call_completed()->set_provider_cause("not placed");
-    absl::StatusOr<cv1::CallInstructions> ended =
+    absl::StatusOr<v1::HandleCallEventResponse> ended =
         ContinueCall(pending, CachedCall{call_id, line.line_id, step.state}, failed, clock_.Now());
     if (!ended.ok()) {
       log::Error("failed click-to-call not logged",

@@ -14,7 +14,8 @@
 // Postgres when Redis lost it; the engine's transition, the call log change, the calls.v1 events
 // and the event's dedupe key are written in ONE Postgres transaction, then the state is cached
 // in Redis. The answer is the call's CURRENT instruction set: for a duplicate or an event that
-// changes nothing, the same set (same id); after the call ended, an empty set; for an unknown
+// changes nothing (also a DialResult of a set the call no longer runs), the same set (same id)
+// with `replayed` set; after the call ended, an empty set; for an unknown
 // call that is not a CallIncoming, a goodbye and hang up. A number that is not an active line
 // gets "not in service" and a hang up. UNAVAILABLE when Postgres or the numbers service cannot
 // be reached (the carrier then falls back to the company voicemail).
@@ -109,7 +110,7 @@ class RoutingCore {
 
   absl::StatusOr<v1::SimulateCallResponse> SimulateCall(const P& p,
                                                         const v1::SimulateCallRequest& req);
-  absl::StatusOr<carrier::v1::CallInstructions> HandleCallEvent(
+  absl::StatusOr<v1::HandleCallEventResponse> HandleCallEvent(
       const P& p, const v1::HandleCallEventRequest& req);
 
   absl::StatusOr<v1::ListCallsResponse> ListCalls(const P& p, const v1::ListCallsRequest& req);
@@ -142,12 +143,12 @@ class RoutingCore {
   absl::StatusOr<v1::FlowBundle> BundleFor(const CompanySnapshot& snap, const v1::Flow& flow);
   absl::StatusOr<ValidationContext> ContextFor(const std::string& company_id,
                                                const CompanySnapshot& snap);
-  absl::StatusOr<carrier::v1::CallInstructions> StartCall(const std::string& key,
+  absl::StatusOr<v1::HandleCallEventResponse> StartCall(const std::string& key,
                                                           const carrier::v1::CarrierEvent& event,
                                                           absl::Time now);
   // `current_set`: the instruction set the event reports on ("" = unknown); a DialResult of a
   // set the call no longer runs (a transfer replaced it) is stale and changes nothing.
-  absl::StatusOr<carrier::v1::CallInstructions> ContinueCall(
+  absl::StatusOr<v1::HandleCallEventResponse> ContinueCall(
       const std::string& key, CachedCall call, const carrier::v1::CarrierEvent& event,
       absl::Time now, absl::string_view current_set = "");
   using MakeControlStep = std::function<absl::StatusOr<Step>(

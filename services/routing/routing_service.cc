@@ -146,12 +146,7 @@ grpc::Status RoutingService::SimulateCall(grpc::ServerContext* context,
 grpc::Status RoutingService::HandleCallEvent(grpc::ServerContext* context,
                                              const v1::HandleCallEventRequest* request,
                                              v1::HandleCallEventResponse* response) {
-  absl::StatusOr<rpc::Principal> caller = rpc::PrincipalFromContext(*context);
-  if (!caller.ok()) return Reply(*context, caller.status());
-  auto set = core_.HandleCallEvent(*caller, *request);
-  if (!set.ok()) return Reply(*context, set.status());
-  *response->mutable_instructions() = std::move(*set);
-  return grpc::Status::OK;
+  SB_HANDLE(core_.HandleCallEvent(*caller, *request));
 }
 grpc::Status RoutingService::ListCalls(grpc::ServerContext* context,
                                        const v1::ListCallsRequest* request,

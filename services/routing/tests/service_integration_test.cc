@@ -128,7 +128,7 @@ struct Env {
     auto out = (via != nullptr ? via : a.get())->core.HandleCallEvent(carrier, req);
     INFO(out.status().ToString());
     REQUIRE(out.ok());
-    return *out;
+    return out->instructions();
   }
 
   // The calls.v1 events in the outbox, oldest first.
@@ -633,14 +633,17 @@ TEST_CASE("blind transfer: stored, then the carrier instructed; stale results of
   stale.set_current_instructions_id(to_sarah.id());
   auto replay = env.a->core.HandleCallEvent(env.carrier, stale);
   REQUIRE(replay.ok());
-  CHECK(replay->id() == sent.instructions.id());
+  CHECK(replay->replayed());
+  CHECK(replay->instructions().id() == sent.instructions.id());
   CHECK(env.OnlyCall().answered_by() == "sarah");
 
   // Mike answers the transfer; he may now control the call himself.
   v1::HandleCallEventRequest answered;
   *answered.mutable_event() = t::Dial("CT1", "r2", cv1::DIAL_ANSWERED, 0);
   answered.set_current_instructions_id(sent.instructions.id());
-  REQUIRE(env.a->core.HandleCallEvent(env.carrier, answered).ok());
+  auto took = env.a->core.HandleCallEvent(env.carrier, answered);
+  REQUIRE(took.ok());
+  CHECK_FALSE(took->replayed());
   CHECK(env.OnlyCall().answered_by() == "mike");
   CHECK(env.a->core.TransferCall(sarah, TransferTo(call.id(), "mike")).status().code() ==
         absl::StatusCode::kFailedPrecondition);  // already connected to Mike

@@ -227,4 +227,14 @@ absl::Status CarrierClient::StopRecording(absl::string_view company_id, absl::st
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> CarrierClient::ConferenceControl(
+    absl::string_view company_id, const carrier::v1::ConferenceControlRequest& request) {
+  grpc::ClientContext ctx;
+  Prepare(ctx, company_id, timeout_);
+  carrier::v1::ConferenceControlResponse out;
+  grpc::Status s = stub_->ConferenceControl(&ctx, request, &out);
+  if (!s.ok()) return FromGrpc(s, "carrier ConferenceControl");
+  return out.leg();
+}
+
 }  // namespace switchboard::routing

@@ -63,7 +63,7 @@ class MediaClient final : public GreetingSource {
 };
 
 // CallControl through the carrier service (carrier.v1 Carrier PlaceCall, ModifyCall INSTRUCT,
-// StartRecording, StopRecording); `timeout` per call (each waits for the carrier's REST API).
+// StartRecording, StopRecording, ConferenceControl); `timeout` per call (each waits for the carrier's REST API).
 class CarrierClient final : public CallControl {
  public:
   CarrierClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout);
@@ -75,6 +75,8 @@ class CarrierClient final : public CallControl {
   absl::StatusOr<std::string> StartRecording(absl::string_view company_id,
                                              absl::string_view call_id) override;
   absl::Status StopRecording(absl::string_view company_id, absl::string_view call_id) override;
+  absl::StatusOr<std::string> ConferenceControl(
+      absl::string_view company_id, const carrier::v1::ConferenceControlRequest& request) override;
 
  private:
   std::unique_ptr<carrier::v1::Carrier::Stub> stub_;

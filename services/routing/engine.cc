@@ -195,6 +195,7 @@ class Transition {
     state_.set_attempts(0);
     state_.clear_dialing();
     state_.clear_candidates();
+    state_.clear_bridged_leg();
     SetSay(kTransferText, nullptr, out_.add_instructions()->mutable_say());
     if (!target.user_id.empty()) {
       RingUser(target.user_id, target.ring_seconds, v1::Fallback(), "");
@@ -205,6 +206,212 @@ class Transition {
     } else {
       Voicemail(target.voicemail_box_id, nullptr);
     }
+  }
+
+  // ---- Conference (hold, participants, warm transfer) -------------------------------------------
+  // The connected call moves into its conference: the caller's set becomes a Dial of it (the
+  // caller leaving ends it); caller and the connected party are its first participants.
+  void EnterConference() {
+    const std::string name = absl::StrCat("sb-", SafeId(state_.call_id()));
+    state_.set_phase(v1::PHASE_CONFERENCE);
+    state_.set_conference(name);
+    v1::Participant* caller = state_.add_participants();
+    caller->set_leg(state_.carrier_call_id());
+    caller->set_number(state_.outbound() ? state_.agent_device() : state_.from());
+    if (state_.outbound()) caller->set_user_id(state_.agent_user_id());
+    caller->set_role(v1::Participant::CALLER);
+    caller->set_status(v1::Participant::JOINED);
+    v1::Participant* agent = state_.add_participants();
+    agent->set_leg(state_.bridged_leg());
+    if (IsE164(state_.answered_by())) {
+      agent->set_number(state_.answered_by());
+    } else {
+      agent->set_user_id(state_.answered_by());
+    }
+    agent->set_role(v1::Participant::AGENT);
+    agent->set_status(v1::Participant::JOINED);
+    cv1::DialTarget* target = out_.add_instructions()->mutable_dial()->add_targets();
+    target->mutable_conference()->set_name(name);
+    target->mutable_conference()->set_end_on_exit(true);
+    ConferenceEntry(absl::StrCat("conference ", name, " with ", NameOf(state_.answered_by())), {});
+  }
+
+  void SetCallerHold(bool on_hold, absl::string_view by) {
+    for (v1::Participant& p : *state_.mutable_participants()) {
+      if (p.role() == v1::Participant::CALLER) p.set_on_hold(on_hold);
+    }
+    ConferenceEntry(absl::StrCat(on_hold ? "caller on hold" : "caller resumed", " by ", NameOf(by)),
+                    {std::string(by)});
+    KeepInstructions();
+  }
+
+  void AddParty(const v1::Participant& party, absl::string_view by, bool consult) {
+    *state_.add_participants() = party;
+    const std::string who = PartyName(party);
+    if (consult) {
+      for (v1::Participant& p : *state_.mutable_participants()) {
+        if (p.role() == v1::Participant::CALLER) p.set_on_hold(true);
+      }
+      state_.set_consult_by(std::string(by));
+    }
+    v1::PathEntry entry = Entry(
+        v1::PATH_CONFERENCE,
+        absl::StrCat(consult ? "warm transfer by " : "participant added by ", NameOf(by), ": ring ",
+                     who, " (", party.number(), ")", consult ? ", caller on hold" : ""));
+    if (!by.empty()) entry.add_user_ids(std::string(by));
+    if (!party.user_id().empty()) entry.add_user_ids(party.user_id());
+    entry.add_numbers(party.number());
+    LifecycleEvent ringing{LifecycleKind::kRinging, entry.text()};
+    if (!party.user_id().empty()) ringing.user_ids.push_back(party.user_id());
+    step_.path.push_back(std::move(entry));
+    step_.events.push_back(std::move(ringing));
+    KeepInstructions();
+  }
+
+  // The carrier named the leg of the participant added last (`number`, no leg yet).
+  void NameLeg(absl::string_view number, absl::string_view leg) {
+    for (v1::Participant& p : *state_.mutable_participants()) {
+      if (p.leg().empty() && p.number() == number && p.status() != v1::Participant::LEFT) {
+        p.set_leg(std::string(leg));
+        if (state_.consult_by().size() > 0 && state_.consult_leg().empty() &&
+            p.role() == v1::Participant::ADDED) {
+          state_.set_consult_leg(std::string(leg));
+        }
+        break;
+      }
+    }
+    KeepInstructions();
+  }
+
+  void PartyLeft(v1::Participant* p, std::string why) {
+    p->set_status(v1::Participant::LEFT);
+    p->set_on_hold(false);
+    if (p->leg() == state_.consult_leg()) {
+      state_.clear_consult_leg();
+      state_.clear_consult_by();
+    }
+    std::vector<std::string> users;
+    if (!p->user_id().empty()) users.push_back(p->user_id());
+    ConferenceEntry(std::move(why), users);
+  }
+
+  void RemoveParty(v1::Participant* p, absl::string_view by) {
+    PartyLeft(p, absl::StrCat(PartyName(*p), " removed by ", NameOf(by)));
+    KeepInstructions();
+  }
+
+  // Warm transfer completed: the transferring user leaves, the caller talks to the target.
+  void CompleteConsult(absl::string_view by) {
+    const std::string consult = state_.consult_leg();
+    const std::string transferring = state_.consult_by();
+    v1::Participant* target = nullptr;
+    for (v1::Participant& p : *state_.mutable_participants()) {
+      if (p.leg() == consult) target = &p;
+    }
+    for (v1::Participant& p : *state_.mutable_participants()) {
+      if (p.role() == v1::Participant::CALLER) p.set_on_hold(false);
+      if (p.status() != v1::Participant::LEFT && p.role() != v1::Participant::CALLER &&
+          &p != target && (p.user_id() == transferring || p.role() == v1::Participant::AGENT)) {
+        p.set_status(v1::Participant::LEFT);
+        step_.removed_legs.push_back(p.leg());
+      }
+    }
+    const std::string who = target->user_id().empty() ? target->number() : target->user_id();
+    state_.set_answered_by(who);
+    target->set_role(v1::Participant::AGENT);
+    state_.clear_consult_leg();
+    state_.clear_consult_by();
+    v1::PathEntry entry = Entry(v1::PATH_TRANSFER,
+                                absl::StrCat("warm transfer by ", NameOf(transferring),
+                                             " completed: ", NameOf(who), " takes the call"));
+    if (!by.empty()) entry.add_user_ids(std::string(by));
+    if (!transferring.empty()) entry.add_user_ids(transferring);
+    if (!target->user_id().empty()) entry.add_user_ids(target->user_id());
+    step_.path.push_back(std::move(entry));
+    LifecycleEvent answered{LifecycleKind::kAnswered, absl::StrCat("answered by ", NameOf(who))};
+    answered.user_ids.push_back(who);
+    step_.events.push_back(std::move(answered));
+    KeepInstructions();
+  }
+
+  void CancelConsult(absl::string_view by) {
+    const std::string consult = state_.consult_leg();
+    for (v1::Participant& p : *state_.mutable_participants()) {
+      if (p.role() == v1::Participant::CALLER) p.set_on_hold(false);
+      if (p.leg() == consult && p.status() != v1::Participant::LEFT) {
+        p.set_status(v1::Participant::LEFT);
+        step_.removed_legs.push_back(p.leg());
+      }
+    }
+    state_.clear_consult_leg();
+    state_.clear_consult_by();
+    ConferenceEntry(absl::StrCat("warm transfer cancelled by ", NameOf(by), ", caller resumed"),
+                    {std::string(by)});
+    KeepInstructions();
+  }
+
+  void OnConferenceUpdate(const cv1::ConferenceUpdate& update) {
+    v1::Participant* party = nullptr;
+    for (v1::Participant& p : *state_.mutable_participants()) {
+      if (!update.leg().empty() && p.leg() == update.leg()) party = &p;
+    }
+    if (party == nullptr && update.kind() != cv1::ConferenceUpdate::ENDED) {
+      // An added participant the carrier reports before its leg was stored: the one ringing.
+      for (v1::Participant& p : *state_.mutable_participants()) {
+        if (p.leg().empty() && p.status() == v1::Participant::RINGING &&
+            (update.to().empty() || update.to() == p.number())) {
+          party = &p;
+          p.set_leg(update.leg());
+          if (!state_.consult_by().empty() && state_.consult_leg().empty()) {
+            state_.set_consult_leg(update.leg());
+          }
+          break;
+        }
+      }
+    }
+    switch (update.kind()) {
+      case cv1::ConferenceUpdate::JOINED:
+        if (party == nullptr || party->status() == v1::Participant::JOINED) {
+          KeepInstructions();
+          return;
+        }
+        party->set_status(v1::Participant::JOINED);
+        ConferenceEntry(absl::StrCat(PartyName(*party), " joined"),
+                        party->user_id().empty() ? std::vector<std::string>{}
+                                                 : std::vector<std::string>{party->user_id()});
+        KeepInstructions();
+        return;
+      case cv1::ConferenceUpdate::LEFT:
+      case cv1::ConferenceUpdate::NOT_ANSWERED:
+        if (party == nullptr || party->status() == v1::Participant::LEFT) {
+          KeepInstructions();
+          return;
+        }
+        PartyLeft(party, update.kind() == cv1::ConferenceUpdate::LEFT
+                             ? absl::StrCat(PartyName(*party), " left")
+                             : absl::StrCat(PartyName(*party), " did not answer (",
+                                            update.reason().empty() ? "no answer" : update.reason(),
+                                            ")"));
+        KeepInstructions();
+        return;
+      default:
+        KeepInstructions();
+        return;
+    }
+  }
+
+  std::string PartyName(const v1::Participant& p) {
+    if (!p.user_id().empty()) return NameOf(p.user_id());
+    if (p.role() == v1::Participant::CALLER) return absl::StrCat("the caller ", p.number());
+    return p.number();
+  }
+
+  void ConferenceEntry(std::string text, const std::vector<std::string>& users) {
+    v1::PathEntry entry = Entry(v1::PATH_CONFERENCE, std::move(text));
+    for (const std::string& u : users) {
+      if (!u.empty()) entry.add_user_ids(u);
+    }
+    step_.path.push_back(std::move(entry));
   }
 
   // On-demand recording switched on or off (the carrier starts/stops it); the call's
@@ -586,6 +793,7 @@ class Transition {
       state_.set_answered(true);
       state_.set_answered_by(who);
       state_.set_phase(v1::PHASE_BRIDGED);
+      state_.set_bridged_leg(result.dialed_call_id());
       state_.clear_dialing();
       v1::PathEntry entry = Entry(v1::PATH_ANSWERED, absl::StrCat("answered by ", NameOf(who)));
       if (!who.empty()) {
@@ -1198,6 +1406,10 @@ absl::StatusOr<Step> CallEngine::OnEvent(const v1::CallState& state,
       }
       t.OnAgentAnswered();
       break;
+    case carrier::v1::CarrierEvent::kConferenceUpdate:
+      if (phase != v1::PHASE_CONFERENCE) return Unchanged(state);
+      t.OnConferenceUpdate(event.conference_update());
+      break;
     case carrier::v1::CarrierEvent::kCallCompleted:
       if (phase == v1::PHASE_ENDED) return Unchanged(state);
       t.OnCompleted(event.call_completed());
@@ -1209,7 +1421,9 @@ absl::StatusOr<Step> CallEngine::OnEvent(const v1::CallState& state,
 }
 
 absl::Status CallEngine::CheckConnected(const v1::CallState& state) {
-  if (state.phase() == v1::PHASE_BRIDGED) return absl::OkStatus();
+  if (state.phase() == v1::PHASE_BRIDGED || state.phase() == v1::PHASE_CONFERENCE) {
+    return absl::OkStatus();
+  }
   if (state.phase() == v1::PHASE_ENDED) {
     return absl::FailedPreconditionError("call_id: the call has ended");
   }
@@ -1254,8 +1468,200 @@ absl::StatusOr<Step> CallEngine::Transfer(const v1::CallState& state,
     }
   }
   RETURN_IF_ERROR(CheckConnected(state));
+  if (state.phase() == v1::PHASE_CONFERENCE) {
+    return absl::FailedPreconditionError(
+        "call_id: the call is in a conference; use a warm transfer (StartWarmTransfer)");
+  }
   Transition t(index_, deps_, state, now);
   t.TransferTo(target);
+  return t.Finish("");
+}
+
+namespace {
+
+absl::Status InConference(const v1::CallState& state) {
+  if (state.phase() == v1::PHASE_CONFERENCE) return absl::OkStatus();
+  RETURN_IF_ERROR(CallEngine::CheckConnected(state));
+  return absl::FailedPreconditionError("call_id: the call is not in its conference yet");
+}
+
+int ActiveParties(const v1::CallState& state) {
+  int n = 0;
+  for (const v1::Participant& p : state.participants()) {
+    if (p.status() != v1::Participant::LEFT) ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+absl::StatusOr<Step> CallEngine::EnterConference(const v1::CallState& state,
+                                                 absl::Time now) const {
+  RETURN_IF_ERROR(CheckConnected(state));
+  if (state.phase() == v1::PHASE_CONFERENCE) {
+    return absl::FailedPreconditionError("call_id: the call is already in its conference");
+  }
+  if (state.carrier_call_id().empty() || state.bridged_leg().empty()) {
+    return absl::FailedPreconditionError(
+        "call_id: the carrier did not name the connected leg of this call");
+  }
+  Transition t(index_, deps_, state, now);
+  t.EnterConference();
+  return t.Finish("");
+}
+
+absl::StatusOr<Step> CallEngine::SetHold(const v1::CallState& state, bool on_hold,
+                                         absl::string_view by_user_id, absl::Time now) const {
+  RETURN_IF_ERROR(InConference(state));
+  if (!state.consult_leg().empty() || !state.consult_by().empty()) {
+    return absl::FailedPreconditionError(
+        "call_id: a warm transfer is in progress (complete or cancel it)");
+  }
+  for (const v1::Participant& p : state.participants()) {
+    if (p.role() == v1::Participant::CALLER && p.on_hold() == on_hold) {
+      return absl::FailedPreconditionError(
+          on_hold ? "call_id: the caller is already on hold" : "call_id: the caller is not on hold");
+    }
+  }
+  Transition t(index_, deps_, state, now);
+  t.SetCallerHold(on_hold, by_user_id);
+  return t.Finish("");
+}
+
+absl::StatusOr<Step> CallEngine::AddParticipant(const v1::CallState& state,
+                                                const PartyTarget& target, bool consult,
+                                                absl::string_view by_user_id,
+                                                absl::Time now) const {
+  if (target.user_id.empty() == target.external_number.empty()) {
+    return absl::InvalidArgumentError("target: exactly one of user_id, external_number");
+  }
+  v1::Participant party;
+  party.set_role(v1::Participant::ADDED);
+  party.set_status(v1::Participant::RINGING);
+  if (!target.external_number.empty()) {
+    if (!IsE164(target.external_number)) {
+      return absl::InvalidArgumentError(
+          "external_number: must be an E.164 number, e.g. +14155550100");
+    }
+    party.set_number(target.external_number);
+  } else {
+    absl::StatusOr<std::optional<DirectoryUser>> user = deps_.directory.FindUser(target.user_id);
+    if (!user.ok()) return user.status();
+    if (!user->has_value()) {
+      return absl::NotFoundError(absl::StrCat("user_id: unknown user ", target.user_id));
+    }
+    const DirectoryUser& u = **user;
+    const std::string device =
+        !u.softphone.empty() ? absl::StrCat("client:", u.softphone) : u.forward_to;
+    if (device.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "user_id: ", u.FullName(), " has no forward-to number and no connected softphone"));
+    }
+    party.set_user_id(u.id);
+    party.set_number(device);
+  }
+  RETURN_IF_ERROR(InConference(state));
+  for (const v1::Participant& p : state.participants()) {
+    if (p.status() == v1::Participant::LEFT) continue;
+    if ((!party.user_id().empty() && p.user_id() == party.user_id()) ||
+        p.number() == party.number()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(target.user_id.empty() ? "external_number" : "user_id",
+                       ": already on the call"));
+    }
+  }
+  if (ActiveParties(state) >= kMaxParties) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("call_id: a call has at most ", kMaxParties, " parties"));
+  }
+  if (!state.consult_leg().empty() || !state.consult_by().empty()) {
+    return absl::FailedPreconditionError(
+        "call_id: a warm transfer is in progress (complete or cancel it)");
+  }
+  if (consult) {
+    for (const v1::Participant& p : state.participants()) {
+      if (p.role() == v1::Participant::CALLER && p.on_hold()) {
+        return absl::FailedPreconditionError("call_id: resume the caller first");
+      }
+    }
+  }
+  Transition t(index_, deps_, state, now);
+  t.AddParty(party, by_user_id, consult);
+  Step step = t.Finish("");
+  step.added = party;
+  return step;
+}
+
+absl::StatusOr<Step> CallEngine::NameParticipantLeg(const v1::CallState& state,
+                                                    absl::string_view number,
+                                                    absl::string_view leg, absl::Time now) const {
+  if (leg.empty()) return absl::InvalidArgumentError("leg: required");
+  for (const v1::Participant& p : state.participants()) {
+    if (p.leg() == leg) return Unchanged(state);  // the carrier's report named it already
+  }
+  Transition t(index_, deps_, state, now);
+  t.NameLeg(number, leg);
+  return t.Finish("");
+}
+
+absl::StatusOr<Step> CallEngine::RemoveParticipant(const v1::CallState& state,
+                                                   absl::string_view leg,
+                                                   absl::string_view by_user_id,
+                                                   absl::Time now) const {
+  if (leg.empty()) return absl::InvalidArgumentError("leg: required");
+  RETURN_IF_ERROR(InConference(state));
+  const v1::Participant* found = nullptr;
+  for (const v1::Participant& p : state.participants()) {
+    if (p.leg() == leg) found = &p;
+  }
+  if (found == nullptr) return absl::NotFoundError(absl::StrCat("leg: no participant ", leg));
+  if (found->role() == v1::Participant::CALLER) {
+    return absl::InvalidArgumentError("leg: the caller cannot be removed");
+  }
+  if (found->status() == v1::Participant::LEFT) {
+    return absl::FailedPreconditionError("leg: the participant has left");
+  }
+  Transition t(index_, deps_, state, now);
+  v1::Participant* party = nullptr;
+  for (v1::Participant& p : *t.state().mutable_participants()) {
+    if (p.leg() == leg) party = &p;
+  }
+  t.RemoveParty(party, by_user_id);
+  Step step = t.Finish("");
+  step.removed_legs.push_back(std::string(leg));
+  return step;
+}
+
+absl::StatusOr<Step> CallEngine::CompleteWarmTransfer(const v1::CallState& state,
+                                                      absl::string_view by_user_id,
+                                                      absl::Time now) const {
+  RETURN_IF_ERROR(InConference(state));
+  if (state.consult_by().empty()) {
+    return absl::FailedPreconditionError("call_id: no warm transfer in progress");
+  }
+  bool joined = false;
+  for (const v1::Participant& p : state.participants()) {
+    joined = joined || (!state.consult_leg().empty() && p.leg() == state.consult_leg() &&
+                        p.status() == v1::Participant::JOINED);
+  }
+  if (!joined) {
+    return absl::FailedPreconditionError(
+        "call_id: the transfer target has not joined yet (cancel, or wait)");
+  }
+  Transition t(index_, deps_, state, now);
+  t.CompleteConsult(by_user_id);
+  return t.Finish("");
+}
+
+absl::StatusOr<Step> CallEngine::CancelWarmTransfer(const v1::CallState& state,
+                                                    absl::string_view by_user_id,
+                                                    absl::Time now) const {
+  RETURN_IF_ERROR(InConference(state));
+  if (state.consult_by().empty()) {
+    return absl::FailedPreconditionError("call_id: no warm transfer in progress");
+  }
+  Transition t(index_, deps_, state, now);
+  t.CancelConsult(by_user_id);
   return t.Finish("");
 }
 

@@ -97,12 +97,23 @@ struct LifecycleEvent {
   int duration_s = 0;
 };
 
+// Who AddParticipant / a warm transfer rings: a user (their softphone, else their forward-to
+// phone) or an external number.
+struct PartyTarget {
+  std::string user_id;
+  std::string external_number;  // E.164
+};
+
 struct Step {
   v1::CallState state;
   carrier::v1::CallInstructions instructions;
   std::vector<v1::PathEntry> path;
   std::vector<LifecycleEvent> events;
   std::optional<v1::CallStatus> final_status;
+  // Conference: participant legs the carrier must hang up (warm transfer completed/cancelled,
+  // a participant removed), and the participant added (its `number` is what to dial).
+  std::vector<std::string> removed_legs;
+  std::optional<v1::Participant> added;
   // A recording of the conversation (policy or on demand) to reference on the call log.
   std::string recording_id;
   std::string recording_url;
@@ -153,8 +164,45 @@ class CallEngine {
   [[nodiscard]] absl::StatusOr<Step> SetRecording(const v1::CallState& state, bool on,
                                                   absl::string_view by_user_id,
                                                   absl::Time now) const;
-  // OK when the call is connected (answered, bridged, not ended); else FAILED_PRECONDITION.
+  // OK when the call is connected (answered, bridged or in its conference, not ended); else
+  // FAILED_PRECONDITION.
   static absl::Status CheckConnected(const v1::CallState& state);
+
+  // Conference (live call control): EnterConference moves a bridged call into its conference
+  // "sb-<call id>" (PHASE_CONFERENCE; new set: a Dial of the conference that ends it when the
+  // caller leaves; caller and the connected party as participants). The others need
+  // PHASE_CONFERENCE and keep the instruction set: SetHold (the caller on hold or back),
+  // AddParticipant (at most 5 parties ringing or joined; `consult`: a warm transfer, the caller
+  // goes on hold; Step.added says whom to dial), NameParticipantLeg (the carrier's leg of the
+  // participant dialled as `number`), RemoveParticipant (an added one; Step.removed_legs),
+  // CompleteWarmTransfer (the target joined: the transferring user and the original party
+  // leave, the caller is resumed, answered_by = the target) and CancelWarmTransfer (the target
+  // leaves, the caller is resumed). ConferenceUpdate events (OnEvent) track joins and leaves.
+  // FAILED_PRECONDITION when the call is not in the right state, NOT_FOUND / INVALID_ARGUMENT
+  // naming the field for a bad target or leg.
+  [[nodiscard]] absl::StatusOr<Step> EnterConference(const v1::CallState& state,
+                                                     absl::Time now) const;
+  [[nodiscard]] absl::StatusOr<Step> SetHold(const v1::CallState& state, bool on_hold,
+                                             absl::string_view by_user_id, absl::Time now) const;
+  [[nodiscard]] absl::StatusOr<Step> AddParticipant(const v1::CallState& state,
+                                                    const PartyTarget& target, bool consult,
+                                                    absl::string_view by_user_id,
+                                                    absl::Time now) const;
+  [[nodiscard]] absl::StatusOr<Step> NameParticipantLeg(const v1::CallState& state,
+                                                        absl::string_view number,
+                                                        absl::string_view leg,
+                                                        absl::Time now) const;
+  [[nodiscard]] absl::StatusOr<Step> RemoveParticipant(const v1::CallState& state,
+                                                       absl::string_view leg,
+                                                       absl::string_view by_user_id,
+                                                       absl::Time now) const;
+  [[nodiscard]] absl::StatusOr<Step> CompleteWarmTransfer(const v1::CallState& state,
+                                                          absl::string_view by_user_id,
+                                                          absl::Time now) const;
+  [[nodiscard]] absl::StatusOr<Step> CancelWarmTransfer(const v1::CallState& state,
+                                                        absl::string_view by_user_id,
+                                                        absl::Time now) const;
+  static constexpr int kMaxParties = 5;
 
   // The answer to an event that changes nothing: same state, last instructions.
   static Step Unchanged(const v1::CallState& state);

@@ -211,7 +211,9 @@ void RoutingCore::ApplyRecording(const CompanySnapshot& snap, bool first_set, St
   const bool record_dials = mode != v1::RECORDING_ON_DEMAND;
   auto apply = [&](cv1::CallInstructions* set) {
     for (cv1::Instruction& i : *set->mutable_instructions()) {
-      if (record_dials && i.has_dial()) i.mutable_dial()->set_record(true);
+      const bool conference = i.has_dial() && i.dial().targets_size() > 0 &&
+                              i.dial().targets(0).has_conference();
+      if (record_dials && i.has_dial() && !conference) i.mutable_dial()->set_record(true);
     }
     if (first_set && RequiresAllPartyConsent(snap.state) && !set->instructions().empty()) {
       cv1::Instruction say;
@@ -913,7 +915,23 @@ absl::StatusOr<v1::HandleCallEventResponse> RoutingCore::HandleCallEvent(
   if (!IsService(p)) return absl::PermissionDeniedError("HandleCallEvent is for role service");
   if (!req.has_event()) return absl::InvalidArgumentError("event: required");
   const cv1::CarrierEvent& event = req.event();
-  const std::string key = CallKeyOf(event);
+  std::string key;
+  if (event.has_conference_update()) {
+    // A conference's participant: the call is found by the conference's name, "sb-<call id>".
+    const std::string& name = event.conference_update().conference();
+    absl::StatusOr<StoredCall> owner =
+        absl::StartsWith(name, "sb-")
+            ? store_.LoadCallById(p.company_id, name.substr(3))
+            : absl::StatusOr<StoredCall>(absl::NotFoundError("not a call's conference"));
+    if (!owner.ok()) {
+      if (!absl::IsNotFound(owner.status())) return owner.status();
+      Count("unknown_call");
+      return Fresh(cv1::CallInstructions());
+    }
+    key = owner->call_key;
+  } else {
+    key = CallKeyOf(event);
+  }
   if (key.empty()) return absl::InvalidArgumentError("event.ids: no call id (CallSid / call_session_id)");
   const absl::Time now = clock_.Now();
   const absl::Time started = absl::Now();
@@ -1318,6 +1336,168 @@ absl::StatusOr<v1::CallRecord> RoutingCore::SetCallRecording(const P& p,
       });
 }
 
+namespace {
+
+cv1::ConferenceControlRequest Conference(const v1::CallState& state,
+                                         cv1::ConferenceControlRequest::Action action,
+                                         absl::string_view leg = "") {
+  cv1::ConferenceControlRequest r;
+  r.set_call_id(state.carrier_call_id());
+  r.set_conference(state.conference());
+  r.set_action(action);
+  r.set_leg(std::string(leg));
+  r.set_idempotency_key(absl::StrCat(state.call_id(), "-", state.seq(), "-", action, "-", leg));
+  return r;
+}
+
+// The caller's leg in the conference.
+std::string CallerLeg(const v1::CallState& state) { return state.carrier_call_id(); }
+
+}  // namespace
+
+absl::Status RoutingCore::EnsureConference(const P& p, const std::string& call_id) {
+  RETURN_IF_ERROR(RequireCompany(p));
+  if (call_id.empty()) return absl::InvalidArgumentError("call_id: required");
+  ASSIGN_OR_RETURN(StoredCall call, store_.LoadCallById(p.company_id, call_id));
+  if (call.state.phase() == v1::PHASE_CONFERENCE) return absl::OkStatus();
+  return ControlCall(
+             p, call_id, "conference",
+             [&](const CallEngine& engine, const CompanySnapshot&, const v1::CallState& state,
+                 absl::Time now) { return engine.EnterConference(state, now); },
+             [&](CallControl& carrier, const v1::CallState&, const Step& step) -> absl::Status {
+               return carrier
+                   .ConferenceControl(step.state.company_id(),
+                                      Conference(step.state, cv1::ConferenceControlRequest::MOVE_BRIDGE))
+                   .status();
+             })
+      .status();
+}
+
+absl::StatusOr<v1::CallRecord> RoutingCore::HoldCall(const P& p, const v1::LiveCallRequest& req,
+                                                     bool on_hold) {
+  if (on_hold) RETURN_IF_ERROR(EnsureConference(p, req.call_id()));
+  return ControlCall(
+      p, req.call_id(), on_hold ? "hold" : "resume",
+      [&](const CallEngine& engine, const CompanySnapshot&, const v1::CallState& state,
+          absl::Time now) { return engine.SetHold(state, on_hold, p.user_id, now); },
+      [&](CallControl& carrier, const v1::CallState&, const Step& step) -> absl::Status {
+        cv1::ConferenceControlRequest r =
+            Conference(step.state,
+                       on_hold ? cv1::ConferenceControlRequest::HOLD
+                               : cv1::ConferenceControlRequest::UNHOLD,
+                       CallerLeg(step.state));
+        return carrier.ConferenceControl(step.state.company_id(), r).status();
+      });
+}
+
+absl::StatusOr<v1::CallRecord> RoutingCore::AddParticipant(const P& p,
+                                                           const v1::AddParticipantRequest& req,
+                                                           bool warm_transfer) {
+  PartyTarget target;
+  switch (req.target_case()) {
+    case v1::AddParticipantRequest::kUserId:
+      if (req.user_id().empty()) return absl::InvalidArgumentError("user_id: required");
+      target.user_id = req.user_id();
+      break;
+    case v1::AddParticipantRequest::kExternalNumber:
+      if (!IsE164(req.external_number())) {
+        return absl::InvalidArgumentError(
+            "external_number: must be an E.164 number, e.g. +14155550100");
+      }
+      target.external_number = req.external_number();
+      break;
+    case v1::AddParticipantRequest::TARGET_NOT_SET:
+      return absl::InvalidArgumentError("target: one of user_id, external_number is required");
+  }
+  if (req.ring_seconds() < 0 || req.ring_seconds() > 120) {
+    return absl::InvalidArgumentError("ring_seconds: must be 0 (default) to 120");
+  }
+  RETURN_IF_ERROR(EnsureConference(p, req.call_id()));
+  std::string dialled, leg;
+  ASSIGN_OR_RETURN(
+      v1::CallRecord added,
+      ControlCall(
+          p, req.call_id(), warm_transfer ? "warm transfer" : "add participant",
+          [&](const CallEngine& engine, const CompanySnapshot&, const v1::CallState& state,
+              absl::Time now) {
+            return engine.AddParticipant(state, target, warm_transfer, p.user_id, now);
+          },
+          [&](CallControl& carrier, const v1::CallState&, const Step& step) -> absl::Status {
+            const v1::CallState& s = step.state;
+            if (warm_transfer) {
+              RETURN_IF_ERROR(carrier
+                                  .ConferenceControl(s.company_id(),
+                                                     Conference(s, cv1::ConferenceControlRequest::HOLD,
+                                                                CallerLeg(s)))
+                                  .status());
+            }
+            cv1::ConferenceControlRequest r = Conference(s, cv1::ConferenceControlRequest::ADD);
+            dialled = step.added->number();
+            r.set_to(dialled);
+            // The business number: the line called (inbound), the caller ID (click-to-call).
+            r.set_from(s.outbound() ? s.from() : s.to());
+            r.set_timeout_s(req.ring_seconds() > 0 ? req.ring_seconds() : 30);
+            absl::StatusOr<std::string> placed = carrier.ConferenceControl(s.company_id(), r);
+            if (!placed.ok() && warm_transfer) {
+              (void)carrier.ConferenceControl(
+                  s.company_id(),
+                  Conference(s, cv1::ConferenceControlRequest::UNHOLD, CallerLeg(s)));
+            }
+            if (!placed.ok()) return placed.status();
+            leg = *placed;
+            return absl::OkStatus();
+          }));
+  if (leg.empty()) return added;
+  // The carrier named the new leg: note it (unless its first report already did).
+  return ControlCall(
+      p, req.call_id(), "participant leg",
+      [&](const CallEngine& engine, const CompanySnapshot&, const v1::CallState& state,
+          absl::Time now) { return engine.NameParticipantLeg(state, dialled, leg, now); },
+      [](CallControl&, const v1::CallState&, const Step&) { return absl::OkStatus(); });
+}
+
+absl::StatusOr<v1::CallRecord> RoutingCore::RemoveParticipant(
+    const P& p, const v1::RemoveParticipantRequest& req) {
+  return ControlCall(
+      p, req.call_id(), "remove participant",
+      [&](const CallEngine& engine, const CompanySnapshot&, const v1::CallState& state,
+          absl::Time now) { return engine.RemoveParticipant(state, req.leg(), p.user_id, now); },
+      [&](CallControl& carrier, const v1::CallState&, const Step& step) -> absl::Status {
+        return carrier
+            .ConferenceControl(step.state.company_id(),
+                               Conference(step.state, cv1::ConferenceControlRequest::REMOVE,
+                                          req.leg()))
+            .status();
+      });
+}
+
+absl::StatusOr<v1::CallRecord> RoutingCore::FinishWarmTransfer(const P& p,
+                                                               const v1::LiveCallRequest& req,
+                                                               bool complete) {
+  return ControlCall(
+      p, req.call_id(), complete ? "warm transfer completion" : "warm transfer cancel",
+      [&](const CallEngine& engine, const CompanySnapshot&, const v1::CallState& state,
+          absl::Time now) {
+        return complete ? engine.CompleteWarmTransfer(state, p.user_id, now)
+                        : engine.CancelWarmTransfer(state, p.user_id, now);
+      },
+      [&](CallControl& carrier, const v1::CallState&, const Step& step) -> absl::Status {
+        const v1::CallState& s = step.state;
+        for (const std::string& leg : step.removed_legs) {
+          if (leg.empty()) continue;
+          RETURN_IF_ERROR(
+              carrier
+                  .ConferenceControl(s.company_id(),
+                                     Conference(s, cv1::ConferenceControlRequest::REMOVE, leg))
+                  .status());
+        }
+        return carrier
+            .ConferenceControl(s.company_id(),
+                               Conference(s, cv1::ConferenceControlRequest::UNHOLD, CallerLeg(s)))
+            .status();
+      });
+}
+
 absl::StatusOr<v1::CallRecord> RoutingCore::ControlCall(const P& p, const std::string& call_id,
                                                         absl::string_view what,
                                                         const MakeControlStep& make,
@@ -1334,8 +1514,14 @@ absl::StatusOr<v1::CallRecord> RoutingCore::ControlCall(const P& p, const std::s
   for (int attempt = 0; attempt < 3; ++attempt) {
     ASSIGN_OR_RETURN(StoredCall call, store_.LoadCallById(p.company_id, call_id));
     const v1::CallState& before = call.state;
+    const bool participant = std::any_of(
+        before.participants().begin(), before.participants().end(),
+        [&](const v1::Participant& x) {
+          return x.user_id() == p.user_id && x.status() != v1::Participant::LEFT;
+        });
     if (!IsViewer(p) && (p.user_id.empty() || (before.answered_by() != p.user_id &&
-                                                before.agent_user_id() != p.user_id))) {
+                                                before.agent_user_id() != p.user_id &&
+                                                !participant))) {
       return absl::PermissionDeniedError(
           "call_id: a tech controls only the calls they answered or placed");
     }
@@ -1350,6 +1536,7 @@ absl::StatusOr<v1::CallRecord> RoutingCore::ControlCall(const P& p, const std::s
     CallEngine engine(bundle, live.deps());
     const absl::Time now = clock_.Now();
     ASSIGN_OR_RETURN(Step step, make(engine, *snap, before, now));
+    if (!step.changed) return CallView(p.company_id, call.id, "");
     ApplyRecording(*snap, /*first_set=*/false, &step);
     CallWrite w;
     w.id = call.id;
@@ -1398,7 +1585,7 @@ absl::StatusOr<v1::CallRecord> RoutingCore::ControlCall(const P& p, const std::s
                  {{"call_id", call.id}, {"what", std::string(what)},
                   {"error", std::string(sent.message())}});
     }
-    return store_.GetCall(p.company_id, call.id, "");
+    return CallView(p.company_id, call.id, "");
   }
   return absl::AbortedError(
       absl::StrCat("call_id: the call kept changing during the ", what, "; try again"));
@@ -1485,7 +1672,19 @@ absl::StatusOr<v1::ListCallsResponse> RoutingCore::ListCalls(const P& p,
 absl::StatusOr<v1::CallRecord> RoutingCore::GetCall(const P& p, const v1::GetCallRequest& req) {
   RETURN_IF_ERROR(RequireCompany(p));
   if (req.call_id().empty()) return absl::InvalidArgumentError("call_id: required");
-  return store_.GetCall(p.company_id, req.call_id(), IsViewer(p) ? "" : p.user_id);
+  return CallView(p.company_id, req.call_id(), IsViewer(p) ? "" : p.user_id);
+}
+
+absl::StatusOr<v1::CallRecord> RoutingCore::CallView(const std::string& company_id,
+                                                     const std::string& call_id,
+                                                     const std::string& visible_to) {
+  ASSIGN_OR_RETURN(v1::CallRecord record, store_.GetCall(company_id, call_id, visible_to));
+  if (record.status() != v1::CALL_STATUS_UNSPECIFIED) return record;
+  absl::StatusOr<StoredCall> live = store_.LoadCallById(company_id, call_id);
+  if (live.ok() && live->state.phase() == v1::PHASE_CONFERENCE) {
+    *record.mutable_participants() = live->state.participants();
+  }
+  return record;
 }
 
 absl::StatusOr<v1::CallNote> RoutingCore::AddCallNote(const P& p,

@@ -130,6 +130,17 @@ class RoutingCore {
   absl::StatusOr<v1::CallRecord> TransferCall(const P& p, const v1::TransferCallRequest& req);
   absl::StatusOr<v1::CallRecord> SetCallRecording(const P& p, const v1::CallRecordingRequest& req,
                                                   bool on);
+  // Conference-based control (routing.proto HoldCall ... CancelWarmTransfer). The first moves
+  // the bridged call into its conference (a transition of its own: stored, then the carrier's
+  // MOVE_BRIDGE); the operation follows as a second transition.
+  absl::StatusOr<v1::CallRecord> HoldCall(const P& p, const v1::LiveCallRequest& req,
+                                          bool on_hold);
+  absl::StatusOr<v1::CallRecord> AddParticipant(const P& p, const v1::AddParticipantRequest& req,
+                                                bool warm_transfer);
+  absl::StatusOr<v1::CallRecord> RemoveParticipant(const P& p,
+                                                   const v1::RemoveParticipantRequest& req);
+  absl::StatusOr<v1::CallRecord> FinishWarmTransfer(const P& p, const v1::LiveCallRequest& req,
+                                                    bool complete);
 
   absl::StatusOr<v1::RecordingPolicyView> GetRecordingPolicy(const P& p);
   absl::StatusOr<v1::RecordingPolicyView> SetRecordingPolicy(const P& p,
@@ -159,6 +170,11 @@ class RoutingCore {
   absl::StatusOr<v1::CallRecord> ControlCall(const P& p, const std::string& call_id,
                                              absl::string_view what, const MakeControlStep& make,
                                              const CarrierAct& act);
+  absl::Status EnsureConference(const P& p, const std::string& call_id);
+  // The call log row, with the live conference's participants.
+  absl::StatusOr<v1::CallRecord> CallView(const std::string& company_id,
+                                          const std::string& call_id,
+                                          const std::string& visible_to);
   absl::StatusOr<v1::FlowBundle> BundleForCall(const CompanySnapshot& snap,
                                                const v1::CallState& state,
                                                const std::string& line_id,

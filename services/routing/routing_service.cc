@@ -169,21 +169,29 @@ grpc::Status RoutingService::PlaceCall(grpc::ServerContext* context,
                                        v1::PlaceCallResponse* response) {
   SB_HANDLE(core_.PlaceCall(*caller, *request));
 }
-grpc::Status RoutingService::TransferCall(grpc::ServerContext* context,
-                                          const v1::TransferCallRequest* request,
-                                          v1::CallRecord* response) {
-  SB_HANDLE(core_.TransferCall(*caller, *request));
-}
-grpc::Status RoutingService::StartCallRecording(grpc::ServerContext* context,
-                                                const v1::CallRecordingRequest* request,
-                                                v1::CallRecord* response) {
-  SB_HANDLE(core_.SetCallRecording(*caller, *request, /*on=*/true));
-}
-grpc::Status RoutingService::StopCallRecording(grpc::ServerContext* context,
-                                               const v1::CallRecordingRequest* request,
-                                               v1::CallRecord* response) {
-  SB_HANDLE(core_.SetCallRecording(*caller, *request, /*on=*/false));
-}
+#define SB_LIVE_RPC(Name, Request, call)                                                      \
+  grpc::Status RoutingService::Name(grpc::ServerContext* context, const v1::Request* request, \
+                                    v1::CallRecord* response) {                              \
+    SB_HANDLE(call);                                                                          \
+  }
+SB_LIVE_RPC(TransferCall, TransferCallRequest, core_.TransferCall(*caller, *request))
+SB_LIVE_RPC(StartCallRecording, CallRecordingRequest,
+            core_.SetCallRecording(*caller, *request, /*on=*/true))
+SB_LIVE_RPC(StopCallRecording, CallRecordingRequest,
+            core_.SetCallRecording(*caller, *request, /*on=*/false))
+SB_LIVE_RPC(HoldCall, LiveCallRequest, core_.HoldCall(*caller, *request, /*on_hold=*/true))
+SB_LIVE_RPC(ResumeCall, LiveCallRequest, core_.HoldCall(*caller, *request, /*on_hold=*/false))
+SB_LIVE_RPC(AddParticipant, AddParticipantRequest,
+            core_.AddParticipant(*caller, *request, /*warm_transfer=*/false))
+SB_LIVE_RPC(RemoveParticipant, RemoveParticipantRequest, core_.RemoveParticipant(*caller, *request))
+SB_LIVE_RPC(StartWarmTransfer, AddParticipantRequest,
+            core_.AddParticipant(*caller, *request, /*warm_transfer=*/true))
+SB_LIVE_RPC(CompleteWarmTransfer, LiveCallRequest,
+            core_.FinishWarmTransfer(*caller, *request, /*complete=*/true))
+SB_LIVE_RPC(CancelWarmTransfer, LiveCallRequest,
+            core_.FinishWarmTransfer(*caller, *request, /*complete=*/false))
+#undef SB_LIVE_RPC
+
 grpc::Status RoutingService::GetRecordingPolicy(grpc::ServerContext* context,
                                                 const v1::GetRecordingPolicyRequest* /*request*/,
                                                 v1::RecordingPolicyView* response) {

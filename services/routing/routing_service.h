@@ -45,6 +45,13 @@ class RoutingService final : public v1::Routing::Service {
   SB_ROUTING_RPC(TransferCall, TransferCallRequest, CallRecord)
   SB_ROUTING_RPC(StartCallRecording, CallRecordingRequest, CallRecord)
   SB_ROUTING_RPC(StopCallRecording, CallRecordingRequest, CallRecord)
+  SB_ROUTING_RPC(HoldCall, LiveCallRequest, CallRecord)
+  SB_ROUTING_RPC(ResumeCall, LiveCallRequest, CallRecord)
+  SB_ROUTING_RPC(AddParticipant, AddParticipantRequest, CallRecord)
+  SB_ROUTING_RPC(RemoveParticipant, RemoveParticipantRequest, CallRecord)
+  SB_ROUTING_RPC(StartWarmTransfer, AddParticipantRequest, CallRecord)
+  SB_ROUTING_RPC(CompleteWarmTransfer, LiveCallRequest, CallRecord)
+  SB_ROUTING_RPC(CancelWarmTransfer, LiveCallRequest, CallRecord)
   SB_ROUTING_RPC(GetRecordingPolicy, GetRecordingPolicyRequest, RecordingPolicyView)
   SB_ROUTING_RPC(SetRecordingPolicy, RecordingPolicy, RecordingPolicyView)
 #undef SB_ROUTING_RPC

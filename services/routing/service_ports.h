@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "services/routing/interfaces.h"
 #include "switchboard/carrier/v1/carrier.pb.h"
+#include "switchboard/carrier/v1/carrier_service.pb.h"
 
 namespace switchboard::routing {
 
@@ -75,6 +76,11 @@ class CallControl {
   virtual absl::StatusOr<std::string> StartRecording(absl::string_view company_id,
                                                      absl::string_view call_id) = 0;
   virtual absl::Status StopRecording(absl::string_view company_id, absl::string_view call_id) = 0;
+  // Conference control (carrier ConferenceControl): the request names the caller's leg, the
+  // conference and the action; answers the leg the carrier names (MOVE_BRIDGE: the connected
+  // party's, ADD: the new participant's; "" otherwise).
+  virtual absl::StatusOr<std::string> ConferenceControl(
+      absl::string_view company_id, const carrier::v1::ConferenceControlRequest& request) = 0;
 };
 
 // The company's users with their devices and presence, as routing needs them

@@ -67,11 +67,27 @@ class CallDriver {
     e.mutable_digits_gathered()->set_timed_out(true);
     return Send(e);
   }
-  const Step& Dial(cv1::DialStatus status, const std::string& dialed = "") {
+  const Step& Dial(cv1::DialStatus status, const std::string& dialed = "",
+                   const std::string& dialed_call_id = "") {
     cv1::CarrierEvent e;
     e.mutable_dial_result()->set_status(status);
     e.mutable_dial_result()->set_dialed(dialed);
+    e.mutable_dial_result()->set_dialed_call_id(dialed_call_id);
     return Send(e);
+  }
+  const Step& Conference(cv1::ConferenceUpdate::Kind kind, const std::string& leg,
+                         const std::string& to = "") {
+    cv1::CarrierEvent e;
+    e.mutable_conference_update()->set_conference(state_.conference());
+    e.mutable_conference_update()->set_kind(kind);
+    e.mutable_conference_update()->set_leg(leg);
+    e.mutable_conference_update()->set_to(to);
+    return Send(e);
+  }
+  // Applies a live-control step the engine accepted.
+  absl::StatusOr<Step> Apply(absl::StatusOr<Step> step) {
+    if (step.ok()) Keep(*step);
+    return step;
   }
   const Step& Recording(const std::string& id = "RE1") {
     cv1::CarrierEvent e;
@@ -983,6 +999,211 @@ TEST_CASE("an on-demand recording that arrives after a transfer moved the call o
   // Mike answers: the transfer's Dial result still belongs to the running set.
   call.Dial(cv1::DIAL_ANSWERED, "client:mike");
   CHECK(call.state().answered_by() == "mike");
+}
+
+// ---- conference: hold, participants, warm transfer -----------------------------------------
+
+// Connected to Sarah (her leg CAsarah), the caller's leg CA1, then moved into the conference.
+void Conferenced(CallDriver& call) {
+  absl::StatusOr<Step> start = call.engine().Start(CallFacts{.call_id = "CA1",
+                                                              .company_id = "powers",
+                                                              .from = "+12035550199",
+                                                              .to = "+12035550100",
+                                                              .at = kTuesday10am,
+                                                              .carrier_call_id = "CA1"});
+  REQUIRE(start.ok());
+  REQUIRE(call.Apply(std::move(start)).ok());
+  call.Press("1");
+  call.Dial(cv1::DIAL_ANSWERED, "client:sarah", "CAsarah");
+  REQUIRE(call.state().bridged_leg() == "CAsarah");
+  absl::StatusOr<Step> moved =
+      call.Apply(call.engine().EnterConference(call.state(), kTuesday10am + absl::Minutes(2)));
+  REQUIRE(moved.ok());
+}
+
+TEST_CASE("a connected call moves into its conference: caller and Sarah as participants") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  Conferenced(call);
+  const v1::CallState& s = call.state();
+  CHECK(s.phase() == v1::PHASE_CONFERENCE);
+  CHECK(s.conference() == "sb-CA1");
+  REQUIRE(s.participants_size() == 2);
+  CHECK(s.participants(0).role() == v1::Participant::CALLER);
+  CHECK(s.participants(0).leg() == "CA1");
+  CHECK(s.participants(0).number() == "+12035550199");
+  CHECK(s.participants(1).role() == v1::Participant::AGENT);
+  CHECK(s.participants(1).leg() == "CAsarah");
+  CHECK(s.participants(1).user_id() == "sarah");
+  // The caller's set is a Dial of the conference that ends it when the caller leaves.
+  const cv1::CallInstructions& set = s.last_instructions();
+  REQUIRE(set.instructions_size() == 1);
+  REQUIRE(set.instructions(0).dial().targets_size() == 1);
+  CHECK(set.instructions(0).dial().targets(0).conference().name() == "sb-CA1");
+  CHECK(set.instructions(0).dial().targets(0).conference().end_on_exit());
+  // Once only; a blind transfer is refused now; recording still works.
+  CHECK(call.engine().EnterConference(s, kTuesday10am).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
+  CHECK(call.Transfer(TransferTarget{.user_id = "mike"}).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
+  CHECK(call.SetRecording(true).ok());
+  // A stale Dial result of the bridge changes nothing.
+  CHECK_FALSE(call.Dial(cv1::DIAL_ANSWERED, "client:sarah", "CAsarah").changed);
+}
+
+TEST_CASE("a call that is not connected cannot enter a conference") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  call.Start();
+  CHECK(call.engine().EnterConference(call.state(), kTuesday10am).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
+  CHECK(call.engine().SetHold(call.state(), true, "sarah", kTuesday10am).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("hold and resume the caller; the instruction set stays") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  Conferenced(call);
+  const std::string set = call.state().last_instructions().id();
+  absl::StatusOr<Step> held = call.Apply(call.engine().SetHold(call.state(), true, "sarah",
+                                                                kTuesday10am));
+  REQUIRE(held.ok());
+  CHECK(held->instructions.id() == set);
+  CHECK(call.state().participants(0).on_hold());
+  CHECK(held->path.back().text() == "caller on hold by Sarah Johnson");
+  CHECK(call.engine().SetHold(call.state(), true, "sarah", kTuesday10am).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
+  REQUIRE(call.Apply(call.engine().SetHold(call.state(), false, "sarah", kTuesday10am)).ok());
+  CHECK_FALSE(call.state().participants(0).on_hold());
+}
+
+TEST_CASE("participants: added, named, joined, left; at most five; bad targets") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  Conferenced(call);
+  absl::StatusOr<Step> added = call.Apply(call.engine().AddParticipant(
+      call.state(), PartyTarget{.user_id = "mike"}, false, "sarah", kTuesday10am));
+  REQUIRE(added.ok());
+  REQUIRE(added->added.has_value());
+  CHECK(added->added->number() == "client:mike");  // the softphone first
+  CHECK(Kinds(*added) == std::vector<LifecycleKind>{LifecycleKind::kRinging});
+  CHECK(call.state().participants(2).status() == v1::Participant::RINGING);
+  REQUIRE(call.Apply(call.engine().NameParticipantLeg(call.state(), "client:mike", "CAmike",
+                                                      kTuesday10am))
+              .ok());
+  CHECK(call.state().participants(2).leg() == "CAmike");
+  const Step& joined = call.Conference(cv1::ConferenceUpdate::JOINED, "CAmike");
+  CHECK(joined.changed);
+  CHECK(call.state().participants(2).status() == v1::Participant::JOINED);
+  CHECK(joined.path.back().text() == "Mike Torres joined");
+
+  // Already on the call; unknown user; bad number.
+  CHECK(call.engine()
+            .AddParticipant(call.state(), PartyTarget{.user_id = "mike"}, false, "sarah",
+                            kTuesday10am)
+            .status()
+            .code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(call.engine()
+            .AddParticipant(call.state(), PartyTarget{.user_id = "nobody"}, false, "sarah",
+                            kTuesday10am)
+            .status()
+            .code() == absl::StatusCode::kNotFound);
+  CHECK(call.engine()
+            .AddParticipant(call.state(), PartyTarget{.external_number = "12"}, false, "sarah",
+                            kTuesday10am)
+            .status()
+            .code() == absl::StatusCode::kInvalidArgument);
+
+  // An external number reported by the carrier before its leg was named.
+  REQUIRE(call.Apply(call.engine().AddParticipant(call.state(),
+                                                  PartyTarget{.external_number = "+13125550142"},
+                                                  false, "sarah", kTuesday10am))
+              .ok());
+  call.Conference(cv1::ConferenceUpdate::JOINED, "CAext", "+13125550142");
+  CHECK(call.state().participants(3).leg() == "CAext");
+  CHECK(call.state().participants(3).status() == v1::Participant::JOINED);
+  REQUIRE(call.Apply(call.engine().AddParticipant(call.state(), PartyTarget{.user_id = "jake"},
+                                                  false, "sarah", kTuesday10am))
+              .ok());
+  // Five parties: no more.
+  CHECK(call.engine()
+            .AddParticipant(call.state(), PartyTarget{.user_id = "tyler"}, false, "sarah",
+                            kTuesday10am)
+            .status()
+            .code() == absl::StatusCode::kFailedPrecondition);
+  // Jake does not answer: a place frees up.
+  call.Conference(cv1::ConferenceUpdate::NOT_ANSWERED, "CAjake", "client:jake");
+  CHECK(call.state().participants(4).status() == v1::Participant::LEFT);
+  CHECK(call.engine()
+            .AddParticipant(call.state(), PartyTarget{.user_id = "tyler"}, false, "sarah",
+                            kTuesday10am)
+            .ok());
+  // Removing: an added one, not the caller, not twice.
+  absl::StatusOr<Step> removed =
+      call.Apply(call.engine().RemoveParticipant(call.state(), "CAext", "sarah", kTuesday10am));
+  REQUIRE(removed.ok());
+  CHECK(removed->removed_legs == std::vector<std::string>{"CAext"});
+  CHECK(call.engine().RemoveParticipant(call.state(), "CAext", "sarah", kTuesday10am).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
+  CHECK(call.engine().RemoveParticipant(call.state(), "CA1", "sarah", kTuesday10am).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  CHECK(call.engine().RemoveParticipant(call.state(), "CAnope", "sarah", kTuesday10am).status().code() ==
+        absl::StatusCode::kNotFound);
+  // Mike leaves by himself.
+  call.Conference(cv1::ConferenceUpdate::LEFT, "CAmike");
+  CHECK(call.state().participants(2).status() == v1::Participant::LEFT);
+  // The caller hangs up: completed, answered by Sarah.
+  const Step& ended = call.Completed();
+  REQUIRE(ended.final_status.has_value());
+  CHECK(*ended.final_status == v1::COMPLETED);
+  CHECK(ended.answered_by == "sarah");
+}
+
+TEST_CASE("warm transfer: caller held, target rung; complete hands the call over; cancel "
+          "resumes") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  Conferenced(call);
+  absl::StatusOr<Step> started = call.Apply(call.engine().AddParticipant(
+      call.state(), PartyTarget{.user_id = "mike"}, /*consult=*/true, "sarah", kTuesday10am));
+  REQUIRE(started.ok());
+  CHECK(call.state().participants(0).on_hold());
+  CHECK(call.state().consult_by() == "sarah");
+  CHECK(started->path.back().text() ==
+        "warm transfer by Sarah Johnson: ring Mike Torres (client:mike), caller on hold");
+  // No hold/resume or second transfer meanwhile; completing needs Mike in the conference.
+  CHECK(call.engine().SetHold(call.state(), false, "sarah", kTuesday10am).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
+  CHECK(call.engine().CompleteWarmTransfer(call.state(), "sarah", kTuesday10am).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
+  call.Conference(cv1::ConferenceUpdate::JOINED, "CAmike", "client:mike");
+  CHECK(call.state().consult_leg() == "CAmike");
+
+  SECTION("complete: Sarah leaves, the caller is resumed with Mike") {
+    absl::StatusOr<Step> done =
+        call.Apply(call.engine().CompleteWarmTransfer(call.state(), "sarah", kTuesday10am));
+    REQUIRE(done.ok());
+    CHECK(done->removed_legs == std::vector<std::string>{"CAsarah"});
+    CHECK_FALSE(call.state().participants(0).on_hold());
+    CHECK(call.state().participants(1).status() == v1::Participant::LEFT);
+    CHECK(call.state().answered_by() == "mike");
+    CHECK(Kinds(*done) == std::vector<LifecycleKind>{LifecycleKind::kAnswered});
+    CHECK(done->path.back().text() ==
+          "warm transfer by Sarah Johnson completed: Mike Torres takes the call");
+    CHECK(call.state().consult_by().empty());
+    const Step& ended = call.Completed();
+    CHECK(ended.answered_by == "mike");
+  }
+  SECTION("cancel: Mike is dropped, Sarah has the caller back") {
+    absl::StatusOr<Step> back =
+        call.Apply(call.engine().CancelWarmTransfer(call.state(), "sarah", kTuesday10am));
+    REQUIRE(back.ok());
+    CHECK(back->removed_legs == std::vector<std::string>{"CAmike"});
+    CHECK_FALSE(call.state().participants(0).on_hold());
+    CHECK(call.state().participants(2).status() == v1::Participant::LEFT);
+    CHECK(call.state().answered_by() == "sarah");
+  }
 }
 
 }  // namespace

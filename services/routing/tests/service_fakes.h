@@ -90,6 +90,27 @@ class FakeCallControl final : public CallControl {
     recordings.push_back({std::string(company_id), std::string(call_id), "stop"});
     return fail;
   }
+  absl::StatusOr<std::string> ConferenceControl(
+      absl::string_view company_id,
+      const carrier::v1::ConferenceControlRequest& request) override {
+    absl::MutexLock l(&mu_);
+    conference_ops.push_back({std::string(company_id), request});
+    if (!fail.ok()) return fail;
+    switch (request.action()) {
+      case carrier::v1::ConferenceControlRequest::MOVE_BRIDGE:
+        return bridged_leg;
+      case carrier::v1::ConferenceControlRequest::ADD:
+        return absl::StrCat("CAadd", conference_ops.size());
+      default:
+        return std::string();
+    }
+  }
+  struct ConferenceOp {
+    std::string company_id;
+    carrier::v1::ConferenceControlRequest request;
+  };
+  std::vector<ConferenceOp> conference_ops;
+  std::string bridged_leg = "CAagent";
   struct Instructed {
     std::string company_id, call_id;
     carrier::v1::CallInstructions instructions;

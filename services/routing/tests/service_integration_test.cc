@@ -206,6 +206,11 @@ bool HasRecord(const cv1::CallInstructions& set) {
   }
   return false;
 }
+std::string PathText(const v1::CallRecord& row) {
+  std::string out;
+  for (const v1::PathEntry& p : row.path()) absl::StrAppend(&out, p.text(), " | ");
+  return out;
+}
 size_t Count(const std::vector<std::string>& v, const std::string& x) {
   return static_cast<size_t>(std::count(v.begin(), v.end(), x));
 }
@@ -665,6 +670,100 @@ TEST_CASE("blind transfer: stored, then the carrier instructed; stale results of
   // An ended call cannot be transferred.
   CHECK(env.a->core.TransferCall(sarah, TransferTo(call.id(), "jake")).status().code() ==
         absl::StatusCode::kFailedPrecondition);
+}
+
+cv1::CarrierEvent ConferenceEvent(const std::string& conference, const std::string& key,
+                                  cv1::ConferenceUpdate::Kind kind, const std::string& leg) {
+  cv1::CarrierEvent e = t::TwilioEvent(leg, key);
+  e.mutable_conference_update()->set_conference(conference);
+  e.mutable_conference_update()->set_kind(kind);
+  e.mutable_conference_update()->set_leg(leg);
+  return e;
+}
+
+TEST_CASE("conference: hold moves the call into it; warm transfer to Mike; participants on the "
+          "log; events found by the conference name", "[integration]") {
+  Env env;
+  rpc::Principal sarah{.company_id = env.company, .user_id = "sarah", .role = "office"};
+  rpc::Principal mike{.company_id = env.company, .user_id = "mike", .role = "tech"};
+  env.Send(t::Incoming("CF1", kMain));
+  env.Send(t::Digits("CF1", "d1", "1"));
+  cv1::CarrierEvent answered = t::Dial("CF1", "r1", cv1::DIAL_ANSWERED, 0);
+  answered.mutable_dial_result()->set_dialed_call_id("CAsarah");
+  env.Send(answered);
+  const std::string id = env.OnlyCall().id();
+  v1::LiveCallRequest live;
+  live.set_call_id(id);
+
+  auto held = env.a->core.HoldCall(sarah, live, true);
+  INFO(held.status().ToString());
+  REQUIRE(held.ok());
+  REQUIRE(env.carrier_ops.conference_ops.size() == 2);
+  const auto& move = env.carrier_ops.conference_ops[0].request;
+  CHECK(move.action() == cv1::ConferenceControlRequest::MOVE_BRIDGE);
+  CHECK(move.call_id() == "CF1");
+  const std::string conference = "sb-" + id;
+  CHECK(move.conference() == conference);
+  const auto& hold = env.carrier_ops.conference_ops[1].request;
+  CHECK(hold.action() == cv1::ConferenceControlRequest::HOLD);
+  CHECK(hold.leg() == "CF1");
+  REQUIRE(held->participants_size() == 2);
+  CHECK(held->participants(0).on_hold());
+  CHECK(held->participants(1).user_id() == "sarah");
+
+  // Twilio asks for the caller's instructions when Sarah's leg leaves the Dial: the conference.
+  v1::HandleCallEventRequest dial_end;
+  *dial_end.mutable_event() = t::Dial("CF1", "r-end", cv1::DIAL_ANSWERED, 10);
+  dial_end.set_current_instructions_id("stale-set");
+  auto joined = env.a->core.HandleCallEvent(env.carrier, dial_end);
+  REQUIRE(joined.ok());
+  REQUIRE(joined->instructions().instructions_size() == 1);
+  CHECK(joined->instructions().instructions(0).dial().targets(0).conference().name() ==
+        conference);
+  // The conference Dial is never recorded through Dial.record (recording is per call).
+
+  REQUIRE(env.a->core.HoldCall(sarah, live, false).ok());
+  v1::AddParticipantRequest to_mike;
+  to_mike.set_call_id(id);
+  to_mike.set_user_id("mike");
+  auto consulting = env.a->core.AddParticipant(sarah, to_mike, /*warm_transfer=*/true);
+  INFO(consulting.status().ToString());
+  REQUIRE(consulting.ok());
+  const auto& add = env.carrier_ops.conference_ops.back().request;
+  CHECK(add.action() == cv1::ConferenceControlRequest::ADD);
+  CHECK(add.to() == "client:sp-mike");
+  CHECK(add.from() == kMain);
+  const std::string mike_leg = "CAadd" + std::to_string(env.carrier_ops.conference_ops.size());
+  REQUIRE(consulting->participants_size() == 3);
+  CHECK(consulting->participants(2).leg() == mike_leg);
+  CHECK(consulting->participants(2).status() == v1::Participant::RINGING);
+  // Completing before Mike joined is refused.
+  CHECK(env.a->core.FinishWarmTransfer(sarah, live, true).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
+  // The carrier reports Mike joining; the call is found by the conference's name.
+  env.Send(ConferenceEvent(conference, "j1", cv1::ConferenceUpdate::JOINED, mike_leg));
+  // An event of a conference that is not a call's changes nothing.
+  env.Send(ConferenceEvent("other", "j2", cv1::ConferenceUpdate::JOINED, mike_leg));
+  // Mike is a participant now: he may control the call (a tech).
+  auto done = env.a->core.FinishWarmTransfer(mike, live, true);
+  INFO(done.status().ToString());
+  REQUIRE(done.ok());
+  CHECK(done->answered_by() == "mike");
+  const auto& ops = env.carrier_ops.conference_ops;
+  CHECK(ops[ops.size() - 2].request.action() == cv1::ConferenceControlRequest::REMOVE);
+  CHECK(ops[ops.size() - 2].request.leg() == "CAsarah");
+  CHECK(ops.back().request.action() == cv1::ConferenceControlRequest::UNHOLD);
+  env.Send(ConferenceEvent(conference, "l1", cv1::ConferenceUpdate::LEFT, "CAsarah"));
+  env.Send(t::Completed("CF1", "c1", 120));
+  v1::CallRecord call = env.OnlyCall();
+  CHECK(call.status() == v1::COMPLETED);
+  CHECK(call.answered_by() == "mike");
+  CHECK(call.participants_size() == 0);  // ended: no live participants
+  CHECK(absl::StrContains(PathText(call), "warm transfer by Sarah Johnson completed: Mike Torres "
+                                          "takes the call"));
+  CHECK(absl::StrContains(PathText(call), "Mike Torres joined"));
+  const std::vector<std::string> types = env.OutboxTypes();
+  CHECK(Count(types, "calls.call_answered") == 2);
 }
 
 TEST_CASE("on-demand recording: policy, start/stop at the carrier, the recording on the log",

@@ -237,4 +237,16 @@ absl::StatusOr<std::string> CarrierClient::ConferenceControl(
   return out.leg();
 }
 
+absl::Status CarrierClient::HangupCall(absl::string_view company_id, absl::string_view call_id) {
+  grpc::ClientContext ctx;
+  Prepare(ctx, company_id, timeout_);
+  carrier::v1::ModifyCallRequest req;
+  req.set_call_id(std::string(call_id));
+  req.set_action(carrier::v1::ModifyCallRequest::HANGUP);
+  carrier::v1::ModifyCallResponse out;
+  grpc::Status s = stub_->ModifyCall(&ctx, req, &out);
+  if (!s.ok()) return FromGrpc(s, "carrier ModifyCall");
+  return absl::OkStatus();
+}
+
 }  // namespace switchboard::routing

@@ -77,6 +77,7 @@ class CarrierClient final : public CallControl {
   absl::Status StopRecording(absl::string_view company_id, absl::string_view call_id) override;
   absl::StatusOr<std::string> ConferenceControl(
       absl::string_view company_id, const carrier::v1::ConferenceControlRequest& request) override;
+  absl::Status HangupCall(absl::string_view company_id, absl::string_view call_id) override;
 
  private:
   std::unique_ptr<carrier::v1::Carrier::Stub> stub_;

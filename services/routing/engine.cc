@@ -392,12 +392,28 @@ class Transition {
                              : absl::StrCat(PartyName(*party), " did not answer (",
                                             update.reason().empty() ? "no answer" : update.reason(),
                                             ")"));
+        if (party->role() != v1::Participant::CALLER && CallerAlone()) {
+          // Nobody is left to talk to: end the call rather than leave the caller with music.
+          ConferenceEntry("everyone else left: the call ends", {});
+          step_.hang_up_caller = true;
+        }
         KeepInstructions();
         return;
       default:
         KeepInstructions();
         return;
     }
+  }
+
+  // The caller is still in the conference and nobody else is (ringing or joined).
+  bool CallerAlone() const {
+    bool caller_in = false;
+    for (const v1::Participant& p : state_.participants()) {
+      if (p.status() == v1::Participant::LEFT) continue;
+      if (p.role() != v1::Participant::CALLER) return false;
+      caller_in = true;
+    }
+    return caller_in;
   }
 
   std::string PartyName(const v1::Participant& p) {

@@ -1135,6 +1135,13 @@ absl::StatusOr<v1::HandleCallEventResponse> RoutingCore::ContinueCall(const std:
         log::Warn("call state not cached (Postgres has it)",
                   {{"call_key", key}, {"error", std::string(cached.message())}});
       }
+      if (step.hang_up_caller && options_.call_control != nullptr) {
+        absl::Status ended = options_.call_control->HangupCall(company, step.state.carrier_call_id());
+        if (!ended.ok()) {
+          log::Warn("call not ended after its conference emptied",
+                    {{"call_key", key}, {"error", std::string(ended.message())}});
+        }
+      }
       return Fresh(std::move(step.instructions));
     }
     if (s.code() != absl::StatusCode::kAborted && s.code() != absl::StatusCode::kAlreadyExists) {

@@ -81,6 +81,8 @@ class CallControl {
   // party's, ADD: the new participant's; "" otherwise).
   virtual absl::StatusOr<std::string> ConferenceControl(
       absl::string_view company_id, const carrier::v1::ConferenceControlRequest& request) = 0;
+  // Ends the call (carrier ModifyCall HANGUP of the caller's leg `call_id`).
+  virtual absl::Status HangupCall(absl::string_view company_id, absl::string_view call_id) = 0;
 };
 
 // The company's users with their devices and presence, as routing needs them

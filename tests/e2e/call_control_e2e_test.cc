@@ -19,13 +19,17 @@
 // blind-transfers the caller to Mike, who answers and talks. Checked: the emulator's steps (the
 // bridge to Sarah ended by the modification, the transfer announcement, Mike's dial), the call
 // log (answered by Mike, the transfer and recording on the path, the recording referenced) and
-// the calls.v1 events (answered twice, one end).
+// the calls.v1 events (answered twice, one end). Then the conference: the caller is put on hold
+// and resumed, a guest number is added and removed, and a warm transfer hands the caller from
+// Sarah to Mike; the caller hangs up (the emulator's party hangs up on request). Checked: the
+// participants as routing lists them, the path and the events.
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <map>
 
@@ -384,10 +388,95 @@ TEST_CASE("click-to-call through the emulator on Twilio and Telnyx", "[e2e][rout
     }
   }
 
-  // --- live call control: on-demand recording, then a blind transfer ----------------------
+  // --- live call control ----------------------------------------------------------------
+  // A call from `from` to the tenant's main line in business hours, pressing 1 (Sarah): the
+  // scenario runs in the background until the call ends.
+  auto start_call = [&](const Tenant& t, const std::string& from, const json& callees) {
+    const json scenario = {{"carrier", t.carrier},
+                           {"from", from},
+                           {"to", t.main_number},
+                           {"caller", json::array({json{{"on", "gather"}, {"press", "1"}}})},
+                           {"callees", callees}};
+    return std::async(std::launch::async, [&web, &emulator_url, body = scenario.dump()] {
+      return web->Send({.method = "POST",
+                        .url = emulator_url + "/emulator/calls",
+                        .headers = {{"Content-Type", "application/json"}},
+                        .body = body,
+                        .timeout = absl::Seconds(90)});
+    });
+  };
+  // The scenario's result once the call ended.
+  auto finished = [&](std::future<absl::StatusOr<http::HttpResponse>>& running) {
+    REQUIRE(running.wait_for(std::chrono::seconds(90)) == std::future_status::ready);
+    absl::StatusOr<http::HttpResponse> answer = running.get();
+    REQUIRE(answer.ok());
+    INFO("scenario result: " << answer->body);
+    REQUIRE(answer->status == 200);
+    json r = json::parse(answer->body, nullptr, false);
+    REQUIRE(r.is_object());
+    return r;
+  };
+  // Routing's row of the call from `from` once `ready` holds (30 s at most).
+  auto row_when = [&](const Tenant& t, const std::string& from,
+                      const std::function<bool(const rv1::CallRecord&)>& ready) {
+    rv1::ListCallsRequest list;
+    list.set_number(from);
+    rv1::CallRecord row;
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (true) {
+      rv1::ListCallsResponse calls;
+      RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::ListCalls, t.owner, list, &calls),
+                "ListCalls");
+      if (calls.calls_size() == 1) {
+        rv1::GetCallRequest get;
+        get.set_call_id(calls.calls(0).id());
+        row.Clear();
+        RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::GetCall, t.owner, get, &row),
+                  "GetCall");
+        if (ready(row)) break;
+      }
+      if (absl::Now() >= deadline) break;
+      absl::SleepFor(absl::Milliseconds(100));  // polling interval, bounded by the deadline
+    }
+    return row;
+  };
+  // The calls.v1 events of a call once its call_ended is among them (30 s at most).
+  auto events_of = [&](const std::string& call_id) {
+    std::vector<ev1::Event> events;
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    size_t want = 1;
+    while (true) {
+      auto records = calls_topic->ReadAll(calls_topic->name(),
+                                          std::max(deadline - absl::Now(), absl::Seconds(1)), want);
+      REQUIRE(records.ok());
+      events.clear();
+      for (const auto& rr : *records) {
+        ev1::Event ev;
+        REQUIRE(ev.ParseFromString(rr.value));
+        if (CallIdOf(ev) == call_id) events.push_back(ev);
+      }
+      const bool ended = std::any_of(events.begin(), events.end(),
+                                     [](const ev1::Event& ev) { return ev.has_call_ended(); });
+      if (ended || absl::Now() >= deadline) break;
+      want = records->size() + 1;
+    }
+    return events;
+  };
+  auto answered_by_events = [](const std::vector<ev1::Event>& events, int* ended,
+                               std::string* ended_by) {
+    std::vector<std::string> answered_by;
+    for (const ev1::Event& ev : events) {
+      if (ev.has_call_answered()) answered_by.push_back(ev.call_answered().answered_by());
+      if (ev.has_call_ended()) {
+        ++*ended;
+        *ended_by = ev.call_ended().answered_by();
+      }
+    }
+    return answered_by;
+  };
+
   int caller_seq = 0;
   for (const Tenant& t : tenants) {
-    INFO(t.carrier << " live call control");
     const bool twilio = t.carrier == "twilio";
     const rpc::Principal sarah{.company_id = t.company, .user_id = t.sarah, .role = "office"};
     const rpc::Principal jake{.company_id = t.company, .user_id = t.jake, .role = "tech"};
@@ -409,145 +498,174 @@ TEST_CASE("click-to-call through the emulator on Twilio and Telnyx", "[e2e][rout
                     &view),
                 "SetRecordingPolicy");
     }
-    const std::string from = absl::StrCat("+1312555", 4100 + caller_seq++);
-    const json scenario = {
-        {"carrier", t.carrier},
-        {"from", from},
-        {"to", t.main_number},
-        {"caller", json::array({json{{"on", "gather"}, {"press", "1"}}})},
-        {"callees", {{sarah_fwd, {{"answer_after_s", 1}, {"hold", true}}},
-                     {mike_fwd, {{"answer_after_s", 2}, {"talk_s", 6}}},
-                     {"default", "no-answer"}}}};
-    // The scenario runs until the call ends, i.e. until the transfer below lets it.
-    std::future<absl::StatusOr<http::HttpResponse>> running =
-        std::async(std::launch::async, [&web, &emulator_url, body = scenario.dump()] {
-          return web->Send({.method = "POST",
-                            .url = emulator_url + "/emulator/calls",
-                            .headers = {{"Content-Type", "application/json"}},
-                            .body = body,
-                            .timeout = absl::Seconds(90)});
-        });
-    // Wait until routing has the call connected to Sarah.
-    rv1::CallRecord live;
+
+    // 1. On-demand recording, then a blind transfer to Mike.
     {
-      rv1::ListCallsRequest list;
-      list.set_number(from);
-      const absl::Time deadline = absl::Now() + absl::Seconds(30);
-      while (true) {
-        rv1::ListCallsResponse calls;
-        RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::ListCalls, t.owner, list, &calls),
-                  "ListCalls");
-        if (calls.calls_size() == 1 && calls.calls(0).answered_by() == t.sarah) {
-          live = calls.calls(0);
-          break;
-        }
-        if (absl::Now() >= deadline) break;
-        absl::SleepFor(absl::Milliseconds(100));  // polling interval, bounded by the deadline
-      }
+      INFO(t.carrier << " recording and blind transfer");
+      const std::string from = absl::StrCat("+1312555", 4100 + caller_seq++);
+      auto running = start_call(t, from,
+                                {{sarah_fwd, {{"answer_after_s", 1}, {"hold", true}}},
+                                 {mike_fwd, {{"answer_after_s", 2}, {"talk_s", 6}}},
+                                 {"default", "no-answer"}});
+      rv1::CallRecord live =
+          row_when(t, from, [&](const rv1::CallRecord& r) { return r.answered_by() == t.sarah; });
+      INFO("routing log: " << Tail(routing->Output()));
+      INFO("carrier log: " << Tail(carrier->Output()));
+      REQUIRE(live.answered_by() == t.sarah);
+      CHECK(live.status() == rv1::CALL_STATUS_UNSPECIFIED);  // still live
+
+      rv1::CallRecordingRequest rec;
+      rec.set_call_id(live.id());
+      rv1::CallRecord after;
+      // Jake is not on the call.
+      CHECK(Rpc(*routing_stub, &rv1::Routing::Stub::StartCallRecording, jake, rec, &after)
+                .error_code() == grpc::StatusCode::PERMISSION_DENIED);
+      RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::StartCallRecording, sarah, rec, &after),
+                "StartCallRecording");
+      CHECK(Rpc(*routing_stub, &rv1::Routing::Stub::StartCallRecording, sarah, rec, &after)
+                .error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+      RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::StopCallRecording, sarah, rec, &after),
+                "StopCallRecording");
+
+      rv1::TransferCallRequest transfer;
+      transfer.set_call_id(live.id());
+      transfer.set_external_number("not-a-number");
+      grpc::Status bad =
+          Rpc(*routing_stub, &rv1::Routing::Stub::TransferCall, sarah, transfer, &after);
+      CHECK(bad.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+      CHECK(absl::StartsWith(bad.error_message(), "external_number:"));
+      transfer.set_user_id(t.mike);
+      RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::TransferCall, sarah, transfer, &after),
+                "TransferCall");
+
+      const json r = finished(running);
+      INFO("steps: " << r["steps"].dump());
+      std::vector<json> dials = DialSteps(r["steps"]);
+      REQUIRE(dials.size() >= 2);
+      CHECK(absl::StrContains(dials.front().dump(), sarah_fwd));
+      CHECK(absl::StrContains(dials.back().dump(), mike_fwd));
+      CHECK(dials.back().value("outcome", "") == "completed");
+      if (twilio) CHECK(dials.front().value("outcome", "") == "interrupted");
+      std::vector<std::string> spoken = Spoken(r["steps"]);
+      CHECK(std::find(spoken.begin(), spoken.end(), "Please hold while I transfer your call.") !=
+            spoken.end());
+
+      // The call log: answered by Mike, the transfer and the recording on the path, the
+      // recording referenced (it arrives when the carrier has it).
+      rv1::CallRecord row = row_when(t, from, [](const rv1::CallRecord& x) {
+        return x.status() == rv1::COMPLETED && !x.recording_id().empty();
+      });
+      INFO("path: " << PathText(row));
+      CHECK(row.status() == rv1::COMPLETED);
+      CHECK(row.answered_by() == t.mike);
+      CHECK_FALSE(row.recording_id().empty());
+      CHECK(absl::StrContains(PathText(row),
+                              "PATH_TRANSFER [transferred by Sarah Johnson to Mike Torres]"));
+      CHECK(absl::StrContains(PathText(row),
+                              "PATH_RECORDING [recording started by Sarah Johnson]"));
+      CHECK(absl::StrContains(PathText(row),
+                              "PATH_RECORDING [recording stopped by Sarah Johnson]"));
+      int ended = 0;
+      std::string ended_by;
+      CHECK(answered_by_events(events_of(live.id()), &ended, &ended_by) ==
+            std::vector<std::string>{t.sarah, t.mike});
+      CHECK(ended == 1);
+      CHECK(ended_by == t.mike);
     }
-    INFO("routing log: " << Tail(routing->Output()));
-    INFO("carrier log: " << Tail(carrier->Output()));
-    REQUIRE(live.answered_by() == t.sarah);
-    CHECK(live.status() == rv1::CALL_STATUS_UNSPECIFIED);  // still live
 
-    rv1::CallRecordingRequest rec;
-    rec.set_call_id(live.id());
-    rv1::CallRecord after;
-    // Jake is not on the call.
-    CHECK(Rpc(*routing_stub, &rv1::Routing::Stub::StartCallRecording, jake, rec, &after)
-              .error_code() == grpc::StatusCode::PERMISSION_DENIED);
-    RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::StartCallRecording, sarah, rec, &after),
-              "StartCallRecording");
-    CHECK(Rpc(*routing_stub, &rv1::Routing::Stub::StartCallRecording, sarah, rec, &after)
-              .error_code() == grpc::StatusCode::FAILED_PRECONDITION);
-    RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::StopCallRecording, sarah, rec, &after),
-              "StopCallRecording");
-
-    rv1::TransferCallRequest transfer;
-    transfer.set_call_id(live.id());
-    transfer.set_external_number("not-a-number");
-    grpc::Status bad = Rpc(*routing_stub, &rv1::Routing::Stub::TransferCall, sarah, transfer, &after);
-    CHECK(bad.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
-    CHECK(absl::StartsWith(bad.error_message(), "external_number:"));
-    transfer.set_user_id(t.mike);
-    RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::TransferCall, sarah, transfer, &after),
-              "TransferCall");
-
-    REQUIRE(running.wait_for(std::chrono::seconds(90)) == std::future_status::ready);
-    absl::StatusOr<http::HttpResponse> answer = running.get();
-    REQUIRE(answer.ok());
-    INFO("scenario result: " << answer->body);
-    REQUIRE(answer->status == 200);
-    const json r = json::parse(answer->body, nullptr, false);
-    REQUIRE(r.is_object());
-    std::vector<json> dials = DialSteps(r["steps"]);
-    REQUIRE(dials.size() >= 2);
-    CHECK(absl::StrContains(dials.front().dump(), sarah_fwd));
-    CHECK(absl::StrContains(dials.back().dump(), mike_fwd));
-    CHECK(dials.back().value("outcome", "") == "completed");
-    if (twilio) CHECK(dials.front().value("outcome", "") == "interrupted");
-    std::vector<std::string> spoken = Spoken(r["steps"]);
-    CHECK(std::find(spoken.begin(), spoken.end(), "Please hold while I transfer your call.") !=
-          spoken.end());
-
-    // The call log: answered by Mike, the transfer and the recording on the path, the
-    // recording referenced (it arrives when the carrier has it).
-    rv1::CallRecord row;
+    // 2. The conference: hold and resume, a participant added and removed, a warm transfer to
+    //    Mike; then the caller hangs up.
     {
-      rv1::GetCallRequest get;
-      get.set_call_id(live.id());
-      const absl::Time deadline = absl::Now() + absl::Seconds(30);
-      while (true) {
-        row.Clear();
-        RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::GetCall, t.owner, get, &row), "GetCall");
-        if ((row.status() == rv1::COMPLETED && !row.recording_id().empty()) ||
-            absl::Now() >= deadline) {
-          break;
-        }
-        absl::SleepFor(absl::Milliseconds(100));  // polling interval, bounded by the deadline
-      }
-    }
-    INFO("path: " << PathText(row));
-    CHECK(row.status() == rv1::COMPLETED);
-    CHECK(row.answered_by() == t.mike);
-    CHECK_FALSE(row.recording_id().empty());
-    CHECK(absl::StrContains(PathText(row),
-                            "PATH_TRANSFER [transferred by Sarah Johnson to Mike Torres]"));
-    CHECK(absl::StrContains(PathText(row), "PATH_RECORDING [recording started by Sarah Johnson]"));
-    CHECK(absl::StrContains(PathText(row), "PATH_RECORDING [recording stopped by Sarah Johnson]"));
-    CHECK(std::find(row.user_ids().begin(), row.user_ids().end(), t.mike) != row.user_ids().end());
+      INFO(t.carrier << " conference");
+      const std::string from = absl::StrCat("+1312555", 4100 + caller_seq++);
+      const std::string guest = absl::StrCat("+1646555", 4100 + caller_seq);
+      auto running = start_call(t, from,
+                                {{sarah_fwd, {{"answer_after_s", 1}, {"hold", true}}},
+                                 {mike_fwd, {{"answer_after_s", 1}, {"hold", true}}},
+                                 {guest, {{"answer_after_s", 1}, {"hold", true}}},
+                                 {"default", "no-answer"}});
+      rv1::CallRecord live =
+          row_when(t, from, [&](const rv1::CallRecord& r) { return r.answered_by() == t.sarah; });
+      INFO("routing log: " << Tail(routing->Output()));
+      INFO("carrier log: " << Tail(carrier->Output()));
+      REQUIRE(live.answered_by() == t.sarah);
+      rv1::LiveCallRequest call;
+      call.set_call_id(live.id());
+      rv1::CallRecord after;
+      RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::HoldCall, sarah, call, &after), "HoldCall");
+      REQUIRE(after.participants_size() == 2);
+      CHECK(after.participants(0).on_hold());
+      const std::string caller_leg = after.participants(0).leg();
+      CHECK(Rpc(*routing_stub, &rv1::Routing::Stub::HoldCall, sarah, call, &after).error_code() ==
+            grpc::StatusCode::FAILED_PRECONDITION);
+      RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::ResumeCall, sarah, call, &after),
+                "ResumeCall");
+      CHECK_FALSE(after.participants(0).on_hold());
 
-    // calls.v1: answered by Sarah, then by Mike; one end, completed by Mike.
-    std::vector<ev1::Event> events;
-    const absl::Time deadline = absl::Now() + absl::Seconds(30);
-    size_t want = 1;
-    while (true) {
-      auto records = calls_topic->ReadAll(calls_topic->name(),
-                                          std::max(deadline - absl::Now(), absl::Seconds(1)), want);
-      REQUIRE(records.ok());
-      events.clear();
-      for (const auto& rr : *records) {
-        ev1::Event ev;
-        REQUIRE(ev.ParseFromString(rr.value));
-        if (CallIdOf(ev) == live.id()) events.push_back(ev);
-      }
-      const bool ended = std::any_of(events.begin(), events.end(),
-                                     [](const ev1::Event& ev) { return ev.has_call_ended(); });
-      if (ended || absl::Now() >= deadline) break;
-      want = records->size() + 1;
+      rv1::AddParticipantRequest add;
+      add.set_call_id(live.id());
+      add.set_external_number(guest);
+      RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::AddParticipant, sarah, add, &after),
+                "AddParticipant");
+      rv1::CallRecord with_guest = row_when(t, from, [&](const rv1::CallRecord& r) {
+        return r.participants_size() == 3 &&
+               r.participants(2).status() == rv1::Participant::JOINED;
+      });
+      REQUIRE(with_guest.participants_size() == 3);
+      CHECK(with_guest.participants(2).status() == rv1::Participant::JOINED);
+      rv1::RemoveParticipantRequest remove;
+      remove.set_call_id(live.id());
+      remove.set_leg(with_guest.participants(2).leg());
+      RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::RemoveParticipant, sarah, remove, &after),
+                "RemoveParticipant");
+
+      rv1::AddParticipantRequest warm;
+      warm.set_call_id(live.id());
+      warm.set_user_id(t.mike);
+      RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::StartWarmTransfer, sarah, warm, &after),
+                "StartWarmTransfer");
+      CHECK(after.participants(0).on_hold());
+      rv1::CallRecord consulting = row_when(t, from, [&](const rv1::CallRecord& r) {
+        return r.participants_size() == 4 &&
+               r.participants(3).status() == rv1::Participant::JOINED;
+      });
+      INFO("path: " << PathText(consulting));
+      REQUIRE(consulting.participants_size() == 4);
+      CHECK(consulting.participants(3).user_id() == t.mike);
+      RequireOk(Rpc(*routing_stub, &rv1::Routing::Stub::CompleteWarmTransfer, sarah, call, &after),
+                "CompleteWarmTransfer");
+      CHECK(after.answered_by() == t.mike);
+      CHECK_FALSE(after.participants(0).on_hold());
+
+      // The caller hangs up.
+      absl::StatusOr<http::HttpResponse> hangup =
+          web->Send({.method = "POST",
+                     .url = absl::StrCat(emulator_url, "/emulator/calls/",
+                                         http::PercentEncode(caller_leg), "/hangup")});
+      REQUIRE(hangup.ok());
+      INFO(hangup->body);
+      CHECK(hangup->status == 200);
+      const json r = finished(running);
+      rv1::CallRecord row =
+          row_when(t, from, [](const rv1::CallRecord& x) { return x.status() == rv1::COMPLETED; });
+      INFO("steps: " << r["steps"].dump() << "\npath: " << PathText(row));
+      CHECK(row.status() == rv1::COMPLETED);
+      CHECK(row.answered_by() == t.mike);
+      const std::string path = PathText(row);
+      CHECK(absl::StrContains(path, "caller on hold by Sarah Johnson"));
+      CHECK(absl::StrContains(path, "caller resumed by Sarah Johnson"));
+      CHECK(absl::StrContains(path, absl::StrCat(guest, " joined")));
+      CHECK(absl::StrContains(path, absl::StrCat(guest, " removed by Sarah Johnson")));
+      CHECK(absl::StrContains(path, "Mike Torres joined"));
+      CHECK(absl::StrContains(path,
+                              "warm transfer by Sarah Johnson completed: Mike Torres takes the call"));
+      int ended = 0;
+      std::string ended_by;
+      CHECK(answered_by_events(events_of(live.id()), &ended, &ended_by) ==
+            std::vector<std::string>{t.sarah, t.mike});
+      CHECK(ended == 1);
+      CHECK(ended_by == t.mike);
     }
-    std::vector<std::string> answered_by;
-    int ended = 0;
-    for (const ev1::Event& ev : events) {
-      if (ev.has_call_answered()) answered_by.push_back(ev.call_answered().answered_by());
-      if (ev.has_call_ended()) {
-        ++ended;
-        CHECK(ev.call_ended().status() == "completed");
-        CHECK(ev.call_ended().answered_by() == t.mike);
-      }
-    }
-    CHECK(answered_by == std::vector<std::string>{t.sarah, t.mike});
-    CHECK(ended == 1);
   }
 
   const absl::Status stopped = st.Stop();

@@ -1150,9 +1150,15 @@ TEST_CASE("participants: added, named, joined, left; at most five; bad targets")
         absl::StatusCode::kInvalidArgument);
   CHECK(call.engine().RemoveParticipant(call.state(), "CAnope", "sarah", kTuesday10am).status().code() ==
         absl::StatusCode::kNotFound);
-  // Mike leaves by himself.
-  call.Conference(cv1::ConferenceUpdate::LEFT, "CAmike");
+  // Mike leaves by himself; Sarah and Tyler (ringing) are still there.
+  const Step& mike_left = call.Conference(cv1::ConferenceUpdate::LEFT, "CAmike");
   CHECK(call.state().participants(2).status() == v1::Participant::LEFT);
+  CHECK_FALSE(mike_left.hang_up_caller);
+  call.Conference(cv1::ConferenceUpdate::NOT_ANSWERED, "CAtyler", "client:tyler");
+  // Sarah hangs up: nobody is left with the caller, the call is to end.
+  const Step& alone = call.Conference(cv1::ConferenceUpdate::LEFT, "CAsarah");
+  CHECK(alone.hang_up_caller);
+  CHECK(alone.path.back().text() == "everyone else left: the call ends");
   // The caller hangs up: completed, answered by Sarah.
   const Step& ended = call.Completed();
   REQUIRE(ended.final_status.has_value());

@@ -105,6 +105,12 @@ class FakeCallControl final : public CallControl {
         return std::string();
     }
   }
+  absl::Status HangupCall(absl::string_view company_id, absl::string_view call_id) override {
+    absl::MutexLock l(&mu_);
+    hung_up.push_back(std::string(call_id));
+    return fail;
+  }
+  std::vector<std::string> hung_up;
   struct ConferenceOp {
     std::string company_id;
     carrier::v1::ConferenceControlRequest request;

@@ -13,8 +13,11 @@
 // SetCallees (Twilio: one player thread per call, joined by Stop). Calls in progress can be
 // modified live (Twilio Url/Twiml redirect interrupts the current verb). A callee with `hold`
 // keeps a Dial/transfer bridge up in real time until the service ends a leg or the call (Telnyx:
-// a watcher player thread per held bridge bounds it by scenario_timeout). Outbound messages get
-// asynchronous status callbacks. See README.md for the endpoint list and formats.
+// a watcher player thread per held bridge bounds it by scenario_timeout). Conferences
+// (conference.cc): Twilio <Dial><Conference> and the Conferences/Participants resources, Telnyx
+// /v2/conferences; a participant waits in real time (Twilio: on its player thread) until it
+// leaves, is removed, hangs up or the conference ends. Outbound messages get asynchronous
+// status callbacks. See README.md for the endpoint list and formats.
 //
 // Thread-safety: every public method is thread-safe. State lives behind one mutex, never held
 // while a webhook is sent. Asynchronous webhooks (Telnyx call events, message status callbacks)
@@ -348,7 +351,8 @@ class CarrierEmulator {
   // modification, has ended, or the emulator stops. False on timeout.
   bool WaitForUpdate(const std::string& call_id);
   // Blocks (real time) while the held bridge of `call_id` to `leg_id` lasts: until the call is
-  // modified (Twilio) or ends, the leg ends, the caller's own hang-up time (`hangup_at_s`, the
+  // modified (Twilio) or ends, the leg ends or gets new TwiML (Twilio), the bridge is taken
+  // down (Telnyx conference create), the caller's own hang-up time (`hangup_at_s`, the
   // bridge's real seconds counting as simulated ones) comes, scenario_timeout passes or the
   // emulator stops (kParentEnded). `*talk_s`: the bridge's duration in seconds (real seconds
   // rounded, at least 1; exactly the caller's remaining time on kCallerHungUp).

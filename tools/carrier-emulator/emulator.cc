@@ -717,6 +717,7 @@ json CarrierEmulator::CallResultLocked(const Call& c) const {
   if (c.carrier == "telnyx") result["call_session_id"] = c.session_id;
   if (!c.parent_call.empty()) result["parent_call"] = c.parent_call;
   if (c.bridge) result["bridged_leg"] = {{"id", c.bridge->leg}, {"to", c.bridge->to}};
+  if (!c.conference.empty()) result["conference"] = c.conference;
   result["done"] = c.carrier == "twilio" ? c.finished && c.pending_events == 0
                                          : (c.ended && c.pending_events == 0);
   return result;
@@ -785,8 +786,9 @@ CarrierEmulator::BridgeEnd CarrierEmulator::WaitForBridgeEnd(const std::string& 
   auto ended = [this, &call_id, &leg_id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     const Call& c = calls_[call_id];
     auto leg = calls_.find(leg_id);
-    return c.pending.has_value() || c.ended || shutting_down_ ||
-           (leg != calls_.end() && leg->second.ended);
+    return c.pending.has_value() || c.ended || shutting_down_ || !c.bridge ||
+           c.bridge->leg != leg_id ||
+           (leg != calls_.end() && (leg->second.ended || leg->second.pending.has_value()));
   };
   const bool updated = mu_.AwaitWithDeadline(absl::Condition(&ended), deadline);
   *talk_s = LiveSeconds(start);
@@ -797,6 +799,10 @@ CarrierEmulator::BridgeEnd CarrierEmulator::WaitForBridgeEnd(const std::string& 
   }
   if (c.ended || shutting_down_) return BridgeEnd::kParentEnded;
   if (c.pending.has_value()) return BridgeEnd::kModified;
+  auto leg = calls_.find(leg_id);
+  if (leg != calls_.end() && !leg->second.ended && leg->second.pending.has_value()) {
+    return BridgeEnd::kLegModified;
+  }
   return BridgeEnd::kLegEnded;
 }
 
@@ -926,6 +932,15 @@ http::Response CarrierEmulator::HandleAdmin(const http::Request& request) {
       }
       return http::Response::Json(200, json{{"configured", body.size()}}.dump());
     }
+  }
+  if (absl::StartsWith(path, "/emulator/calls/") && absl::EndsWith(path, "/hangup") &&
+      request.method == "POST") {
+    const size_t start = std::strlen("/emulator/calls/");
+    return AdminHangup(
+        http::PercentDecode(path.substr(start, path.size() - start - std::strlen("/hangup"))));
+  }
+  if (path == "/emulator/conferences" && request.method == "GET") {
+    return http::Response::Json(200, ConferencesJson().dump());
   }
   if (absl::StartsWith(path, "/emulator/calls/") && request.method == "GET") {
     std::optional<json> result =

@@ -13,8 +13,11 @@
 // SetCallees (Twilio: one player thread per call, joined by Stop). Calls in progress can be
 // modified live (Twilio Url/Twiml redirect interrupts the current verb). A callee with `hold`
 // keeps a Dial/transfer bridge up in real time until the service ends a leg or the call (Telnyx:
-// a watcher player thread per held bridge bounds it by scenario_timeout). Outbound messages get
-// asynchronous status callbacks. See README.md for the endpoint list and formats.
+// a watcher player thread per held bridge bounds it by scenario_timeout). Conferences
+// (conference.cc): Twilio <Dial><Conference> and the Conferences/Participants resources, Telnyx
+// /v2/conferences; a participant waits in real time (Twilio: on its player thread) until it
+// leaves, is removed, hangs up or the conference ends. Outbound messages get asynchronous
+// status callbacks. See README.md for the endpoint list and formats.
 //
 // Thread-safety: every public method is thread-safe. State lives behind one mutex, never held
 // while a webhook is sent. Asynchronous webhooks (Telnyx call events, message status callbacks)
@@ -35,6 +38,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -261,9 +265,51 @@ class CarrierEmulator {
       std::deque<std::pair<std::string, nlohmann::json>> queued;
     };
     std::optional<Bridge> bridge;
+    // The conference the call is in now (Conference::id), empty when in none.
+    std::string conference;
+    // Telnyx: the dial's client_state (POST /v2/calls), carried by its conference events.
+    std::string client_state;
+    // Twilio: StatusCallbackMethod of status_callback, and the events it asked for (a
+    // conference participant added through the REST API; empty = completed only).
+    std::string status_callback_method = "POST";
+    std::set<std::string> status_events;
   };
-  // How a held bridge ended (WaitForBridgeEnd).
-  enum class BridgeEnd { kModified, kParentEnded, kLegEnded, kCallerHungUp, kTimeout };
+  // A conference (Twilio <Dial><Conference> / Participants API; Telnyx /v2/conferences).
+  struct Conference {
+    struct Participant {
+      std::string call_id, to;
+      bool hold = false, muted = false, end_on_exit = false, start_on_enter = true;
+      bool left = false;
+      std::string hold_url;
+      std::string client_state;  // Telnyx: the create/join command's, else the call's
+      size_t step = 0;           // index of the call's Conference step
+      absl::Time joined;
+    };
+    std::string id;  // Twilio CF..., Telnyx uuid
+    std::string carrier, name;
+    std::string status;  // Twilio in-progress|completed, Telnyx in_progress|completed
+    std::string end_reason;
+    std::string creator;  // Telnyx: the call that created it (its leaving ends it)
+    // Twilio: the statusCallback of the first participant naming one, and its events.
+    std::string status_callback, status_callback_method = "POST";
+    std::set<std::string> events;
+    int sequence = 0;
+    std::string date_created;
+    std::vector<Participant> participants;  // in join order, left ones included
+    bool active() const { return status == "in-progress" || status == "in_progress"; }
+    Participant* Find(const std::string& call_id) {
+      for (Participant& p : participants) {
+        if (p.call_id == call_id && !p.left) return &p;
+      }
+      return nullptr;
+    }
+  };
+  // How a held bridge ended (WaitForBridgeEnd). kLegModified: the Twilio child leg got new
+  // TwiML (it leaves the bridge and runs it).
+  enum class BridgeEnd { kModified, kParentEnded, kLegEnded, kLegModified, kCallerHungUp,
+                         kTimeout };
+  // Why a Twilio participant's wait in a conference ended (WaitInConference).
+  enum class ConferenceExit { kModified, kCallEnded, kRemoved, kTalkOver, kTimeout };
   // The configured callee for `target` (`sip:<id>@...` also matches `client:<id>`).
   static Callee FindCallee(const std::map<std::string, Callee>& callees, const Callee& fallback,
                            const std::string& target);
@@ -305,7 +351,8 @@ class CarrierEmulator {
   // modification, has ended, or the emulator stops. False on timeout.
   bool WaitForUpdate(const std::string& call_id);
   // Blocks (real time) while the held bridge of `call_id` to `leg_id` lasts: until the call is
-  // modified (Twilio) or ends, the leg ends, the caller's own hang-up time (`hangup_at_s`, the
+  // modified (Twilio) or ends, the leg ends or gets new TwiML (Twilio), the bridge is taken
+  // down (Telnyx conference create), the caller's own hang-up time (`hangup_at_s`, the
   // bridge's real seconds counting as simulated ones) comes, scenario_timeout passes or the
   // emulator stops (kParentEnded). `*talk_s`: the bridge's duration in seconds (real seconds
   // rounded, at least 1; exactly the caller's remaining time on kCallerHungUp).
@@ -317,6 +364,57 @@ class CarrierEmulator {
   std::string PublicUrlLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return public_url_; }
   bool IsFailingNumber(const std::string& number) const;
   std::string RecordingWav(const CallerAction* action, double* seconds, std::string* source);
+
+  // --- Conferences (conference.cc) ---
+  // Twilio /Conferences/... (after Basic auth; `parts` after the account prefix).
+  http::Response HandleTwilioConferences(const http::Request& request,
+                                         const std::vector<std::string>& parts,
+                                         const http::Params& form);
+  // Telnyx /v2/conferences/... (after auth; `parts` after /v2/).
+  http::Response HandleTelnyxConferences(const http::Request& request,
+                                         const std::vector<std::string>& parts,
+                                         const nlohmann::json& body);
+  // POST /emulator/calls/{id}/hangup: the party of call `id` hangs up now.
+  http::Response AdminHangup(const std::string& id);
+  nlohmann::json ConferencesJson() const;
+  // The in-progress conference of `carrier` named `name`, or nullptr.
+  Conference* FindLiveConferenceLocked(const std::string& carrier, const std::string& name)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Adds `p` (call `p.call_id`) to `conf`: the call's Conference step (`verb`), the join event.
+  void JoinConferenceLocked(Conference& conf, Conference::Participant p, const std::string& verb)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Call `call_id` leaves `conf` (no-op when not in it): its step ends `outcome`, the leave
+  // event; the conference ends when it was the last participant, had endConferenceOnExit or
+  // (Telnyx) created the conference.
+  void LeaveConferenceLocked(Conference& conf, const std::string& call_id,
+                             const std::string& outcome) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends `conf` (`reason`, caused by call `by_call`): every participant left (Telnyx: hung up),
+  // the end event.
+  void EndConferenceLocked(Conference& conf, const std::string& reason,
+                           const std::string& by_call) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues a signed Twilio conference StatusCallback (`event` participant-join, -leave, -hold,
+  // -unhold, conference-end) when the conference asked for it; `call_id`'s done waits for it.
+  void QueueTwilioConferenceCallbackLocked(Conference& conf, const std::string& event,
+                                           const Conference::Participant* p,
+                                           const std::string& call_id, http::Params extra = {})
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Blocks (real time) while Twilio call `call_id` is in conference `conf_id`: until it is
+  // modified, ends, is removed (or the conference ends), its own hang-up time comes
+  // (`hangup_at_s`, real seconds counting as simulated ones) or scenario_timeout passes.
+  // `*talk_s`: the seconds spent (rounded, at least 1).
+  ConferenceExit WaitInConference(const std::string& call_id, const std::string& conf_id,
+                                  double* talk_s);
+  // Twilio <Dial><Conference>: joins, waits, leaves. The exit reason.
+  ConferenceExit RunTwilioConference(const std::string& call_id, const std::string& name,
+                                     const std::map<std::string, std::string>& attrs,
+                                     const std::string& doc_url, double* talk_s);
+  // Player of a participant added with POST /Conferences/{CF}/Participants.json: rings the
+  // callee, joins it as `joining` on answer, waits, leaves, hangs up.
+  void PlayTwilioParticipant(const std::string& call_id, const std::string& conf_id,
+                             Conference::Participant joining);
+  // A Telnyx call that ended while in a conference leaves it (events queued).
+  void SettleTelnyxConference(const std::string& call_id);
+  void SettleTelnyxConferenceLocked(const std::string& call_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // --- Twilio (twilio.cc) ---
   std::string TwilioSignatureFor(const std::string& url, const http::Params& params) const;
@@ -375,9 +473,13 @@ class CarrierEmulator {
   void SaveTelnyxLiveRecordingLocked(Call& c, std::vector<TelnyxEvent>* events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<nlohmann::json> RunTelnyxScenario(Call call);
-  // Queues one signed Call Control event for call `call_id`.
+  // Queues one signed Call Control event for call `call_id` (to its webhook URL). Without
+  // `call_fields` the payload is `payload_extra` only (conference.* events).
   void QueueTelnyxEvent(const std::string& call_id, const std::string& event_type,
                         nlohmann::json payload_extra, const std::string& client_state);
+  void QueueTelnyxEventLocked(const std::string& call_id, const std::string& event_type,
+                              nlohmann::json payload_extra, const std::string& client_state,
+                              bool call_fields = true) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   http::HttpRequest SignedTelnyxRequest(const std::string& url, std::string body) const;
   void SendTelnyxMessageCallbacks(std::string message_id);
   // Worker task: the delayed number_order.complete webhook of a pending order.
@@ -395,6 +497,7 @@ class CarrierEmulator {
   std::map<std::string, Number> numbers_ ABSL_GUARDED_BY(mu_);           // by id
   std::map<std::string, std::vector<Number>> pools_ ABSL_GUARDED_BY(mu_);  // by "local:212"
   std::map<std::string, Call> calls_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Conference> conferences_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Recording> recordings_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Message> messages_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, PortOrder> port_orders_ ABSL_GUARDED_BY(mu_);

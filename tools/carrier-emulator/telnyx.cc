@@ -71,14 +71,19 @@ http::HttpRequest CarrierEmulator::SignedTelnyxRequest(const std::string& url,
 
 void CarrierEmulator::QueueTelnyxEvent(const std::string& call_id, const std::string& event_type,
                                        json payload_extra, const std::string& client_state) {
-  json payload;
-  std::string url;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = calls_.find(call_id);
-    if (it == calls_.end()) return;
-    const Call& c = it->second;
-    url = c.webhook_url;
+  absl::MutexLock lock(&mu_);
+  QueueTelnyxEventLocked(call_id, event_type, std::move(payload_extra), client_state);
+}
+
+void CarrierEmulator::QueueTelnyxEventLocked(const std::string& call_id,
+                                             const std::string& event_type, json payload_extra,
+                                             const std::string& client_state, bool call_fields) {
+  auto it = calls_.find(call_id);
+  if (it == calls_.end()) return;
+  Call& c = it->second;
+  const std::string url = c.webhook_url;
+  json payload = json::object();
+  if (call_fields) {
     payload = {{"call_control_id", c.id},
                {"call_leg_id", c.leg_id},
                {"call_session_id", c.session_id},
@@ -90,14 +95,11 @@ void CarrierEmulator::QueueTelnyxEvent(const std::string& call_id, const std::st
   if (!client_state.empty()) payload["client_state"] = client_state;
   for (auto& [k, v] : payload_extra.items()) payload[k] = v;
   if (url.empty()) return;
-  {
-    absl::MutexLock lock(&mu_);
-    ++calls_[call_id].pending_events;
-  }
+  ++c.pending_events;
   json event = {{"data",
                  {{"record_type", "event"},
                   {"event_type", event_type},
-                  {"id", NewId("uuid")},
+                  {"id", absl::StrFormat("00000000-0000-4000-8000-%012x", next_id_++)},
                   {"occurred_at", Iso(absl::Now())},
                   {"payload", payload}}},
                 {"meta", {{"attempt", 1}, {"delivered_to", url}}}};
@@ -550,6 +552,7 @@ http::Response CarrierEmulator::HandleTelnyx(const http::Request& request) {
     c.status = "ringing";
     c.ring_timeout_s = body.value("timeout_secs", 30);
     c.webhook_url = body.value("webhook_url", "");
+    c.client_state = body.value("client_state", "");
     if (c.webhook_url.empty() && !options_.webhook_base_url.empty()) {
       c.webhook_url = options_.webhook_base_url + "/webhooks/telnyx/call-control";
     }
@@ -620,6 +623,10 @@ http::Response CarrierEmulator::HandleTelnyx(const http::Request& request) {
                                             {"call_session_id", c.session_id},
                                             {"is_alive", true},
                                             {"record_type", "call"}}}}.dump());
+  }
+
+  if (!parts.empty() && parts[0] == "conferences") {
+    return HandleTelnyxConferences(request, parts, body);
   }
 
   // POST /v2/calls/{id}/actions/{action}
@@ -735,8 +742,12 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
       return TelnyxError(422, "90018", "Call has already ended",
                          "This call is no longer active and can't receive commands.");
     }
-    if (!c.parent_call.empty()) {
-      // A held bridge's target leg: hanging it up ends the bridge (README "Held bridges").
+    auto parent = c.parent_call.empty() ? calls_.end() : calls_.find(c.parent_call);
+    const bool bridged_leg = parent != calls_.end() && parent->second.bridge &&
+                             parent->second.bridge->leg == c.id;
+    if (bridged_leg) {
+      // A held bridge's target leg: hanging it up ends the bridge (README "Held bridges"). Once
+      // unbridged (a conference took the parent) the leg is a call of its own.
       if (action != "hangup") {
         return TelnyxError(422, "10015", "Invalid parameter",
                            "emulator: only hangup is emulated on a transfer's target leg");
@@ -747,16 +758,11 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
         }
         c.seen_command_ids[command_id] = action;
       }
-      Call& parent = calls_[c.parent_call];
-      if (!parent.bridge || parent.bridge->leg != c.id) {
-        return TelnyxError(422, "90018", "Call has already ended",
-                           "This call is no longer active and can't receive commands.");
-      }
       std::vector<TelnyxEvent> more;
-      EndTelnyxBridgeLocked(parent, "caller", false, &more, &replay_after);
+      EndTelnyxBridgeLocked(parent->second, "caller", false, &more, &replay_after);
       add_events(std::move(more));
-      event_call = parent.id;
-      parent.pending_events += static_cast<int>(events.size());
+      event_call = parent->second.id;
+      parent->second.pending_events += static_cast<int>(events.size());
     } else if (c.bridge && !replay && action != "hangup" && action != "record_start" &&
                action != "record_stop" && action != "answer") {
       // Bridged: the command runs, in order, once the bridge ends.
@@ -918,6 +924,7 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
         leg.direction = "outgoing";
         leg.status = "in-progress";
         leg.parent_call = c.id;
+        leg.webhook_url = c.webhook_url;  // its own events once unbridged (conferences)
         leg.steps.push_back({{"verb", "bridge"}, {"details", {{"parent_call", c.id}}},
                              {"outcome", "answered"}, {"at_s", 0.0}});
         calls_[target_leg] = std::move(leg);
@@ -1141,6 +1148,7 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
   {
     absl::MutexLock lock(&mu_);
     calls_[call_id].pending_events -= static_cast<int>(events.size());
+    SettleTelnyxConferenceLocked(call_id);  // a call that ended leaves its conference
   }
   return http::Response::Json(200, json{{"data", result}}.dump());
 }

@@ -312,6 +312,10 @@ http::Response CarrierEmulator::HandleTwilio(const http::Request& request) {
     if (request.method == "GET") return http::Response::Json(200, number_json(it->second).dump());
   }
 
+  if (!parts.empty() && (parts[0] == "Conferences" || parts[0] == "Conferences.json")) {
+    return HandleTwilioConferences(request, parts, form);
+  }
+
   // Calls.json (POST create)
   if (parts.size() == 1 && parts[0] == "Calls.json" && request.method == "POST") {
     const std::string to = First(form, "To");
@@ -397,10 +401,6 @@ http::Response CarrierEmulator::HandleTwilio(const http::Request& request) {
     const std::string twiml = First(form, "Twiml");
     if (url.empty() && twiml.empty()) {
       return TwilioError(400, 20001, "One of Url, Twiml or Status is required");
-    }
-    if (!c.parent_call.empty()) {
-      return TwilioError(400, 20001,
-                         "Url/Twiml on a Dial child leg is not emulated; use Status=completed");
     }
     if (!url.empty() && !IsHttpUrl(url)) {
       return TwilioError(400, 21205, absl::StrCat("Url is not a valid URL: ", url));
@@ -1023,6 +1023,36 @@ void CarrierEmulator::InterpretTwiml(const std::string& call_id, std::string doc
         next = FetchTwiml(call_id, next_url, attr("method", "POST"), params, "gather");
         if (!next) hangup = true;
         break;
+      } else if (name == "Dial" && verb.child("Conference")) {
+        // <Dial><Conference>: the call joins the conference until it leaves it (README
+        // "Conferences"); then its TwiML continues after the Dial (the action, if any).
+        pugi::xml_node noun = verb.child("Conference");
+        std::map<std::string, std::string> attrs;
+        for (pugi::xml_attribute a : noun.attributes()) attrs[a.name()] = a.value();
+        double talk = 0;
+        const ConferenceExit exit =
+            RunTwilioConference(call_id, Trim(noun.text().get()), attrs, doc_url, &talk);
+        if (exit == ConferenceExit::kModified) continue;  // the next iteration applies it
+        if (exit == ConferenceExit::kCallEnded) {
+          hangup = true;
+          break;
+        }
+        if (exit == ConferenceExit::kTalkOver || exit == ConferenceExit::kTimeout) {
+          add_step("Hangup", {{"source", exit == ConferenceExit::kTimeout ? "timeout" : "callee"}},
+                   "callee hung up");
+          hangup = true;
+          break;
+        }
+        // Removed, or the conference ended: the Dial is over.
+        const std::string action = attr("action", "");
+        if (action.empty()) continue;
+        next_url = Resolve(doc_url, action);
+        http::Params params = base_params();
+        params.emplace_back("DialCallStatus", "completed");
+        params.emplace_back("DialCallDuration", FormatSeconds(talk));
+        next = FetchTwiml(call_id, next_url, attr("method", "POST"), params, "dial");
+        if (!next) hangup = true;
+        break;
       } else if (name == "Dial") {
         double timeout = 30;
         (void)absl::SimpleAtod(attr("timeout", "30"), &timeout);
@@ -1201,6 +1231,10 @@ void CarrierEmulator::InterpretTwiml(const std::string& call_id, std::string doc
           });
           const BridgeEnd end = WaitForBridgeEnd(call_id, leg_sid, &duration);
           advance(duration);
+          // The child leg got new TwiML (POST /Calls/{child}.json Url|Twiml): it leaves the
+          // bridge alive and runs it on a player of its own; the Dial completes as if the leg
+          // had hung up (its action is requested), the leg's noun callback waits for its end.
+          const bool leg_moved = end == BridgeEnd::kLegModified;
           const bool from_parent = end == BridgeEnd::kModified ||
                                    end == BridgeEnd::kParentEnded ||
                                    end == BridgeEnd::kCallerHungUp;
@@ -1211,9 +1245,23 @@ void CarrierEmulator::InterpretTwiml(const std::string& call_id, std::string doc
             step["details"]["duration"] = duration;
             c.bridge.reset();
             Call& leg = calls_[leg_sid];
+            if (leg_moved) {
+              leg.sim_time = duration;
+              leg.callees = c.callees;
+              leg.default_callee = c.default_callee;
+              if (winner->events.count("completed")) {
+                leg.status_callback = winner->status_callback;
+                leg.status_callback_method = winner->status_method;
+              }
+              leg.steps.push_back({{"verb", "Bridge"}, {"details", {{"parent_call", call_id}}},
+                                   {"outcome", "left"}, {"at_s", duration}});
+              return;
+            }
             // api: POST /Calls/{child}.json Status=completed; parent: the parent left the
             // bridge; callee: the far end hung up at scenario_timeout.
-            const std::string source = leg.ended ? "api" : from_parent ? "parent" : "callee";
+            const std::string source = leg.ended && leg.end_reason != "callee" ? "api"
+                                       : from_parent                          ? "parent"
+                                                                              : "callee";
             leg.status = "completed";
             leg.ended = true;
             if (leg.end_reason.empty()) leg.end_reason = source;
@@ -1227,7 +1275,14 @@ void CarrierEmulator::InterpretTwiml(const std::string& call_id, std::string doc
             }
             leg.finished = true;
           });
-          leg_callback(*winner, "completed", "completed", duration);
+          if (leg_moved) {
+            StartPlayer([this, leg_sid] {
+              InterpretTwiml(leg_sid, "", std::string("<Response/>"));  // takes the new TwiML
+              FinishTwilioCall(leg_sid);
+            });
+          } else {
+            leg_callback(*winner, "completed", "completed", duration);
+          }
           if (end == BridgeEnd::kCallerHungUp) {
             // The caller hung up during the bridge: the call is over, no Dial action.
             add_step("Hangup", {{"source", "callee"}}, "callee hung up");
@@ -1353,11 +1408,13 @@ void CarrierEmulator::InterpretTwiml(const std::string& call_id, std::string doc
 
 void CarrierEmulator::FinishTwilioCall(const std::string& call_id) {
   // The call ends: completed unless it already failed, was rejected or never answered.
-  std::string status_callback;
+  std::string status_callback, method = "POST", parent;
   double duration = 0;
   {
     absl::MutexLock lock(&mu_);
     Call& c = calls_[call_id];
+    method = c.status_callback_method;
+    parent = c.parent_call;
     // A REST call canceled before its far end answered stays canceled.
     bool answered = c.direction != "outbound-api";
     for (const json& step : c.steps) {
@@ -1381,9 +1438,11 @@ void CarrierEmulator::FinishTwilioCall(const std::string& call_id) {
     http::Params params = TwilioCallParams(call_id);
     params.emplace_back("CallDuration", FormatSeconds(duration));
     params.emplace_back("CallbackSource", "call-progress-events");
+    if (!parent.empty()) params.emplace_back("ParentCallSid", parent);
     params.emplace_back("SequenceNumber", "0");
     params.emplace_back("Timestamp", Rfc2822(absl::Now()));
-    (void)FetchTwiml(call_id, status_callback, "POST", params, "status");
+    (void)FetchTwiml(call_id, status_callback, method, params,
+                     parent.empty() ? "status" : "dial-status");
   }
   absl::MutexLock lock(&mu_);
   calls_[call_id].finished = true;

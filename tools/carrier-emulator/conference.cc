@@ -10,79 +10,18 @@
 #include "absl/strings/str_split.h"
 #include "libs/http/url.h"
 #include "tools/carrier-emulator/emulator.h"
+#include "tools/carrier-emulator/wire.h"
 
 namespace switchboard::carrier_emulator {
 
 using nlohmann::json;
 using Participant = CarrierEmulator::Conference::Participant;
 
+using namespace wire;  // NOLINT: the shared wire helpers
+
 namespace {
 
-http::Response TwilioError(int status, int code, absl::string_view message) {
-  json body = {{"code", code},
-               {"message", std::string(message)},
-               {"more_info", absl::StrCat("https://www.twilio.com/docs/errors/", code)},
-               {"status", status}};
-  return http::Response::Json(status, body.dump());
-}
-
-http::Response TelnyxError(int status, absl::string_view code, absl::string_view title,
-                           absl::string_view detail, absl::string_view pointer = "") {
-  json error = {{"code", std::string(code)},
-                {"title", std::string(title)},
-                {"detail", std::string(detail)}};
-  if (!pointer.empty()) error["source"] = {{"pointer", std::string(pointer)}};
-  return http::Response::Json(status, json{{"errors", json::array({error})}}.dump());
-}
-
-std::string First(const http::Params& params, absl::string_view name) {
-  for (const auto& [k, v] : params) {
-    if (k == name) return v;
-  }
-  return "";
-}
-
-bool Has(const http::Params& params, absl::string_view name) {
-  for (const auto& [k, v] : params) {
-    if (k == name) return true;
-  }
-  return false;
-}
-
-bool IsE164(absl::string_view s) {
-  if (s.size() < 8 || s.size() > 16 || s[0] != '+' || s[1] < '1' || s[1] > '9') return false;
-  for (char c : s.substr(1)) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
-bool IsHttpUrl(absl::string_view s) {
-  return absl::StartsWith(s, "http://") || absl::StartsWith(s, "https://");
-}
-
-std::string Rfc2822(absl::Time t) {
-  return absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", t, absl::UTCTimeZone());
-}
-
-std::string Iso(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
-}
-
 std::string Bool(bool b) { return b ? "true" : "false"; }
-
-// Resolves a relative callback URL against the TwiML document URL.
-std::string Resolve(const std::string& base, const std::string& ref) {
-  if (ref.empty() || IsHttpUrl(ref)) return ref;
-  const size_t scheme = base.find("://");
-  if (scheme == std::string::npos) return ref;
-  const size_t path_start = base.find('/', scheme + 3);
-  const std::string origin = path_start == std::string::npos ? base : base.substr(0, path_start);
-  if (ref[0] == '/') return origin + ref;
-  std::string dir = base.substr(0, base.find('?'));
-  dir = dir.substr(0, dir.rfind('/') + 1);
-  return dir + ref;
-}
 
 // The statusCallbackEvent keyword that selects a Twilio conference event.
 std::string EventKey(const std::string& event) {
@@ -319,7 +258,8 @@ CarrierEmulator::ConferenceExit CarrierEmulator::RunTwilioConference(
     }
     // The first participant naming a statusCallback sets the conference's.
     if (conf->status_callback.empty() && !attr("statusCallback", "").empty()) {
-      conf->status_callback = Resolve(doc_url, attr("statusCallback", ""));
+      const std::string callback = attr("statusCallback", "");
+      conf->status_callback = callback.empty() ? std::string() : Resolve(doc_url, callback);
       conf->status_callback_method = attr("statusCallbackMethod", "POST");
       for (absl::string_view e :
            absl::StrSplit(attr("statusCallbackEvent", ""), ' ', absl::SkipEmpty())) {

@@ -11,34 +11,16 @@
 #include "libs/crypto/hash.h"
 #include "libs/http/url.h"
 #include "tools/carrier-emulator/emulator.h"
+#include "tools/carrier-emulator/wire.h"
 #include "tools/carrier-emulator/signing.h"
 
 namespace switchboard::carrier_emulator {
 
 using nlohmann::json;
 
+using namespace wire;  // NOLINT: the shared wire helpers
+
 namespace {
-
-http::Response TelnyxError(int status, absl::string_view code, absl::string_view title,
-                           absl::string_view detail, absl::string_view pointer = "") {
-  json error = {{"code", std::string(code)},
-                {"title", std::string(title)},
-                {"detail", std::string(detail)}};
-  if (!pointer.empty()) error["source"] = {{"pointer", std::string(pointer)}};
-  return http::Response::Json(status, json{{"errors", json::array({error})}}.dump());
-}
-
-bool IsE164(absl::string_view s) {
-  if (s.size() < 8 || s.size() > 16 || s[0] != '+' || s[1] < '1' || s[1] > '9') return false;
-  for (char c : s.substr(1)) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
-std::string Iso(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
-}
 
 std::string Query(const http::Params& params, absl::string_view name) {
   for (const auto& [k, v] : params) {

@@ -14,64 +14,16 @@
 #include "libs/http/url.h"
 #include "pugixml.hpp"
 #include "tools/carrier-emulator/emulator.h"
+#include "tools/carrier-emulator/wire.h"
 #include "tools/carrier-emulator/signing.h"
 
 namespace switchboard::carrier_emulator {
 
 using nlohmann::json;
 
+using namespace wire;  // NOLINT: the shared wire helpers
+
 namespace {
-
-http::Response TwilioError(int status, int code, absl::string_view message) {
-  json body = {{"code", code},
-               {"message", std::string(message)},
-               {"more_info", absl::StrCat("https://www.twilio.com/docs/errors/", code)},
-               {"status", status}};
-  return http::Response::Json(status, body.dump());
-}
-
-std::string First(const http::Params& params, absl::string_view name) {
-  for (const auto& [k, v] : params) {
-    if (k == name) return v;
-  }
-  return "";
-}
-
-bool Has(const http::Params& params, absl::string_view name) {
-  for (const auto& [k, v] : params) {
-    if (k == name) return true;
-  }
-  return false;
-}
-
-bool IsE164(absl::string_view s) {
-  if (s.size() < 8 || s.size() > 16 || s[0] != '+' || s[1] < '1' || s[1] > '9') return false;
-  for (char c : s.substr(1)) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
-bool IsHttpUrl(absl::string_view s) {
-  return absl::StartsWith(s, "http://") || absl::StartsWith(s, "https://");
-}
-
-std::string Rfc2822(absl::Time t) {
-  return absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", t, absl::UTCTimeZone());
-}
-
-// Resolves a TwiML action/redirect URL against the document URL (absolute or root-relative).
-std::string Resolve(const std::string& base, const std::string& ref) {
-  if (ref.empty()) return base;
-  if (IsHttpUrl(ref)) return ref;
-  const size_t scheme = base.find("://");
-  const size_t path_start = scheme == std::string::npos ? 0 : base.find('/', scheme + 3);
-  const std::string origin = path_start == std::string::npos ? base : base.substr(0, path_start);
-  if (!ref.empty() && ref[0] == '/') return origin + ref;
-  std::string dir = base.substr(0, base.find('?'));
-  dir = dir.substr(0, dir.rfind('/') + 1);
-  return dir + ref;
-}
 
 std::string Trim(std::string s) {
   const char* ws = " \t\r\n";

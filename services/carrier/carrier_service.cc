@@ -279,13 +279,14 @@ grpc::Status CarrierService::ConferenceControl(grpc::ServerContext* context,
                                                const v1::ConferenceControlRequest* request,
                                                v1::ConferenceControlResponse* response) {
   SB_COMPANY(company);
+  using A = ConferenceRequest::Action;
   ConferenceRequest r;
   switch (request->action()) {
-    case v1::ConferenceControlRequest::MOVE_BRIDGE: r.action = ConferenceRequest::Action::kMoveBridge; break;
-    case v1::ConferenceControlRequest::HOLD: r.action = ConferenceRequest::Action::kHold; break;
-    case v1::ConferenceControlRequest::UNHOLD: r.action = ConferenceRequest::Action::kUnhold; break;
-    case v1::ConferenceControlRequest::ADD: r.action = ConferenceRequest::Action::kAdd; break;
-    case v1::ConferenceControlRequest::REMOVE: r.action = ConferenceRequest::Action::kRemove; break;
+    case v1::ConferenceControlRequest::MOVE_BRIDGE: r.action = A::kMoveBridge; break;
+    case v1::ConferenceControlRequest::HOLD: r.action = A::kHold; break;
+    case v1::ConferenceControlRequest::UNHOLD: r.action = A::kUnhold; break;
+    case v1::ConferenceControlRequest::ADD: r.action = A::kAdd; break;
+    case v1::ConferenceControlRequest::REMOVE: r.action = A::kRemove; break;
     default:
       return Reply(*context, absl::InvalidArgumentError("action: required"));
   }

@@ -694,8 +694,8 @@ absl::StatusOr<std::string> CarrierCore::ConferenceControl(absl::string_view com
       request.client_state = EncodeConferenceLegState(ConferenceLegState{
           .conference_id = request.conference_id, .conference = request.conference});
     } else {
-      request.status_callback_url = absl::StrCat(WebhookUrl(Wire::kTwilio, "conference-participant"),
-                                                 "?conference=", request.conference);
+      request.status_callback_url = absl::StrCat(
+          WebhookUrl(Wire::kTwilio, "conference-participant"), "?conference=", request.conference);
     }
   }
   ASSIGN_OR_RETURN(ConferenceResult result, provider.ConferenceControl(request));

@@ -18,8 +18,8 @@
 //     The key -> result map keeps the `max_remembered_keys` most recent keys (FIFO eviction).
 //     Caveat: a primary timeout may have been delivered by the carrier anyway; failing over on
 //     kDeadlineExceeded trades that small duplicate risk for availability, as the issue asks.
-//   - Live-call control (ModifyCall, Start/StopRecording, ConferenceControl) goes to the carrier that placed the
-//     call: calls placed here on the secondary are remembered (bounded, in memory, like the
+//   - Live-call control (ModifyCall, Start/StopRecording, ConferenceControl) goes to the carrier
+//     that placed the call: calls placed here on the secondary are remembered (bounded, in memory, like the
 //     keys); any other call id goes to the primary. The service should persist
 //     PlacedCall.provider for calls that must be controlled after a restart.
 //   - Every other operation (numbers, porting, recordings) is delegated to the primary only:

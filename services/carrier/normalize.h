@@ -106,9 +106,9 @@ absl::StatusOr<CarrierEvent> NormalizeTwilio(const TwilioWebhook& webhook);
 // provider_conference_id and `conference` (the name) stays "" for the webhook handler to fill
 // in from its conference table; conference.created and other conference.* -> kNotFound. The
 // call.* events of a leg added to a conference (client_state = a ConferenceLegState marker)
-// normalise as any call's (the handler tells them apart). call.initiated (outgoing), call.bridged of a leg
-// that is not a dialled one (the A leg's) and other known types -> kNotFound; unknown types
-// -> kNotFound "unknown event type".
+// normalise as any call's (the handler tells them apart). call.initiated (outgoing),
+// call.bridged of a leg that is not a dialled one (the A leg's) and other known types ->
+// kNotFound; unknown types -> kNotFound "unknown event type".
 absl::StatusOr<CarrierEvent> NormalizeTelnyx(absl::string_view raw_body);
 
 // The client_state of a Telnyx leg ConferenceControl ADD dialled: base64 of

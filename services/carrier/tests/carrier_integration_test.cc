@@ -510,6 +510,23 @@ TEST_CASE("SendMessage through gRPC fails over once to the secondary, without le
     grpc::Status invalid = call(&v1::Carrier::Stub::SendMessage, bad, &unused, kCompanyA);
     CHECK(invalid.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
     CHECK_FALSE(absl::StrContains(invalid.error_message(), testing::kTwilioToken));
+
+    // ConferenceControl through the adapter: no action, an unknown call, not connected.
+    v1::ConferenceControlRequest conf;
+    conf.set_call_id("CA-unknown");
+    conf.set_conference("sb-call-1");
+    v1::ConferenceControlResponse conf_out;
+    grpc::Status no_action =
+        call(&v1::Carrier::Stub::ConferenceControl, conf, &conf_out, kCompanyA);
+    CHECK(no_action.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(no_action.error_message() == "action: required");
+    conf.set_action(v1::ConferenceControlRequest::MOVE_BRIDGE);
+    grpc::Status unknown =
+        call(&v1::Carrier::Stub::ConferenceControl, conf, &conf_out, kCompanyA);
+    CHECK(unknown.error_code() == grpc::StatusCode::NOT_FOUND);
+    CHECK(unknown.error_message() == "call_id: unknown call");
+    REQUIRE(s.h->core().ConferenceControl(kCompanyA, {}).status().code() ==
+            absl::StatusCode::kInvalidArgument);
   });
   CHECK(s.h->twilio.count() == 1);
   CHECK(s.h->telnyx.count() == 1);

@@ -275,6 +275,35 @@ grpc::Status CarrierService::StopRecording(grpc::ServerContext* context,
                core_.StopRecording(company, request->call_id(), request->recording_id()));
 }
 
+grpc::Status CarrierService::ConferenceControl(grpc::ServerContext* context,
+                                               const v1::ConferenceControlRequest* request,
+                                               v1::ConferenceControlResponse* response) {
+  SB_COMPANY(company);
+  using A = ConferenceRequest::Action;
+  ConferenceRequest r;
+  switch (request->action()) {
+    case v1::ConferenceControlRequest::MOVE_BRIDGE: r.action = A::kMoveBridge; break;
+    case v1::ConferenceControlRequest::HOLD: r.action = A::kHold; break;
+    case v1::ConferenceControlRequest::UNHOLD: r.action = A::kUnhold; break;
+    case v1::ConferenceControlRequest::ADD: r.action = A::kAdd; break;
+    case v1::ConferenceControlRequest::REMOVE: r.action = A::kRemove; break;
+    default:
+      return Reply(*context, absl::InvalidArgumentError("action: required"));
+  }
+  r.call_id = request->call_id();
+  r.conference = request->conference();
+  r.leg = request->leg();
+  r.to = request->to();
+  r.from = request->from();
+  r.timeout_s = request->timeout_s();
+  r.hold_audio_url = request->hold_audio_url();
+  r.idempotency_key = request->idempotency_key();
+  absl::StatusOr<std::string> leg = core_.ConferenceControl(company, std::move(r));
+  if (!leg.ok()) return Reply(*context, leg.status());
+  response->set_leg(*leg);
+  return grpc::Status::OK;
+}
+
 grpc::Status CarrierService::SendMessage(grpc::ServerContext* context,
                                          const v1::SendMessageRequest* request,
                                          v1::SentMessage* response) {

@@ -38,6 +38,8 @@ class CarrierService final : public v1::Carrier::Service {
                               v1::StartRecordingResponse*) override;
   grpc::Status StopRecording(grpc::ServerContext*, const v1::StopRecordingRequest*,
                              v1::StopRecordingResponse*) override;
+  grpc::Status ConferenceControl(grpc::ServerContext*, const v1::ConferenceControlRequest*,
+                                 v1::ConferenceControlResponse*) override;
   grpc::Status SendMessage(grpc::ServerContext*, const v1::SendMessageRequest*,
                            v1::SentMessage*) override;
   grpc::Status FetchRecording(grpc::ServerContext*, const v1::FetchRecordingRequest*,

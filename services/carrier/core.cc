@@ -15,6 +15,7 @@
 #include "libs/crypto/hash.h"
 #include "libs/events/event.h"
 #include "nlohmann/json.hpp"
+#include "services/carrier/normalize.h"
 #include "services/carrier/proto_convert.h"
 #include "services/carrier/telnyx_plan.h"
 
@@ -558,7 +559,9 @@ TwimlOptions CarrierCore::TwilioTwimlOptions() const {
                       .dial_action_url = WebhookUrl(Wire::kTwilio, "dial"),
                       .record_action_url = WebhookUrl(Wire::kTwilio, "record"),
                       .recording_status_callback_url = WebhookUrl(Wire::kTwilio, "recording"),
-                      .dial_status_callback_url = WebhookUrl(Wire::kTwilio, "status")};
+                      .dial_status_callback_url = WebhookUrl(Wire::kTwilio, "status"),
+                      .conference_status_callback_url =
+                          WebhookUrl(Wire::kTwilio, "conference")};
 }
 
 absl::Status CarrierCore::ModifyCall(absl::string_view company_id, absl::string_view call_id,
@@ -607,7 +610,105 @@ absl::Status CarrierCore::InstructCall(absl::string_view company_id, absl::strin
   }
   CallModification m{.action = CallModification::Action::kInstruct,
                      .twiml = RenderTwiml(instructions, TwilioTwimlOptions())};
-  return provider.ModifyCall(call_id, m);
+  RETURN_IF_ERROR(provider.ModifyCall(call_id, m));
+  // Updating the call ended its <Dial>: no bridge any more (MOVE_BRIDGE needs a new one).
+  absl::Status cleared = store_.ClearBridgedLeg(company_id, call_id, "").status();
+  if (!cleared.ok()) {
+    log::Error("bridge bookkeeping not cleared after INSTRUCT",
+               {{"company_id", std::string(company_id)},
+                {"error", std::string(cleared.message())}});
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> CarrierCore::ConferenceControl(absl::string_view company_id,
+                                                           ConferenceRequest request) {
+  using A = ConferenceRequest::Action;
+  RETURN_IF_ERROR(ValidateConferenceRequest(request));
+  ASSIGN_OR_RETURN(auto carrier, CarrierFor(company_id));
+  ASSIGN_OR_RETURN(CallRow call, KnownCall(company_id, request.call_id));
+  CarrierProvider& provider = carrier->ForName(call.provider);
+  const bool telnyx = dynamic_cast<TelnyxProvider*>(&provider) != nullptr;
+  const std::string company(company_id);
+
+  if (request.action == A::kMoveBridge) {
+    absl::StatusOr<std::string> bridged = store_.GetBridgedLeg(company_id, request.call_id);
+    if (absl::IsNotFound(bridged.status())) {
+      return absl::FailedPreconditionError("call_id: the call is not connected");
+    }
+    if (!bridged.ok()) return bridged.status();
+    request.bridged_leg = *bridged;
+    if (telnyx) {
+      // Recorded before the conference exists: A's participant webhook may arrive before
+      // Telnyx's answer gives the id (FindConference matches it through a_leg).
+      RETURN_IF_ERROR(store_.PutConference(ConferenceRow{
+          .company_id = company, .name = request.conference, .a_leg = request.call_id}));
+      request.on_created = [this, &request, &company](absl::string_view id) {
+        return store_.PutConference(ConferenceRow{.company_id = company,
+                                                  .name = request.conference,
+                                                  .a_leg = request.call_id,
+                                                  .conference_id = std::string(id)});
+      };
+    } else {
+      CallInstructions join{.instructions = {Dial{.targets = {DialTarget{
+                                .kind = DialTarget::Kind::kConference,
+                                .value = request.conference,
+                                .end_on_exit = false}}}}};
+      request.twiml = RenderTwiml(
+          join, TwimlOptions{.conference_status_callback_url =
+                                 WebhookUrl(Wire::kTwilio, "conference")});
+    }
+    // The bridge becomes a conference: B's later end must not run A's held-back set.
+    RETURN_IF_ERROR(
+        store_.ClearBridgedLeg(company_id, request.call_id, request.bridged_leg).status());
+    absl::StatusOr<ConferenceResult> moved = provider.ConferenceControl(request);
+    if (!moved.ok()) {
+      absl::Status restored =
+          store_.PutBridgedLeg(company_id, request.call_id, request.bridged_leg);
+      if (!restored.ok()) {
+        log::Error("bridged leg not restored after a failed MOVE_BRIDGE",
+                   {{"company_id", company}, {"error", std::string(restored.message())}});
+      }
+      return moved.status();
+    }
+    return moved->leg;
+  }
+
+  if (telnyx && request.action != A::kRemove) {
+    absl::StatusOr<ConferenceRow> conference =
+        store_.GetConferenceByName(company_id, request.conference);
+    if (absl::IsNotFound(conference.status()) ||
+        (conference.ok() && conference->a_leg != request.call_id)) {
+      return absl::FailedPreconditionError(
+          "conference: no such conference of the call (MOVE_BRIDGE creates it)");
+    }
+    if (!conference.ok()) return conference.status();
+    if (conference->conference_id.empty()) {
+      return absl::FailedPreconditionError("conference: still being created; retry");
+    }
+    request.conference_id = conference->conference_id;
+  }
+  if (request.action == A::kAdd) {
+    if (telnyx) {
+      request.status_callback_url = WebhookUrl(Wire::kTelnyx, "call-control");
+      request.client_state = EncodeConferenceLegState(ConferenceLegState{
+          .conference_id = request.conference_id, .conference = request.conference});
+    } else {
+      request.status_callback_url = absl::StrCat(
+          WebhookUrl(Wire::kTwilio, "conference-participant"), "?conference=", request.conference);
+    }
+  }
+  ASSIGN_OR_RETURN(ConferenceResult result, provider.ConferenceControl(request));
+  if (telnyx && request.action == A::kAdd) {
+    // Its call.hangup before joining is a NOT_ANSWERED (a missing row reads as not joined).
+    absl::Status recorded = store_.PutConferenceLeg(company_id, result.leg, request.conference_id);
+    if (!recorded.ok()) {
+      log::Error("added conference leg not recorded",
+                 {{"company_id", company}, {"leg", result.leg},
+                  {"error", std::string(recorded.message())}});
+    }
+  }
+  return result.leg;
 }
 
 absl::StatusOr<std::string> CarrierCore::StartRecording(absl::string_view company_id,

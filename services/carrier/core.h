@@ -207,6 +207,27 @@ class CarrierCore {
                                              absl::string_view call_id);
   absl::Status StopRecording(absl::string_view company_id, absl::string_view call_id,
                              absl::string_view recording_id);
+  // Live conference control of call A (request.call_id; kNotFound "call_id: unknown call"
+  // unless the company knows it); returns the leg (ConferenceControlResponse.leg).
+  // kInvalidArgument naming the field for bad input (ValidateConferenceRequest).
+  //  - kMoveBridge: A must be bridged (bridged_legs: Telnyx from the target leg's answer,
+  //    Twilio from the answered child leg's status callback), else kFailedPrecondition
+  //    "call_id: the call is not connected". The bookkeeping is removed first (the bridge is now
+  //    a conference: B's later end is not "the bridge's own end") and restored if the carrier
+  //    fails. Twilio: B gets TwiML <Dial><Conference startConferenceOnEnter="true"
+  //    endConferenceOnExit="false" statusCallback=<conference route>
+  //    statusCallbackEvent="join leave end">name</Conference></Dial> (A's Dial ends and its
+  //    action asks routing, which answers with the conference Dial). Telnyx: the name is
+  //    recorded with A (conferences table, id '' until created), the conference created with
+  //    A, its id recorded, B joined. Returns B.
+  //  - kHold / kUnhold / kAdd / kRemove on Telnyx need the conference MOVE_BRIDGE created for
+  //    this call (kFailedPrecondition "conference: ..." otherwise; kRemove only hangs the leg
+  //    up and needs none). kAdd dials with our call-control webhook and a ConferenceLegState
+  //    client_state and records the leg (conference_legs); its answer is joined by the webhook
+  //    handler. Twilio kAdd's StatusCallback is our conference-participant route with
+  //    ?conference=<name>. kRemove of a leg that has ended is OK.
+  absl::StatusOr<std::string> ConferenceControl(absl::string_view company_id,
+                                                ConferenceRequest request);
   absl::StatusOr<SentMessage> SendMessage(absl::string_view company_id,
                                           SendMessageRequest request);
   absl::StatusOr<RecordingMedia> FetchRecording(absl::string_view company_id,

@@ -264,6 +264,10 @@ absl::Status FailoverProvider::StopRecording(absl::string_view call_id,
                                              absl::string_view recording_id) {
   return OwnerOf(call_id).StopRecording(call_id, recording_id);
 }
+absl::StatusOr<ConferenceResult> FailoverProvider::ConferenceControl(
+    const ConferenceRequest& request) {
+  return OwnerOf(request.call_id).ConferenceControl(request);
+}
 absl::StatusOr<RecordingMedia> FailoverProvider::FetchRecording(absl::string_view recording) {
   return primary_.FetchRecording(recording);
 }

@@ -18,8 +18,8 @@
 //     The key -> result map keeps the `max_remembered_keys` most recent keys (FIFO eviction).
 //     Caveat: a primary timeout may have been delivered by the carrier anyway; failing over on
 //     kDeadlineExceeded trades that small duplicate risk for availability, as the issue asks.
-//   - Live-call control (ModifyCall, Start/StopRecording) goes to the carrier that placed the
-//     call: calls placed here on the secondary are remembered (bounded, in memory, like the
+//   - Live-call control (ModifyCall, Start/StopRecording, ConferenceControl) goes to the carrier
+//     that placed the call: calls placed here on the secondary are remembered (bounded, in memory, like the
 //     keys); any other call id goes to the primary. The service should persist
 //     PlacedCall.provider for calls that must be controlled after a restart.
 //   - Every other operation (numbers, porting, recordings) is delegated to the primary only:
@@ -122,6 +122,8 @@ class FailoverProvider final : public CarrierProvider {
                                              absl::string_view status_callback_url) override;
   absl::Status StopRecording(absl::string_view call_id, absl::string_view recording_id) override;
   absl::StatusOr<SentMessage> SendMessage(const SendMessageRequest& request) override;
+  // To the carrier that has request.call_id (like StartRecording); never failed over.
+  absl::StatusOr<ConferenceResult> ConferenceControl(const ConferenceRequest& request) override;
   absl::StatusOr<RecordingMedia> FetchRecording(absl::string_view recording) override;
 
   BreakerState primary_breaker_state() const { return primary_breaker_.state(); }

@@ -1,5 +1,8 @@
 #include "services/carrier/model.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
 namespace switchboard::carrier {
 
 const char* ProviderName(Provider p) {
@@ -66,6 +69,28 @@ const char* PortStateName(PortState s) {
     case PortState::kCancelPending: return "cancel-pending";
   }
   return "exception";
+}
+
+const char* ConferenceUpdateKindName(ConferenceUpdateKind k) {
+  switch (k) {
+    case ConferenceUpdateKind::kJoined: return "joined";
+    case ConferenceUpdateKind::kLeft: return "left";
+    case ConferenceUpdateKind::kNotAnswered: return "not-answered";
+    case ConferenceUpdateKind::kEnded: return "ended";
+  }
+  return "ended";
+}
+
+absl::Status ValidateConferenceName(absl::string_view field, absl::string_view name) {
+  if (name.empty() || name.size() > 64) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": must be 1-64 characters"));
+  }
+  for (char ch : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-') {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": must be [A-Za-z0-9_-]"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 bool IsCallEvent(const CarrierEventKind& kind) {

@@ -10,6 +10,8 @@
 #include <variant>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace switchboard::carrier {
@@ -44,9 +46,12 @@ struct Gather {
 };
 
 struct DialTarget {
-  enum class Kind { kNumber, kClient, kSip };
+  enum class Kind { kNumber, kClient, kSip, kConference };
   Kind kind = Kind::kNumber;
-  std::string value;  // E.164 number, softphone identity, or "sip:" URI
+  // E.164 number, softphone identity, "sip:" URI, or the conference name ([A-Za-z0-9_-]{1,64};
+  // a Dial with a conference target has no other target).
+  std::string value;
+  bool end_on_exit = false;  // kConference: the conference ends when this leg leaves
 };
 
 struct Dial {
@@ -133,6 +138,22 @@ struct DialResult {
   bool at_answer = false;
 };
 
+// A conference participant changed (live call control; see the proto and CarrierCore::
+// ConferenceControl). The event's ids name the participant's leg (Twilio ids.call_sid, Telnyx
+// ids.call_control_id); routing finds the call by `conference` (the name).
+enum class ConferenceUpdateKind { kJoined, kLeft, kNotAnswered, kEnded };
+
+struct ConferenceUpdate {
+  std::string conference;  // the name (ConferenceTarget.name / ConferenceControl's conference)
+  std::string leg;         // the participant's call id; "" for kEnded
+  ConferenceUpdateKind kind = ConferenceUpdateKind::kJoined;
+  std::string to;      // kNotAnswered: the party dialled
+  std::string reason;  // kNotAnswered: "no-answer" | "busy" | "failed"
+  // Carrier-internal (not in the proto): the provider's conference id (Twilio ConferenceSid,
+  // Telnyx conference_id). Telnyx webhooks carry only it; the handler fills in `conference`.
+  std::string provider_conference_id;
+};
+
 struct RecordingReady {
   std::string recording_id;
   std::string url;
@@ -185,7 +206,7 @@ struct PortStatus {
 using CarrierEventKind =
     std::variant<CallIncoming, CallAnswered, CallCompleted, DigitsGathered, DialResult,
                  RecordingReady, PromptEnded, SmsReceived, SmsStatus, NumberOrderStatus,
-                 PortStatus>;
+                 PortStatus, ConferenceUpdate>;
 
 struct CarrierEvent {
   Provider provider = Provider::kUnspecified;
@@ -207,7 +228,8 @@ struct CarrierEvent {
 };
 
 // True for the kinds that belong to a live call (CallIncoming … PromptEnded): the events the
-// InstructionSource is asked about.
+// InstructionSource is asked about and a Telnyx plan may run on. ConferenceUpdate is not one:
+// it is asked of the source too (routing learns of it) but never renders or runs a plan.
 bool IsCallEvent(const CarrierEventKind& kind);
 
 // Lower-case wire names used in logs, protos and docs ("completed", "no-answer", ...).
@@ -217,5 +239,9 @@ const char* DialStatusName(DialStatus s);
 const char* SmsDeliveryStatusName(SmsDeliveryStatus s);
 const char* NumberOrderStateName(NumberOrderState s);
 const char* PortStateName(PortState s);
+const char* ConferenceUpdateKindName(ConferenceUpdateKind k);  // "joined", "left", ...
+
+// kInvalidArgument "<field>: ..." unless `name` is [A-Za-z0-9_-]{1,64}.
+absl::Status ValidateConferenceName(absl::string_view field, absl::string_view name);
 
 }  // namespace switchboard::carrier

@@ -218,6 +218,70 @@ absl::StatusOr<CarrierEvent> NormalizeTwilioCall(const TwilioWebhook& w) {
   return absl::InternalError("unreachable");
 }
 
+absl::StatusOr<CarrierEvent> NormalizeTwilioConference(const TwilioWebhook& w) {
+  const FormParams& p = w.params;
+  CarrierEvent e;
+  e.provider = Provider::kTwilio;
+  e.ids.account_id = Get(p, "AccountSid");
+  e.occurred_at = TwilioTime(p, w.received_at);
+  if (w.kind == TwilioWebhookKind::kConferenceParticipant) {
+    std::string sid;
+    SB_ASSIGN(sid, Require(p, "CallSid"));
+    std::string status;
+    SB_ASSIGN(status, Require(p, "CallStatus"));
+    const std::string name = Get(w.query, "conference");
+    if (name.empty()) return absl::InvalidArgumentError("conference: missing (URL query)");
+    e.ids.call_sid = sid;
+    e.from = Get(p, "From");
+    e.to = Get(p, "To");
+    e.direction = TwilioDirection(Get(p, "Direction"));
+    e.provider_status = status;
+    std::string reason;
+    if (status == "no-answer" || status == "canceled") {
+      reason = "no-answer";
+    } else if (status == "busy" || status == "failed") {
+      reason = status;
+    } else {
+      return absl::NotFoundError(absl::StrCat(
+          "CallStatus '", status, "' of an added participant is not an event"));
+    }
+    e.dedupe_key = absl::StrCat("twilio:conference-participant:", sid, ":", status);
+    e.kind = ConferenceUpdate{.conference = name, .leg = sid,
+                              .kind = ConferenceUpdateKind::kNotAnswered, .to = e.to,
+                              .reason = reason};
+    return e;
+  }
+  std::string event;
+  SB_ASSIGN(event, Require(p, "StatusCallbackEvent"));
+  ConferenceUpdate update;
+  if (event == "participant-join") {
+    update.kind = ConferenceUpdateKind::kJoined;
+  } else if (event == "participant-leave") {
+    update.kind = ConferenceUpdateKind::kLeft;
+  } else if (event == "conference-end") {
+    update.kind = ConferenceUpdateKind::kEnded;
+  } else {
+    return absl::NotFoundError(absl::StrCat("StatusCallbackEvent '", event, "' is not an event"));
+  }
+  std::string conference_sid;
+  SB_ASSIGN(conference_sid, Require(p, "ConferenceSid"));
+  std::string name;
+  SB_ASSIGN(name, Require(p, "FriendlyName"));
+  update.conference = name;
+  update.provider_conference_id = conference_sid;
+  if (update.kind != ConferenceUpdateKind::kEnded) {
+    std::string leg;
+    SB_ASSIGN(leg, Require(p, "CallSid"));
+    update.leg = leg;
+  }
+  e.ids.call_sid = update.leg;
+  e.provider_status = event;
+  e.dedupe_key = absl::StrCat("twilio:conference:", conference_sid, ":", update.leg, ":", event,
+                              ":", Get(p, "SequenceNumber"));
+  e.kind = std::move(update);
+  return e;
+}
+
 absl::StatusOr<CarrierEvent> NormalizeTwilioMessage(const TwilioWebhook& w) {
   const FormParams& p = w.params;
   CarrierEvent e;
@@ -417,6 +481,40 @@ absl::StatusOr<CarrierEvent> TelnyxCallEvent(const std::string& type, const json
   return e;
 }
 
+absl::StatusOr<CarrierEvent> TelnyxConferenceEvent(const std::string& type, const json& payload,
+                                                   CarrierEvent e) {
+  ConferenceUpdate update;
+  if (type == "conference.participant.joined") {
+    update.kind = ConferenceUpdateKind::kJoined;
+  } else if (type == "conference.participant.left") {
+    update.kind = ConferenceUpdateKind::kLeft;
+  } else if (type == "conference.ended") {
+    update.kind = ConferenceUpdateKind::kEnded;
+  } else {
+    return absl::NotFoundError(absl::StrCat("event type '", type, "' is not an event"));
+  }
+  std::string conference_id;
+  SB_ASSIGN(conference_id, RequireStr(payload, "conference_id", "data.payload"));
+  update.provider_conference_id = conference_id;
+  if (update.kind != ConferenceUpdateKind::kEnded) {
+    std::string leg;
+    SB_ASSIGN(leg, RequireStr(payload, "call_control_id", "data.payload"));
+    update.leg = leg;
+  }
+  e.ids.call_control_id = update.leg;
+  e.ids.call_session_id = Str(payload, "call_session_id");
+  e.ids.call_leg_id = Str(payload, "call_leg_id");
+  e.ids.account_id = Str(payload, "connection_id");
+  // Kept verbatim when it decodes; a conference event never carries a plan step.
+  if (std::string cs = Str(payload, "client_state"); !cs.empty()) {
+    absl::StatusOr<std::string> decoded = crypto::Base64Decode(cs);
+    if (decoded.ok()) e.client_state = *decoded;
+  }
+  e.provider_status = type == "conference.ended" ? Str(payload, "reason") : "";
+  e.kind = std::move(update);
+  return e;
+}
+
 SmsDeliveryStatus TelnyxSmsStatus(absl::string_view status, bool* known) {
   *known = true;
   if (status == "queued" || status == "sending") return SmsDeliveryStatus::kQueued;
@@ -557,6 +655,9 @@ absl::StatusOr<CarrierEvent> NormalizeTwilio(const TwilioWebhook& webhook) {
     case TwilioWebhookKind::kMessagingInbound:
     case TwilioWebhookKind::kMessagingStatus:
       return NormalizeTwilioMessage(webhook);
+    case TwilioWebhookKind::kConferenceStatus:
+    case TwilioWebhookKind::kConferenceParticipant:
+      return NormalizeTwilioConference(webhook);
     default:
       return NormalizeTwilioCall(webhook);
   }
@@ -593,9 +694,31 @@ absl::StatusOr<CarrierEvent> NormalizeTelnyx(absl::string_view raw_body) {
   if (type == "message.received" || type == "message.sent" || type == "message.finalized") {
     return TelnyxMessageEvent(type, *payload, std::move(e));
   }
+  if (absl::StartsWith(type, "conference.")) {
+    return TelnyxConferenceEvent(type, *payload, std::move(e));
+  }
   if (type == "number_order.complete") return TelnyxNumberOrder(*payload, std::move(e));
   if (type == "porting_order.status_changed") return TelnyxPortStatus(*payload, std::move(e));
   return absl::NotFoundError(absl::StrCat("unknown event type '", type, "'"));
+}
+
+std::string EncodeConferenceLegState(const ConferenceLegState& state) {
+  return json{{"cf", state.conference_id}, {"cn", state.conference}}.dump();
+}
+
+std::optional<ConferenceLegState> DecodeConferenceLegState(absl::string_view raw_client_state) {
+  if (raw_client_state.empty() || raw_client_state.front() != '{') return std::nullopt;
+  json j = json::parse(raw_client_state.begin(), raw_client_state.end(), nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  ConferenceLegState state{.conference_id = Str(j, "cf"), .conference = Str(j, "cn")};
+  if (state.conference_id.empty() || state.conference.empty()) return std::nullopt;
+  return state;
+}
+
+std::string NotAnsweredReason(absl::string_view hangup_cause) {
+  if (hangup_cause == "timeout" || hangup_cause == "no_answer") return "no-answer";
+  if (hangup_cause == "user_busy") return "busy";
+  return "failed";
 }
 
 }  // namespace switchboard::carrier

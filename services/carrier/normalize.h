@@ -20,10 +20,16 @@
 //          recording stat. twilio:recording:<RecordingSid>:<RecordingStatus>
 //          SMS inbound     twilio:sms:<MessageSid>
 //          SMS status      twilio:sms-status:<MessageSid>:<MessageStatus>
+//          conference      twilio:conference:<ConferenceSid>:<CallSid>:<StatusCallbackEvent>:
+//                            <SequenceNumber>
+//          added particip. twilio:conference-participant:<CallSid>:<CallStatus>
 //   Telnyx                 telnyx:<data.id>
 //          dialled leg ans. telnyx:dial-answered:<A leg call_control_id>:<target leg's>
 //                           (call.answered and call.bridged of the target leg: one event)
 #pragma once
+
+#include <optional>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -41,6 +47,8 @@ enum class TwilioWebhookKind {
   kRecordingStatus,  // /webhooks/twilio/recording: recordingStatusCallback
   kMessagingInbound, // /webhooks/twilio/sms
   kMessagingStatus,  // /webhooks/twilio/sms-status
+  kConferenceStatus,       // /webhooks/twilio/conference: <Conference statusCallback>
+  kConferenceParticipant,  // /webhooks/twilio/conference-participant?conference=<name>
 };
 
 struct TwilioWebhook {
@@ -66,6 +74,15 @@ struct TwilioWebhook {
 // -> SmsReceived (MediaUrl0..NumMedia-1); SMS status -> SmsStatus (queued|accepted|scheduled ->
 // queued, sending|sent -> sent, delivered|read -> delivered, undelivered|partially_delivered ->
 // undelivered, failed|canceled -> failed).
+// Conference (live call control): the <Conference> noun's statusCallback: StatusCallbackEvent
+// participant-join -> ConferenceUpdate JOINED, participant-leave -> LEFT, conference-end ->
+// ENDED (leg ""); other events -> kNotFound. conference = FriendlyName, leg = ids.call_sid =
+// CallSid (required except for conference-end), provider_conference_id = ConferenceSid. The
+// Participants API's StatusCallback of an added participant (route conference-participant,
+// the name in the URL query `conference`): CallStatus no-answer|busy|failed -> NOT_ANSWERED
+// with that reason, canceled -> NOT_ANSWERED "no-answer" (it was never answered), to = To,
+// leg = ids.call_sid = CallSid; other statuses -> kNotFound (join/leave come from the
+// conference's own callback).
 absl::StatusOr<CarrierEvent> NormalizeTwilio(const TwilioWebhook& webhook);
 
 // Telnyx webhook envelope {"data":{"event_type","id","occurred_at","payload"}}.
@@ -83,9 +100,30 @@ absl::StatusOr<CarrierEvent> NormalizeTwilio(const TwilioWebhook& webhook);
 // RecordingReady (also an on-demand record_start's, which carries no plan step of its own);
 // message.received -> SmsReceived; message.sent / message.finalized ->
 // SmsStatus from to[0].status; number_order.complete -> NumberOrderStatus;
-// porting_order.status_changed -> PortStatus. call.initiated (outgoing), call.bridged of a leg
-// that is not a dialled one (the A leg's) and other known types -> kNotFound; unknown types
-// -> kNotFound "unknown event type".
+// porting_order.status_changed -> PortStatus. conference.participant.joined / .left ->
+// ConferenceUpdate JOINED / LEFT (leg = ids.call_control_id = payload.call_control_id),
+// conference.ended -> ENDED (leg ""); payload.conference_id (required) goes to
+// provider_conference_id and `conference` (the name) stays "" for the webhook handler to fill
+// in from its conference table; conference.created and other conference.* -> kNotFound. The
+// call.* events of a leg added to a conference (client_state = a ConferenceLegState marker)
+// normalise as any call's (the handler tells them apart). call.initiated (outgoing),
+// call.bridged of a leg that is not a dialled one (the A leg's) and other known types ->
+// kNotFound; unknown types -> kNotFound "unknown event type".
 absl::StatusOr<CarrierEvent> NormalizeTelnyx(absl::string_view raw_body);
+
+// The client_state of a Telnyx leg ConferenceControl ADD dialled: base64 of
+// {"cf": <Telnyx conference id>, "cn": <conference name>}. Its call.* webhooks never reach the
+// InstructionSource as call events: call.answered -> join the conference; call.hangup before
+// it joined -> ConferenceUpdate NOT_ANSWERED.
+struct ConferenceLegState {
+  std::string conference_id;
+  std::string conference;  // name
+};
+std::string EncodeConferenceLegState(const ConferenceLegState& state);  // raw JSON (not base64)
+// From the decoded (raw) client_state; nullopt unless it is such a marker.
+std::optional<ConferenceLegState> DecodeConferenceLegState(absl::string_view raw_client_state);
+// Telnyx hangup_cause of a leg that did not join -> NOT_ANSWERED reason: timeout|no_answer ->
+// "no-answer", user_busy -> "busy", anything else -> "failed".
+std::string NotAnsweredReason(absl::string_view hangup_cause);
 
 }  // namespace switchboard::carrier

@@ -382,6 +382,94 @@ absl::StatusOr<bool> PgCarrierStore::ClearBridgedLeg(absl::string_view company_i
   });
 }
 
+namespace {
+ConferenceRow ConferenceFromRow(absl::string_view company_id, const pqxx::row& row) {
+  return ConferenceRow{.company_id = std::string(company_id),
+                       .name = row[0].as<std::string>(),
+                       .a_leg = row[1].as<std::string>(),
+                       .conference_id = row[2].as<std::string>()};
+}
+}  // namespace
+
+absl::Status PgCarrierStore::PutConference(const ConferenceRow& row) {
+  if (row.name.empty()) return absl::InvalidArgumentError("name: required");
+  if (row.a_leg.empty()) return absl::InvalidArgumentError("a_leg: required");
+  return pool_.InTenant(row.company_id, [&](pqxx::work& tx) {
+    tx.exec_params(
+        "INSERT INTO conferences (company_id, name, a_leg, conference_id, updated_at) "
+        "VALUES ($1::uuid, $2, $3, $4, now()) ON CONFLICT (company_id, name) "
+        "DO UPDATE SET a_leg = EXCLUDED.a_leg, conference_id = EXCLUDED.conference_id, "
+        "updated_at = EXCLUDED.updated_at",
+        row.company_id, row.name, row.a_leg, row.conference_id);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<ConferenceRow> PgCarrierStore::GetConferenceByName(absl::string_view company_id,
+                                                                  absl::string_view name) {
+  return pool_.InTenantOr<ConferenceRow>(
+      company_id, [&](pqxx::work& tx) -> absl::StatusOr<ConferenceRow> {
+        pqxx::result r = tx.exec_params(
+            "SELECT name, a_leg, conference_id FROM conferences WHERE name = $1",
+            std::string(name));
+        if (r.empty()) return absl::NotFoundError("no such conference");
+        return ConferenceFromRow(company_id, r[0]);
+      });
+}
+
+absl::StatusOr<ConferenceRow> PgCarrierStore::FindConference(absl::string_view company_id,
+                                                             absl::string_view conference_id,
+                                                             absl::string_view leg) {
+  if (conference_id.empty()) return absl::NotFoundError("no such conference");
+  return pool_.InTenantOr<ConferenceRow>(
+      company_id, [&](pqxx::work& tx) -> absl::StatusOr<ConferenceRow> {
+        // The id first; a row still being created ('' id) only through its A leg.
+        pqxx::result r = tx.exec_params(
+            "SELECT name, a_leg, conference_id FROM conferences "
+            "WHERE conference_id = $1 OR (conference_id = '' AND $2 <> '' AND a_leg = $2) "
+            "ORDER BY (conference_id = $1) DESC, updated_at DESC LIMIT 1",
+            std::string(conference_id), std::string(leg));
+        if (r.empty()) return absl::NotFoundError("no such conference");
+        return ConferenceFromRow(company_id, r[0]);
+      });
+}
+
+absl::Status PgCarrierStore::PutConferenceLeg(absl::string_view company_id,
+                                              absl::string_view leg,
+                                              absl::string_view conference_id) {
+  if (leg.empty()) return absl::InvalidArgumentError("leg: required");
+  return pool_.InTenant(company_id, [&](pqxx::work& tx) {
+    tx.exec_params(
+        "INSERT INTO conference_legs (company_id, leg, conference_id, joined, updated_at) "
+        "VALUES ($1::uuid, $2, $3, false, now()) ON CONFLICT (company_id, leg) "
+        "DO UPDATE SET conference_id = EXCLUDED.conference_id, joined = false, "
+        "updated_at = EXCLUDED.updated_at",
+        std::string(company_id), std::string(leg), std::string(conference_id));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<bool> PgCarrierStore::MarkConferenceLegJoined(absl::string_view company_id,
+                                                             absl::string_view leg) {
+  return pool_.InTenantOr<bool>(company_id, [&](pqxx::work& tx) -> absl::StatusOr<bool> {
+    pqxx::result r = tx.exec_params(
+        "UPDATE conference_legs SET joined = true, updated_at = now() WHERE leg = $1 "
+        "RETURNING 1",
+        std::string(leg));
+    return !r.empty();
+  });
+}
+
+absl::StatusOr<bool> PgCarrierStore::ConferenceLegJoined(absl::string_view company_id,
+                                                         absl::string_view leg) {
+  return pool_.InTenantOr<bool>(company_id, [&](pqxx::work& tx) -> absl::StatusOr<bool> {
+    pqxx::result r =
+        tx.exec_params("SELECT joined FROM conference_legs WHERE leg = $1", std::string(leg));
+    if (r.empty()) return absl::NotFoundError("not an added conference leg");
+    return r[0][0].as<bool>();
+  });
+}
+
 absl::Status PgCarrierStore::AppendEvent(absl::string_view company_id,
                                          const events::v1::Event& event) {
   return pool_.InTenant(company_id, [&](pqxx::work& tx) {

@@ -67,6 +67,18 @@ class PgCarrierStore final : public CarrierStore {
                              absl::string_view b_leg) override;
   absl::StatusOr<bool> ClearBridgedLeg(absl::string_view company_id, absl::string_view a_leg,
                                        absl::string_view b_leg) override;
+  absl::Status PutConference(const ConferenceRow& row) override;
+  absl::StatusOr<ConferenceRow> GetConferenceByName(absl::string_view company_id,
+                                                    absl::string_view name) override;
+  absl::StatusOr<ConferenceRow> FindConference(absl::string_view company_id,
+                                               absl::string_view conference_id,
+                                               absl::string_view leg) override;
+  absl::Status PutConferenceLeg(absl::string_view company_id, absl::string_view leg,
+                                absl::string_view conference_id) override;
+  absl::StatusOr<bool> MarkConferenceLegJoined(absl::string_view company_id,
+                                               absl::string_view leg) override;
+  absl::StatusOr<bool> ConferenceLegJoined(absl::string_view company_id,
+                                           absl::string_view leg) override;
   absl::Status AppendEvent(absl::string_view company_id, const events::v1::Event& event) override;
   absl::Status Ping() override;
 

@@ -52,6 +52,10 @@ struct ToProto {
         case DialTarget::Kind::kNumber: pt->set_number(t.value); break;
         case DialTarget::Kind::kClient: pt->set_client(t.value); break;
         case DialTarget::Kind::kSip: pt->set_sip(t.value); break;
+        case DialTarget::Kind::kConference:
+          pt->mutable_conference()->set_name(t.value);
+          pt->mutable_conference()->set_end_on_exit(t.end_on_exit);
+          break;
       }
     }
     p->set_timeout_s(d.timeout_s);
@@ -127,6 +131,11 @@ absl::StatusOr<CallInstructions> CallInstructionsFromProto(const v1::CallInstruc
               break;
             case v1::DialTarget::kSip:
               dial.targets.push_back({DialTarget::Kind::kSip, t.sip()});
+              break;
+            case v1::DialTarget::kConference:
+              dial.targets.push_back({.kind = DialTarget::Kind::kConference,
+                                      .value = t.conference().name(),
+                                      .end_on_exit = t.conference().end_on_exit()});
               break;
             case v1::DialTarget::TARGET_NOT_SET:
               return Invalid(absl::StrCat(path, ".dial.targets[", k, "]"), "no target");
@@ -240,6 +249,13 @@ void CarrierEventToProto(const CarrierEvent& in, v1::CarrierEvent* out) {
           p->set_port_order_id(k.port_order_id);
           p->set_status(static_cast<v1::PortState>(static_cast<int>(k.status) + 1));
           p->set_reason(k.reason);
+        } else if constexpr (std::is_same_v<T, ConferenceUpdate>) {
+          v1::ConferenceUpdate* p = out->mutable_conference_update();
+          p->set_conference(k.conference);
+          p->set_leg(k.leg);
+          p->set_kind(static_cast<v1::ConferenceUpdate::Kind>(static_cast<int>(k.kind) + 1));
+          p->set_to(k.to);
+          p->set_reason(k.reason);
         }
       },
       in.kind);
@@ -336,6 +352,16 @@ absl::StatusOr<CarrierEvent> CarrierEventFromProto(const v1::CarrierEvent& proto
       if (!status.ok()) return status.status();
       e.kind = PortStatus{.port_order_id = p.port_order_id(), .status = *status,
                           .reason = p.reason()};
+      break;
+    }
+    case v1::CarrierEvent::kConferenceUpdate: {
+      const auto& p = proto.conference_update();
+      absl::StatusOr<ConferenceUpdateKind> kind =
+          EnumFromProto<v1::ConferenceUpdate::Kind, ConferenceUpdateKind>(
+              p.kind(), v1::ConferenceUpdate::JOINED, "conference_update.kind");
+      if (!kind.ok()) return kind.status();
+      e.kind = ConferenceUpdate{.conference = p.conference(), .leg = p.leg(), .kind = *kind,
+                                .to = p.to(), .reason = p.reason()};
       break;
     }
     case v1::CarrierEvent::kProviderFailover:

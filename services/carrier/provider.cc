@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "libs/common/status_macros.h"
 
 namespace switchboard::carrier {
 namespace {
@@ -172,6 +173,42 @@ absl::Status ValidateModification(const CallModification& modification) {
     return absl::InvalidArgumentError("modification.twiml: required");
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidateConferenceRequest(const ConferenceRequest& request) {
+  using A = ConferenceRequest::Action;
+  RETURN_IF_ERROR(ValidateProviderId("call_id", request.call_id));
+  RETURN_IF_ERROR(ValidateConferenceName("conference", request.conference));
+  switch (request.action) {
+    case A::kMoveBridge:
+      return absl::OkStatus();
+    case A::kHold:
+      RETURN_IF_ERROR(ValidateUrl("hold_audio_url", request.hold_audio_url, false));
+      [[fallthrough]];
+    case A::kUnhold:
+    case A::kRemove:
+      return ValidateProviderId("leg", request.leg);
+    case A::kAdd: {
+      RETURN_IF_ERROR(ValidateE164("from", request.from));
+      if (absl::StartsWith(request.to, "client:")) {
+        absl::string_view id = absl::string_view(request.to).substr(7);
+        if (id.empty() || id.size() > 120 ||
+            id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "0123456789_-.") != absl::string_view::npos) {
+          return absl::InvalidArgumentError(
+              "to: client identity must be 1-120 of letters, digits, '_', '-' and '.'");
+        }
+      } else if (!ValidateE164("to", request.to).ok()) {
+        return absl::InvalidArgumentError(
+            "to: must be an E.164 number or a softphone identity \"client:<id>\"");
+      }
+      if (request.timeout_s < 0 || request.timeout_s > 600) {
+        return absl::InvalidArgumentError("timeout_s: must be 0-600");
+      }
+      return absl::OkStatus();
+    }
+  }
+  return absl::InvalidArgumentError("action: unknown");
 }
 
 absl::Status ValidateProviderId(absl::string_view field, absl::string_view id) {

@@ -31,6 +31,7 @@
 // Thread-safety: implementations are thread-safe (they hold no per-request state).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -144,6 +145,39 @@ struct CallModification {
   std::string idempotency_key;  // Telnyx command_id; "" = none
 };
 
+// Live conference control of a call (CarrierCore::ConferenceControl validates the request,
+// resolves the bridged leg / Telnyx conference id and fills in the URLs; see its comment for
+// what each action does on each carrier).
+struct ConferenceRequest {
+  enum class Action { kMoveBridge, kHold, kUnhold, kAdd, kRemove };
+  Action action = Action::kHold;
+  std::string call_id;        // the caller's leg A (selects the carrier that has the call)
+  std::string conference;     // the name ([A-Za-z0-9_-]{1,64})
+  std::string conference_id;  // Telnyx: the conference's id (all but kMoveBridge, which creates it)
+  std::string bridged_leg;    // kMoveBridge: the leg B that A is bridged to
+  std::string leg;            // kHold / kUnhold / kRemove: the participant's call id
+  std::string to;             // kAdd: E.164 or "client:<identity>"
+  std::string from;           // kAdd: E.164 business number
+  int timeout_s = 0;          // kAdd: ring time; 0 = 30
+  std::string hold_audio_url;  // kHold: "" = the carrier's hold audio
+  std::string idempotency_key;  // Telnyx kAdd: Idempotency-Key; kRemove: command_id
+  // Twilio kMoveBridge: the TwiML B is updated with (a <Dial><Conference> of the name).
+  std::string twiml;
+  // kAdd: Twilio participant StatusCallback (our conference-participant route, with the name);
+  // Telnyx webhook_url of the new leg.
+  std::string status_callback_url;
+  // Telnyx kAdd: the new leg's client_state, raw (base64-encoded on the wire).
+  std::string client_state;
+  // Telnyx kMoveBridge: called with the new conference's id after it is created and before B
+  // joins (the service records id -> name then); an error stops the action.
+  std::function<absl::Status(absl::string_view conference_id)> on_created;
+};
+
+struct ConferenceResult {
+  std::string leg;            // kMoveBridge: B; kAdd: the new leg; else the request's leg
+  std::string conference_id;  // Telnyx kMoveBridge: the created conference's id
+};
+
 struct SendMessageRequest {
   std::string from;  // E.164 business number
   std::string to;    // E.164
@@ -196,6 +230,10 @@ class CarrierProvider {
   virtual absl::Status StopRecording(absl::string_view call_id,
                                      absl::string_view recording_id) = 0;
 
+  // Live conference control (ConferenceRequest). kRemove of a leg that has ended already (or
+  // a conference that has) is OK.
+  virtual absl::StatusOr<ConferenceResult> ConferenceControl(const ConferenceRequest& request) = 0;
+
   virtual absl::StatusOr<SentMessage> SendMessage(const SendMessageRequest& request) = 0;
 
   // `recording` is a recording id or a URL the carrier announced in a webhook.
@@ -212,6 +250,9 @@ absl::Status ValidatePlaceCall(const PlaceCallRequest& request);
 absl::Status ValidateSendMessage(const SendMessageRequest& request);
 absl::Status ValidatePortOrder(const PortOrderRequest& request);
 absl::Status ValidateModification(const CallModification& modification);
+// The fields the action needs (kInvalidArgument naming them; URLs and Twilio TwiML are the
+// service's, so only their presence is checked where the action needs them).
+absl::Status ValidateConferenceRequest(const ConferenceRequest& request);
 // An http(s) URL without whitespace or controls; "" is fine unless `required`.
 absl::Status ValidateUrl(absl::string_view field, absl::string_view url, bool required);
 // A carrier id used in a URL path: 1-256 of [A-Za-z0-9 _ - . : + =].

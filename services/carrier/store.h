@@ -1,5 +1,5 @@
 // CarrierStore: what the carrier service persists (schema `carrier`, row-level security per
-// company; migrations/0001_create_carrier.sql). PgCarrierStore (pg_store.h) is the Postgres
+// company; migrations/). PgCarrierStore (pg_store.h) is the Postgres
 // implementation; tests use an in-memory fake with the same contract.
 //
 // Error codes: kNotFound when a looked-up row does not exist (or belongs to another company:
@@ -48,6 +48,14 @@ struct InstructionsRow {
   std::string e164;
   std::string instructions_id;
   std::string serialized;  // switchboard.carrier.v1.CallInstructions wire bytes
+};
+
+// A conference of live call control (migrations/0003_conferences.sql).
+struct ConferenceRow {
+  std::string company_id;
+  std::string name;           // [A-Za-z0-9_-]{1,64}
+  std::string a_leg;          // the caller's leg A
+  std::string conference_id;  // Telnyx conference id; "" while being created
 };
 
 // What a webhook changes in the Telnyx bridge bookkeeping (the leg an A leg is bridged to; see
@@ -108,6 +116,25 @@ class CarrierStore {
   virtual absl::StatusOr<bool> ClearBridgedLeg(absl::string_view company_id,
                                                absl::string_view a_leg,
                                                absl::string_view b_leg) = 0;
+  // Conferences (tenant-scoped): insert or replace by (company, name).
+  virtual absl::Status PutConference(const ConferenceRow& row) = 0;
+  virtual absl::StatusOr<ConferenceRow> GetConferenceByName(absl::string_view company_id,
+                                                            absl::string_view name) = 0;
+  // The conference with Telnyx id `conference_id`, else the one still being created (id "")
+  // whose A leg is `leg` ("" = none); kNotFound otherwise.
+  virtual absl::StatusOr<ConferenceRow> FindConference(absl::string_view company_id,
+                                                       absl::string_view conference_id,
+                                                       absl::string_view leg) = 0;
+  // Legs added to a conference by ADD (Telnyx): insert or replace, not joined.
+  virtual absl::Status PutConferenceLeg(absl::string_view company_id, absl::string_view leg,
+                                        absl::string_view conference_id) = 0;
+  // Marks an added leg joined; false when `leg` is not one.
+  virtual absl::StatusOr<bool> MarkConferenceLegJoined(absl::string_view company_id,
+                                                       absl::string_view leg) = 0;
+  // Whether an added leg has joined; kNotFound when `leg` is not an added leg.
+  virtual absl::StatusOr<bool> ConferenceLegJoined(absl::string_view company_id,
+                                                   absl::string_view leg) = 0;
+
   // Appends an event the service itself produces (failover) to the outbox.
   virtual absl::Status AppendEvent(absl::string_view company_id,
                                    const events::v1::Event& event) = 0;

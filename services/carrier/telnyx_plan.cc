@@ -22,8 +22,9 @@ struct Step {
   Completion completion = Completion::kNone;
   // For a transfer: the step to go to when the target answered (after the Dial's targets).
   int after_dial = -1;
-  bool terminal = false;  // hangup or redirect
+  bool terminal = false;  // hangup, redirect or conference
   std::string redirect_url;
+  std::string conference;  // a Dial of a conference: no command (see Expand)
 };
 
 json SpeakBody(const Say& say, const TelnyxPlanOptions& options) {
@@ -125,6 +126,25 @@ absl::StatusOr<std::vector<Step>> Expand(const CallInstructions& instructions, b
       steps.push_back(std::move(step));
     } else if (const Dial* dial = std::get_if<Dial>(&instruction)) {
       if (dial->targets.empty()) return Invalid(i, "dial has no targets");
+      bool conference = false;
+      for (const DialTarget& target : dial->targets) {
+        if (target.kind != DialTarget::Kind::kConference) continue;
+        if (dial->targets.size() != 1) {
+          return Invalid(i, "dial with a conference target has other targets");
+        }
+        absl::Status name = ValidateConferenceName("conference.name", target.value);
+        if (!name.ok()) return Invalid(i, name.message());
+        conference = true;
+      }
+      if (conference) {
+        // Call Control has no "join the conference named X" command for a plan to send (a
+        // conference is created with a leg and joined by id): the leg is put into it by
+        // CarrierCore::ConferenceControl. The plan stops here, sending nothing.
+        steps.push_back(Step{.instruction_index = idx, .terminal = true,
+                             .conference = dial->targets.front().value});
+        ended = true;
+        continue;
+      }
       size_t first = steps.size();
       for (const DialTarget& target : dial->targets) {
         if (target.value.empty()) return Invalid(i, "dial target value is empty");
@@ -182,6 +202,10 @@ TelnyxPlanOutput Emit(const std::vector<Step>& steps, int index,
   out.finished = step.terminal;
   if (!step.redirect_url.empty()) {
     out.redirect_url = step.redirect_url;
+    return out;
+  }
+  if (!step.conference.empty()) {
+    out.conference = step.conference;
     return out;
   }
   TelnyxCommand command{.call_control_id = std::string(call_control_id), .action = step.action,
@@ -260,7 +284,9 @@ std::vector<TelnyxStepInfo> TelnyxPlanSteps(const CallInstructions& instructions
   if (!steps.ok()) return out;
   for (const Step& step : *steps) {
     out.push_back(TelnyxStepInfo{
-        .action = step.action.empty() ? std::string("redirect") : step.action,
+        .action = !step.action.empty()     ? step.action
+                  : !step.conference.empty() ? std::string("conference")
+                                             : std::string("redirect"),
         .instruction_index = step.instruction_index});
   }
   return out;

@@ -26,6 +26,11 @@
 //            the DialResult that ends the step; when answered the rest of the Dial's targets
 //            are skipped.                                  waits for DialResult (not at_answer)
 //            Client targets become "sip:<identity>@<client_sip_domain>".
+//            A conference target (the Dial's only target; name [A-Za-z0-9_-]{1,64}) is NOT
+//            rendered: Call Control has no command that joins a conference by name (one is
+//            created with a leg, POST /v2/conferences, and joined by id), so the plan stops
+//            there without a command (output.conference = the name, finished) and the webhook
+//            handler logs it. Conferences are driven by CarrierCore::ConferenceControl.
 //   Record   record_start {format, channels:"single", play_beep, max_length?, timeout_secs?}
 //            (finish_on_key has no Telnyx equivalent and is not sent) waits for RecordingReady
 //   Redirect no command: the output carries redirect_url (fetch new instructions, new plan).
@@ -55,6 +60,9 @@ struct TelnyxCommand {
                                 // "gather_using_audio", "gather", "transfer", "record_start",
                                 // "hangup"
   nlohmann::json body;          // JSON body, including client_state and command_id
+  // Set for a conference action instead (POST /conferences/{id}/actions/{action}, e.g. the
+  // "join" of a leg ConferenceControl ADD dialled, sent by the webhook handler on its answer).
+  std::string conference_id;
 };
 
 // What travels in client_state.
@@ -84,7 +92,10 @@ struct TelnyxPlanOutput {
   std::vector<TelnyxCommand> commands;
   // Set when the plan reached a Redirect: fetch new instructions from it and start a new plan.
   std::optional<std::string> redirect_url;
-  bool finished = false;  // hangup sent, redirect reached, or the call ended
+  // Set when the plan reached a Dial of a conference (the name): no command is sent and the
+  // plan ends there; the leg is put into the conference by CarrierCore::ConferenceControl.
+  std::optional<std::string> conference;
+  bool finished = false;  // hangup sent, redirect or conference reached, or the call ended
 };
 
 // The steps of a plan, as (action, instruction index) pairs; exposed for tests and docs.

@@ -405,6 +405,95 @@ absl::Status TelnyxProvider::ExecuteCallCommand(absl::string_view call_control_i
   return Action(call_control_id, action, std::move(body), nullptr);
 }
 
+absl::Status TelnyxProvider::ExecuteConferenceCommand(absl::string_view conference_id,
+                                                      absl::string_view action, json body) {
+  RETURN_IF_ERROR(ValidateProviderId("conference_id", conference_id));
+  if (action.empty() || action.size() > 64 ||
+      action.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != absl::string_view::npos) {
+    return absl::InvalidArgumentError("action: must be 1-64 of [a-z_]");
+  }
+  if (!body.is_object()) return absl::InvalidArgumentError("body: must be a JSON object");
+  std::string text = body.dump();
+  return Call("POST", absl::StrCat("/conferences/", conference_id, "/actions/", action), &text,
+              true)
+      .status();
+}
+
+absl::StatusOr<ConferenceResult> TelnyxProvider::ConferenceControl(
+    const ConferenceRequest& request) {
+  using A = ConferenceRequest::Action;
+  RETURN_IF_ERROR(ValidateConferenceRequest(request));
+  switch (request.action) {
+    case A::kMoveBridge: {
+      RETURN_IF_ERROR(ValidateProviderId("bridged_leg", request.bridged_leg));
+      const std::string text = json{{"call_control_id", request.call_id},
+                                    {"name", request.conference},
+                                    {"beep_enabled", "never"}}
+                                   .dump();
+      ASSIGN_OR_RETURN(http::HttpResponse response, Call("POST", "/conferences", &text, false));
+      ASSIGN_OR_RETURN(json answer, internal::ParseJson(kName, response));
+      ConferenceResult out{.leg = request.bridged_leg,
+                           .conference_id = Str(DataOf(answer), "id")};
+      if (out.conference_id.empty()) {
+        return absl::InternalError("telnyx: conference answer has no id");
+      }
+      if (request.on_created) RETURN_IF_ERROR(request.on_created(out.conference_id));
+      RETURN_IF_ERROR(ExecuteConferenceCommand(out.conference_id, "join",
+                                               json{{"call_control_id", request.bridged_leg}}));
+      return out;
+    }
+    case A::kHold:
+    case A::kUnhold: {
+      json body{{"call_control_ids", json::array({request.leg})}};
+      if (request.action == A::kHold && !request.hold_audio_url.empty()) {
+        body["audio_url"] = request.hold_audio_url;
+      }
+      RETURN_IF_ERROR(ExecuteConferenceCommand(request.conference_id,
+                                               request.action == A::kHold ? "hold" : "unhold",
+                                               std::move(body)));
+      return ConferenceResult{.leg = request.leg};
+    }
+    case A::kAdd: {
+      RETURN_IF_ERROR(ValidateProviderId("conference_id", request.conference_id));
+      RETURN_IF_ERROR(ValidateUrl("status_callback_url", request.status_callback_url, true));
+      RETURN_IF_ERROR(ValidateIdempotencyKey(request.idempotency_key));
+      std::string to = request.to;
+      if (absl::StartsWith(to, "client:")) {
+        to = absl::StrCat("sip:", to.substr(7), "@", options_.softphone_sip_domain);
+      }
+      json body{{"connection_id", credentials_.connection_id},
+                {"from", request.from},
+                {"to", to},
+                {"webhook_url", request.status_callback_url},
+                {"webhook_url_method", "POST"},
+                {"timeout_secs", request.timeout_s > 0 ? request.timeout_s : 30}};
+      if (!request.client_state.empty()) {
+        body["client_state"] = crypto::Base64Encode(request.client_state);
+      }
+      const std::string text = body.dump();
+      const bool retry = options_.retry_keyed_posts && !request.idempotency_key.empty();
+      ASSIGN_OR_RETURN(http::HttpResponse response,
+                       Call("POST", "/calls", &text, retry, request.idempotency_key));
+      ASSIGN_OR_RETURN(json answer, internal::ParseJson(kName, response));
+      ConferenceResult out{.leg = Str(DataOf(answer), "call_control_id")};
+      if (out.leg.empty()) return absl::InternalError("telnyx: dial answer has no call_control_id");
+      return out;
+    }
+    case A::kRemove: {
+      RETURN_IF_ERROR(ValidateIdempotencyKey(request.idempotency_key));
+      json body = json::object();
+      if (!request.idempotency_key.empty()) body["command_id"] = request.idempotency_key;
+      absl::Status hung_up = Action(request.leg, "hangup", std::move(body), nullptr);
+      // 90018 (call ended) / 404: the leg is gone already, as wanted.
+      if (!hung_up.ok() && !absl::IsFailedPrecondition(hung_up) && !absl::IsNotFound(hung_up)) {
+        return hung_up;
+      }
+      return ConferenceResult{.leg = request.leg};
+    }
+  }
+  return absl::InvalidArgumentError("action: unknown");
+}
+
 absl::Status TelnyxProvider::ModifyCall(absl::string_view call_id,
                                         const CallModification& modification) {
   RETURN_IF_ERROR(ValidateModification(modification));

@@ -101,6 +101,15 @@ class TelnyxProvider final : public CarrierProvider {
   absl::StatusOr<std::string> StartRecording(absl::string_view call_id,
                                              absl::string_view status_callback_url) override;
   absl::Status StopRecording(absl::string_view call_id, absl::string_view recording_id) override;
+  // kMoveBridge: POST /v2/conferences {"call_control_id": A, "name", "beep_enabled": "never"}
+  // -> data.id; request.on_created(id); POST /v2/conferences/{id}/actions/join
+  // {"call_control_id": B}. kHold: POST /v2/conferences/{id}/actions/hold {"call_control_ids":
+  // [leg], "audio_url"?}; kUnhold: actions/unhold {"call_control_ids": [leg]}; kAdd: POST
+  // /v2/calls {connection_id, from, to (client:<id> -> sip:<id>@softphone_sip_domain),
+  // webhook_url, webhook_url_method, timeout_secs (30 when 0), client_state (base64)} with
+  // Idempotency-Key when the request has one -> call_control_id; kRemove: POST
+  // /v2/calls/{leg}/actions/hangup (90018 ended / 404: OK).
+  absl::StatusOr<ConferenceResult> ConferenceControl(const ConferenceRequest& request) override;
   absl::StatusOr<SentMessage> SendMessage(const SendMessageRequest& request) override;
   absl::StatusOr<RecordingMedia> FetchRecording(absl::string_view recording) override;
 
@@ -113,6 +122,11 @@ class TelnyxProvider final : public CarrierProvider {
   // or an action outside [a-z_]; provider.h error table otherwise.
   absl::Status ExecuteCallCommand(absl::string_view call_control_id, absl::string_view action,
                                   nlohmann::json body);
+  // POST /conferences/{conference_id}/actions/{action} with `body` (e.g. "join" with
+  // {"call_control_id"}). Retried like Call Control actions. kInvalidArgument for a bad id or
+  // action.
+  absl::Status ExecuteConferenceCommand(absl::string_view conference_id,
+                                        absl::string_view action, nlohmann::json body);
 
  private:
   TelnyxProvider(TelnyxCredentials credentials, TelnyxOptions options, http::HttpClient& client);

@@ -375,6 +375,88 @@ absl::Status TwilioProvider::ModifyCall(absl::string_view call_id,
       .status();
 }
 
+absl::StatusOr<ConferenceResult> TwilioProvider::ConferenceControl(
+    const ConferenceRequest& request) {
+  using A = ConferenceRequest::Action;
+  RETURN_IF_ERROR(ValidateConferenceRequest(request));
+  if (request.action == A::kMoveBridge) {
+    RETURN_IF_ERROR(ValidateProviderId("bridged_leg", request.bridged_leg));
+    if (request.twiml.empty()) return absl::InvalidArgumentError("twiml: required");
+    RETURN_IF_ERROR(Call("POST",
+                         AccountUrl(absl::StrCat("/Calls/", request.bridged_leg, ".json")),
+                         Body::kForm, internal::FormEncode({{"Twiml", request.twiml}}), false)
+                        .status());
+    return ConferenceResult{.leg = request.bridged_leg};
+  }
+  // The conference in progress with that name (names are per call: "sb-<call id>").
+  ASSIGN_OR_RETURN(
+      http::HttpResponse listed,
+      Call("GET",
+           AccountUrl(absl::StrCat("/Conferences.json?",
+                                   internal::FormEncode({{"FriendlyName", request.conference},
+                                                         {"Status", "in-progress"}}))),
+           Body::kNone, "", true));
+  ASSIGN_OR_RETURN(json list, internal::ParseJson(kName, listed));
+  std::string conference_sid;
+  if (auto it = list.find("conferences"); it != list.end() && it->is_array() && !it->empty()) {
+    conference_sid = Str(it->front(), "sid");
+  }
+  if (conference_sid.empty()) {
+    // REMOVE: the conference has ended, so has the leg's part in it.
+    if (request.action == A::kRemove) return ConferenceResult{.leg = request.leg};
+    return absl::FailedPreconditionError(
+        absl::StrCat("conference: no conference '", request.conference, "' in progress"));
+  }
+  RETURN_IF_ERROR(ValidateProviderId("conference sid", conference_sid));
+  const std::string participants =
+      absl::StrCat("/Conferences/", conference_sid, "/Participants");
+  switch (request.action) {
+    case A::kHold:
+    case A::kUnhold: {
+      Fields form{{"Hold", request.action == A::kHold ? "true" : "false"}};
+      if (request.action == A::kHold && !request.hold_audio_url.empty()) {
+        form.emplace_back("HoldUrl", request.hold_audio_url);  // fetched with GET (default)
+      }
+      RETURN_IF_ERROR(Call("POST", AccountUrl(absl::StrCat(participants, "/", request.leg, ".json")),
+                           Body::kForm, internal::FormEncode(form), false)
+                          .status());
+      return ConferenceResult{.leg = request.leg};
+    }
+    case A::kAdd: {
+      Fields form{{"From", request.from},
+                  {"To", request.to},
+                  {"Timeout", std::to_string(request.timeout_s > 0 ? request.timeout_s : 30)},
+                  {"EndConferenceOnExit", "false"}};
+      if (!request.status_callback_url.empty()) {
+        RETURN_IF_ERROR(ValidateUrl("status_callback_url", request.status_callback_url, false));
+        form.emplace_back("StatusCallback", request.status_callback_url);
+        form.emplace_back("StatusCallbackMethod", "POST");
+        form.emplace_back("StatusCallbackEvent", "completed");
+      }
+      ASSIGN_OR_RETURN(http::HttpResponse response,
+                       Call("POST", AccountUrl(absl::StrCat(participants, ".json")), Body::kForm,
+                            internal::FormEncode(form), false));
+      ASSIGN_OR_RETURN(json body, internal::ParseJson(kName, response));
+      ConferenceResult out{.leg = Str(body, "call_sid")};
+      if (out.leg.empty()) return absl::InternalError("twilio: participant answer has no call_sid");
+      return out;
+    }
+    case A::kRemove: {
+      absl::Status removed =
+          Call("DELETE", AccountUrl(absl::StrCat(participants, "/", request.leg, ".json")),
+               Body::kNone, "", true)
+              .status();
+      // 404: not (or no longer) a participant; 21220: the call has ended. Gone either way.
+      if (!removed.ok() && !absl::IsNotFound(removed) && !absl::IsFailedPrecondition(removed)) {
+        return removed;
+      }
+      return ConferenceResult{.leg = request.leg};
+    }
+    case A::kMoveBridge: break;
+  }
+  return absl::InvalidArgumentError("action: unknown");
+}
+
 absl::StatusOr<std::string> TwilioProvider::StartRecording(
     absl::string_view call_id, absl::string_view status_callback_url) {
   RETURN_IF_ERROR(ValidateProviderId("call_id", call_id));

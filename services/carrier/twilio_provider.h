@@ -86,6 +86,16 @@ class TwilioProvider final : public CarrierProvider {
   absl::StatusOr<std::string> StartRecording(absl::string_view call_id,
                                              absl::string_view status_callback_url) override;
   absl::Status StopRecording(absl::string_view call_id, absl::string_view recording_id) override;
+  // kMoveBridge: POST /Calls/{B}.json Twiml=<request.twiml>. kHold/kUnhold/kAdd/kRemove first
+  // find the conference: GET /Conferences.json?FriendlyName=<name>&Status=in-progress (the
+  // first result; none -> kFailedPrecondition "conference: ... not in progress", except for
+  // kRemove, where it means the leg is gone: OK). kHold: POST /Conferences/{CF}/Participants/
+  // {leg}.json Hold=true (+HoldUrl); kUnhold: Hold=false; kAdd: POST
+  // /Conferences/{CF}/Participants.json From, To (client:<id> as is), Timeout (30 when 0),
+  // EndConferenceOnExit=false, StatusCallback=<request.status_callback_url>,
+  // StatusCallbackMethod=POST, StatusCallbackEvent=completed -> call_sid; kRemove: DELETE
+  // /Conferences/{CF}/Participants/{leg}.json (404 = gone already: OK).
+  absl::StatusOr<ConferenceResult> ConferenceControl(const ConferenceRequest& request) override;
   absl::StatusOr<SentMessage> SendMessage(const SendMessageRequest& request) override;
   absl::StatusOr<RecordingMedia> FetchRecording(absl::string_view recording) override;
 

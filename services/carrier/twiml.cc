@@ -84,6 +84,18 @@ struct VerbBuilder {
       AddAttr(node, "method", "POST");
     }
     for (const DialTarget& target : dial.targets) {
+      if (target.kind == DialTarget::Kind::kConference) {
+        TwimlNode noun{.tag = "Conference", .text = target.value};
+        AddAttr(noun, "startConferenceOnEnter", "true");
+        AddAttr(noun, "endConferenceOnExit", target.end_on_exit ? "true" : "false");
+        if (!options.conference_status_callback_url.empty()) {
+          AddAttr(noun, "statusCallback", options.conference_status_callback_url);
+          AddAttr(noun, "statusCallbackEvent", "join leave end");
+          AddAttr(noun, "statusCallbackMethod", "POST");
+        }
+        node.children.push_back(std::move(noun));
+        continue;
+      }
       const char* tag = target.kind == DialTarget::Kind::kNumber   ? "Number"
                         : target.kind == DialTarget::Kind::kClient ? "Client"
                                                                    : "Sip";

@@ -15,6 +15,12 @@
 //               like the action URLs) statusCallbackMethod="POST" when
 //               TwimlOptions.dial_status_callback_url is set (all nouns ring at once; the
 //               answered leg's callback names who answered, and which set's Dial it was)
+//               A conference target (the Dial's only one) renders as
+//                 <Conference startConferenceOnEnter="true" endConferenceOnExit="true|false"
+//                   statusCallback statusCallbackEvent="join leave end"
+//                   statusCallbackMethod="POST">name</Conference>
+//               (statusCallback = TwimlOptions.conference_status_callback_url, verbatim: the
+//               conference's callbacks name it by FriendlyName; no i/s)
 //   Record   -> <Record maxLength playBeep finishOnKey timeout action method="POST"
 //                       recordingStatusCallback recordingStatusCallbackMethod="POST"/>
 //   Redirect -> <Redirect method="POST">url</Redirect>
@@ -50,6 +56,9 @@ struct TwimlOptions {
   // Dial that rings several targets at once, and `i` which set's Dial it was (a stale one's,
   // after the call got new instructions, is told apart). Empty = no per-noun callback.
   std::string dial_status_callback_url;
+  // The conference status webhook (".../webhooks/twilio/conference") of <Conference> nouns
+  // (participant join / leave, conference end). Empty = no callback attributes.
+  std::string conference_status_callback_url;
   // Render instructions[start_index..] (indices in action URLs stay absolute). A gather/dial/
   // record action request with s=<n> resumes a static set with start_index = n + 1; past the
   // end the document is an empty <Response/> (Twilio hangs up).

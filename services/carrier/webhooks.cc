@@ -63,11 +63,16 @@ const char* KindName(const CarrierEventKind& kind) {
     const char* operator()(const SmsStatus&) const { return "sms_status"; }
     const char* operator()(const NumberOrderStatus&) const { return "number_order_status"; }
     const char* operator()(const PortStatus&) const { return "port_status"; }
+    const char* operator()(const ConferenceUpdate&) const { return "conference_update"; }
   };
   return std::visit(V{}, kind);
 }
 
 std::string AggregateId(const CarrierEvent& e) {
+  // Routing finds a conference's call by its name ("sb-<call id>").
+  if (const auto* update = std::get_if<ConferenceUpdate>(&e.kind); update != nullptr) {
+    return update->conference;
+  }
   for (const std::string* id : {&e.ids.call_session_id, &e.ids.call_sid, &e.ids.message_id,
                                 &e.ids.order_id, &e.ids.port_order_id, &e.ids.call_control_id}) {
     if (!id->empty()) return *id;
@@ -103,6 +108,8 @@ const char* TwilioRouteName(TwilioWebhookKind k) {
     case TwilioWebhookKind::kRecordingStatus: return "recording";
     case TwilioWebhookKind::kMessagingInbound: return "sms";
     case TwilioWebhookKind::kMessagingStatus: return "sms-status";
+    case TwilioWebhookKind::kConferenceStatus: return "conference";
+    case TwilioWebhookKind::kConferenceParticipant: return "conference-participant";
   }
   return "unknown";
 }
@@ -159,7 +166,8 @@ void WebhookHandler::Register(http::Router& router) {
        {TwilioWebhookKind::kVoice, TwilioWebhookKind::kCallStatus,
         TwilioWebhookKind::kGatherAction, TwilioWebhookKind::kDialAction,
         TwilioWebhookKind::kRecordAction, TwilioWebhookKind::kRecordingStatus,
-        TwilioWebhookKind::kMessagingInbound, TwilioWebhookKind::kMessagingStatus}) {
+        TwilioWebhookKind::kMessagingInbound, TwilioWebhookKind::kMessagingStatus,
+        TwilioWebhookKind::kConferenceStatus, TwilioWebhookKind::kConferenceParticipant}) {
     router.Add("POST", absl::StrCat("/webhooks/twilio/", TwilioRouteName(k)),
                [this, k](const http::Request& r) { return HandleTwilio(k, r); });
   }
@@ -329,11 +337,31 @@ http::Response WebhookHandler::HandleTwilio(TwilioWebhookKind kind, const http::
     return Xml(kEmptyTwiml);
   }
   if (!event.ok()) return Reject(400, "invalid_argument", event.status().message(), route);
-  absl::StatusOr<bool> recorded = Record(*company, *event, BridgeChange{});
+  // The bridge bookkeeping (ConferenceControl MOVE_BRIDGE): the answered child leg's callback
+  // records A -> B (new deliveries only); A's Dial action (the Dial is over) and A's own end
+  // remove it.
+  BridgeChange bridge;
+  if (const DialResult* dial = std::get_if<DialResult>(&event->kind); dial != nullptr) {
+    if (dial->at_answer && !event->ids.parent_call_sid.empty() && !dial->dialed_call_id.empty()) {
+      bridge = BridgeChange{.op = BridgeChange::Op::kSet, .a_leg = event->ids.parent_call_sid,
+                            .b_leg = dial->dialed_call_id};
+    } else if (!dial->at_answer && kind == TwilioWebhookKind::kDialAction) {
+      bridge = BridgeChange{.op = BridgeChange::Op::kClear, .a_leg = event->ids.call_sid};
+    }
+  } else if (std::holds_alternative<CallCompleted>(event->kind) &&
+             event->ids.parent_call_sid.empty()) {
+    bridge = BridgeChange{.op = BridgeChange::Op::kClear, .a_leg = event->ids.call_sid};
+  }
+  absl::StatusOr<bool> recorded = Record(*company, *event, bridge);
   if (!recorded.ok()) {
     log::Error("webhook not stored", {{"route", route},
                                       {"error", std::string(recorded.status().message())}});
     return http::Response::JsonError(503, "unavailable", "event not stored; retry");
+  }
+  if (std::holds_alternative<ConferenceUpdate>(event->kind)) {
+    // Routing learns of it (HandleCallEvent); its answer changes nothing here.
+    (void)InstructionsFor(*company, *event, "");
+    return Xml(kEmptyTwiml);
   }
   if (!IsCallEvent(event->kind)) return Xml(kEmptyTwiml);
   return Xml(TwimlFor(*company, kind, *event, query));
@@ -399,6 +427,10 @@ http::Response WebhookHandler::HandleTelnyx(const http::Request& request) {
     return http::Response::Json(200, "{}");
   }
   if (!event.ok()) return Reject(400, "invalid_argument", event.status().message(), route);
+  if (std::holds_alternative<ConferenceUpdate>(event->kind) ||
+      DecodeConferenceLegState(event->client_state).has_value()) {
+    return HandleTelnyxConference(*company, *event, route);
+  }
   // The bridge bookkeeping of a transfer's target leg (CarrierCore::InstructCall): its answer
   // records it as the A leg's bridged leg, its end removes it, as does the A leg's own end.
   BridgeChange bridge;
@@ -430,6 +462,74 @@ http::Response WebhookHandler::HandleTelnyx(const http::Request& request) {
   }
   // Duplicates re-issue the same commands (same command_id): Telnyx drops the repeats.
   PlanTelnyx(*company, *event, bridge_ended);
+  return http::Response::Json(200, "{}");
+}
+
+http::Response WebhookHandler::HandleTelnyxConference(const std::string& company_id,
+                                                      CarrierEvent& event,
+                                                      const std::string& route) {
+  auto unavailable = [&](const absl::Status& status) {
+    log::Error("conference webhook: store failed",
+               {{"route", route}, {"error", std::string(status.message())}});
+    return http::Response::JsonError(503, "unavailable", "store unavailable; retry");
+  };
+  bool forward = false;
+  std::optional<TelnyxCommand> join;
+  if (auto* update = std::get_if<ConferenceUpdate>(&event.kind); update != nullptr) {
+    // conference.*: the name from our conference table (by id; A's own join may come before
+    // Telnyx answered the create, then through A's leg).
+    absl::StatusOr<ConferenceRow> conference =
+        store_.FindConference(company_id, update->provider_conference_id, update->leg);
+    if (absl::IsNotFound(conference.status())) {
+      registry_.GetCounter("carrier_webhooks_ignored_total",
+                           "Webhooks of types not turned into events", {{"route", route}})
+          .Inc();
+      log::Warn("conference webhook of an unknown conference ignored",
+                {{"company_id", company_id},
+                 {"conference_id", update->provider_conference_id}});
+      return http::Response::Json(200, "{}");
+    }
+    if (!conference.ok()) return unavailable(conference.status());
+    update->conference = conference->name;
+    if (update->kind == ConferenceUpdateKind::kJoined) {
+      absl::StatusOr<bool> marked = store_.MarkConferenceLegJoined(company_id, update->leg);
+      if (!marked.ok()) return unavailable(marked.status());
+    }
+    forward = true;
+  } else {
+    // A leg ConferenceControl ADD dialled: never an ordinary call event (routing does not know
+    // the leg). Its answer joins it to the conference; its end before joining is NOT_ANSWERED;
+    // anything else is only recorded.
+    const ConferenceLegState leg = *DecodeConferenceLegState(event.client_state);
+    if (std::holds_alternative<CallAnswered>(event.kind)) {
+      join = TelnyxCommand{.call_control_id = event.ids.call_control_id,
+                           .action = "join",
+                           .body = json{{"call_control_id", event.ids.call_control_id}},
+                           .conference_id = leg.conference_id};
+    } else if (std::holds_alternative<CallCompleted>(event.kind)) {
+      absl::StatusOr<bool> joined =
+          store_.ConferenceLegJoined(company_id, event.ids.call_control_id);
+      if (!joined.ok() && !absl::IsNotFound(joined.status())) return unavailable(joined.status());
+      if (!joined.ok() || !*joined) {
+        event.kind = ConferenceUpdate{.conference = leg.conference,
+                                      .leg = event.ids.call_control_id,
+                                      .kind = ConferenceUpdateKind::kNotAnswered,
+                                      .to = event.to,
+                                      .reason = NotAnsweredReason(event.provider_status),
+                                      .provider_conference_id = leg.conference_id};
+        forward = true;
+      }
+    }
+  }
+  absl::StatusOr<bool> recorded = Record(company_id, event, BridgeChange{});
+  if (!recorded.ok()) {
+    log::Error("webhook not stored", {{"route", route},
+                                      {"error", std::string(recorded.status().message())}});
+    return http::Response::JsonError(503, "unavailable", "event not stored; retry");
+  }
+  // Never a plan (whatever client_state the event carries); routing learns of the update.
+  if (forward) (void)InstructionsFor(company_id, event, "");
+  if (join.has_value()) Enqueue(Job{company_id, *std::move(join)});
   return http::Response::Json(200, "{}");
 }
 
@@ -516,6 +616,14 @@ void WebhookHandler::PlanTelnyx(const std::string& company_id, const CarrierEven
                                       {"error", std::string(plan.status().message())}});
     return;
   }
+  if (plan->conference.has_value()) {
+    registry_.GetCounter("carrier_telnyx_plan_skipped_total",
+                         "Telnyx call events on which no plan was started or resumed",
+                         {{"reason", "conference_dial"}}).Inc();
+    log::Warn("telnyx plan reached a Dial of a conference; Call Control cannot join one by "
+              "name (ConferenceControl puts legs into conferences); nothing sent",
+              {{"company_id", company_id}, {"conference", *plan->conference}});
+  }
   if (plan->redirect_url.has_value()) {
     log::Warn("telnyx plan reached a Redirect; Call Control cannot fetch remote instructions "
               "(use ModifyCall INSTRUCT)",
@@ -553,6 +661,9 @@ void WebhookHandler::Worker() {
     absl::StatusOr<std::shared_ptr<const CompanyCarrier>> carrier = core_.CarrierFor(job.company_id);
     if (!carrier.ok()) {
       sent = carrier.status();
+    } else if ((*carrier)->telnyx != nullptr && !job.command.conference_id.empty()) {
+      sent = (*carrier)->telnyx->ExecuteConferenceCommand(job.command.conference_id,
+                                                          job.command.action, job.command.body);
     } else if ((*carrier)->telnyx != nullptr) {
       sent = (*carrier)->telnyx->ExecuteCallCommand(job.command.call_control_id,
                                                     job.command.action, job.command.body);

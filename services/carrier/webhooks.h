@@ -1,6 +1,7 @@
 // WebhookHandler: the carriers' inbound webhooks (routes below, on a libs/http Router).
 //
-//   POST /webhooks/twilio/{voice,status,gather,dial,record,recording,sms,sms-status}
+//   POST /webhooks/twilio/{voice,status,gather,dial,record,recording,sms,sms-status,
+//                          conference,conference-participant}
 //        (application/x-www-form-urlencoded)
 //   POST /webhooks/telnyx/{call-control,messaging,numbers}   (application/json)
 //
@@ -28,6 +29,19 @@
 // end of the leg A is still bridged to (the set made at its answer runs then); an event of a
 // bridged A leg itself; an event without a plan client_state other than a new call's (incoming,
 // or a placed call's answer), e.g. an on-demand recording's call.recording.saved.
+// Twilio bridges (ConferenceControl MOVE_BRIDGE): the answered child leg's status callback
+// records A -> B in bridged_legs (a new delivery only); A's Dial action and A's own end remove it.
+// Conferences: ConferenceUpdate events are recorded (outbox) and asked of the InstructionSource
+// with no running set (routing learns of them), the answer unused: Twilio answers <Response/>,
+// Telnyx starts or advances NO plan. Telnyx conference.* events get the conference name from
+// the conferences table (by conference_id, or A's leg while the create is in flight); an unknown
+// conference -> 200 ignored; JOINED marks an added leg joined. A leg ConferenceControl ADD
+// dialled (client_state a ConferenceLegState) never reaches the source as a call event: its
+// call.answered queues POST /conferences/{id}/actions/join {"call_control_id": leg}; its
+// call.hangup before it joined becomes ConferenceUpdate NOT_ANSWERED {conference, leg, to,
+// reason from hangup_cause}, recorded and asked of the source; its other events are only
+// recorded. A plan reaching a conference Dial sends nothing
+// (carrier_telnyx_plan_skipped_total{reason="conference_dial"}, warning log).
 // Every JSON error body is {"error":{"code","message"}}. Thread-safe (handlers run on io threads).
 #pragma once
 
@@ -93,6 +107,9 @@ class WebhookHandler {
                        const CarrierEvent& event, const FormParams& query);
   // `bridge_ended`: the event is the end of the leg the A leg was bridged to.
   void PlanTelnyx(const std::string& company_id, const CarrierEvent& event, bool bridge_ended);
+  // A Telnyx conference.* event or an event of a leg ConferenceControl ADD dialled.
+  http::Response HandleTelnyxConference(const std::string& company_id, CarrierEvent& event,
+                                        const std::string& route);
   void Enqueue(Job job);
   void Worker();
   http::Response Reject(int status, absl::string_view code, absl::string_view message,

@@ -268,6 +268,49 @@ TEST_CASE("PgCarrierStore RecordWebhook records dedupe key, event and call toget
   CHECK(outbox_rows() == 1);
 }
 
+TEST_CASE("PgCarrierStore conferences and added legs: name <-> id, pending create found through "
+          "A, tenant-scoped",
+          "[carrier][integration][conference]") {
+  auto db = switchboard::testing::PgTestSchema::CreateOrFail();
+  REQUIRE(MigrateCarrier(db->pool()).ok());
+  PgCarrierStore st(db->pool(), "carrier.v1");
+  CHECK(absl::IsNotFound(st.GetConferenceByName(kCompanyA, "sb-call-1").status()));
+  // MOVE_BRIDGE records the name with A before the create answers: found through A's leg only.
+  REQUIRE(st.PutConference({.company_id = kCompanyA, .name = "sb-call-1", .a_leg = "v3:A"}).ok());
+  absl::StatusOr<ConferenceRow> pending = st.FindConference(kCompanyA, "conf-1", "v3:A");
+  REQUIRE(pending.ok());
+  CHECK(pending->name == "sb-call-1");
+  CHECK(pending->conference_id.empty());
+  CHECK(absl::IsNotFound(st.FindConference(kCompanyA, "conf-1", "v3:B").status()));
+  CHECK(absl::IsNotFound(st.FindConference(kCompanyA, "conf-1", "").status()));
+  // The id recorded: found by it, from any leg; the name gives the id.
+  REQUIRE(st.PutConference({.company_id = kCompanyA, .name = "sb-call-1", .a_leg = "v3:A",
+                            .conference_id = "conf-1"})
+              .ok());
+  absl::StatusOr<ConferenceRow> by_id = st.FindConference(kCompanyA, "conf-1", "v3:B");
+  REQUIRE(by_id.ok());
+  CHECK(by_id->name == "sb-call-1");
+  CHECK(by_id->a_leg == "v3:A");
+  absl::StatusOr<ConferenceRow> by_name = st.GetConferenceByName(kCompanyA, "sb-call-1");
+  REQUIRE(by_name.ok());
+  CHECK(by_name->conference_id == "conf-1");
+  CHECK(absl::IsNotFound(st.FindConference(kCompanyA, "conf-2", "v3:A").status()));
+  // Other companies see none of it.
+  CHECK(absl::IsNotFound(st.GetConferenceByName(kCompanyB, "sb-call-1").status()));
+  CHECK(absl::IsNotFound(st.FindConference(kCompanyB, "conf-1", "v3:A").status()));
+
+  // Added legs: not joined until marked; unknown legs are not added legs.
+  CHECK(absl::IsNotFound(st.ConferenceLegJoined(kCompanyA, "v3:C").status()));
+  CHECK_FALSE(*st.MarkConferenceLegJoined(kCompanyA, "v3:C"));
+  REQUIRE(st.PutConferenceLeg(kCompanyA, "v3:C", "conf-1").ok());
+  CHECK_FALSE(*st.ConferenceLegJoined(kCompanyA, "v3:C"));
+  CHECK_FALSE(*st.MarkConferenceLegJoined(kCompanyB, "v3:C"));  // another company's: untouched
+  CHECK_FALSE(*st.ConferenceLegJoined(kCompanyA, "v3:C"));
+  CHECK(*st.MarkConferenceLegJoined(kCompanyA, "v3:C"));
+  CHECK(*st.ConferenceLegJoined(kCompanyA, "v3:C"));
+  CHECK(absl::IsNotFound(st.ConferenceLegJoined(kCompanyB, "v3:C").status()));
+}
+
 TEST_CASE("PgCarrierStore bridged legs: set with a new webhook, cleared by the leg's end, "
           "tenant-scoped",
           "[carrier][integration]") {
@@ -467,6 +510,23 @@ TEST_CASE("SendMessage through gRPC fails over once to the secondary, without le
     grpc::Status invalid = call(&v1::Carrier::Stub::SendMessage, bad, &unused, kCompanyA);
     CHECK(invalid.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
     CHECK_FALSE(absl::StrContains(invalid.error_message(), testing::kTwilioToken));
+
+    // ConferenceControl through the adapter: no action, an unknown call, not connected.
+    v1::ConferenceControlRequest conf;
+    conf.set_call_id("CA-unknown");
+    conf.set_conference("sb-call-1");
+    v1::ConferenceControlResponse conf_out;
+    grpc::Status no_action =
+        call(&v1::Carrier::Stub::ConferenceControl, conf, &conf_out, kCompanyA);
+    CHECK(no_action.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(no_action.error_message() == "action: required");
+    conf.set_action(v1::ConferenceControlRequest::MOVE_BRIDGE);
+    grpc::Status unknown =
+        call(&v1::Carrier::Stub::ConferenceControl, conf, &conf_out, kCompanyA);
+    CHECK(unknown.error_code() == grpc::StatusCode::NOT_FOUND);
+    CHECK(unknown.error_message() == "call_id: unknown call");
+    REQUIRE(s.h->core().ConferenceControl(kCompanyA, {}).status().code() ==
+            absl::StatusCode::kInvalidArgument);
   });
   CHECK(s.h->twilio.count() == 1);
   CHECK(s.h->telnyx.count() == 1);

@@ -60,6 +60,9 @@ class FakeProvider final : public CarrierProvider {
   absl::Status StopRecording(absl::string_view, absl::string_view) override {
     return absl::OkStatus();
   }
+  absl::StatusOr<ConferenceResult> ConferenceControl(const ConferenceRequest& r) override {
+    return ConferenceResult{.leg = name_ + "-" + r.leg};
+  }
   absl::StatusOr<SentMessage> SendMessage(const SendMessageRequest&) override {
     int n = ++sends_;
     if (block != nullptr) block->WaitForNotification();
@@ -288,6 +291,23 @@ TEST_CASE("failover: calls on a same-named secondary account are still routed to
   REQUIRE(failover.ModifyCall(call->call_id, {}).ok());
   CHECK(b.modifies() == 1);
   CHECK(a.modifies() == 0);
+}
+
+TEST_CASE("failover: ConferenceControl goes to the carrier that has the call", "[failover]") {
+  FakeProvider a("twilio");
+  FakeProvider b("telnyx");
+  FakeClock clock(absl::FromUnixSeconds(0));
+  FailoverProvider failover(a, &b, {}, clock, nullptr);
+  a.Script({absl::UnavailableError("down")});
+  auto call = failover.PlaceCall(
+      {.from = "+15550000001", .to = "+15550000002", .instructions_url = "https://x/v"});
+  REQUIRE(call.ok());
+  auto on_secondary = failover.ConferenceControl({.call_id = call->call_id, .leg = "L"});
+  REQUIRE(on_secondary.ok());
+  CHECK(on_secondary->leg == "telnyx-L");
+  auto on_primary = failover.ConferenceControl({.call_id = "unknown-call", .leg = "L"});
+  REQUIRE(on_primary.ok());
+  CHECK(on_primary->leg == "twilio-L");
 }
 
 TEST_CASE("failover: other operations go to the primary", "[failover]") {

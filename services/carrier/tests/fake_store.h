@@ -135,6 +135,52 @@ class FakeStore final : public CarrierStore {
     absl::MutexLock l(&mu_);
     return ClearLocked(company_id, a_leg, b_leg);
   }
+  absl::Status PutConference(const ConferenceRow& row) override {
+    absl::MutexLock l(&mu_);
+    conferences_[BridgeKey(row.company_id, row.name)] = row;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<ConferenceRow> GetConferenceByName(absl::string_view company_id,
+                                                    absl::string_view name) override {
+    absl::MutexLock l(&mu_);
+    auto it = conferences_.find(BridgeKey(company_id, name));
+    if (it == conferences_.end()) return absl::NotFoundError("no such conference");
+    return it->second;
+  }
+  absl::StatusOr<ConferenceRow> FindConference(absl::string_view company_id,
+                                               absl::string_view conference_id,
+                                               absl::string_view leg) override {
+    absl::MutexLock l(&mu_);
+    const ConferenceRow* pending = nullptr;
+    for (const auto& [k, row] : conferences_) {
+      if (row.company_id != company_id || conference_id.empty()) continue;
+      if (row.conference_id == conference_id) return row;
+      if (row.conference_id.empty() && !leg.empty() && row.a_leg == leg) pending = &row;
+    }
+    if (pending != nullptr) return *pending;
+    return absl::NotFoundError("no such conference");
+  }
+  absl::Status PutConferenceLeg(absl::string_view company_id, absl::string_view leg,
+                                absl::string_view) override {
+    absl::MutexLock l(&mu_);
+    conference_legs_[BridgeKey(company_id, leg)] = false;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<bool> MarkConferenceLegJoined(absl::string_view company_id,
+                                               absl::string_view leg) override {
+    absl::MutexLock l(&mu_);
+    auto it = conference_legs_.find(BridgeKey(company_id, leg));
+    if (it == conference_legs_.end()) return false;
+    it->second = true;
+    return true;
+  }
+  absl::StatusOr<bool> ConferenceLegJoined(absl::string_view company_id,
+                                           absl::string_view leg) override {
+    absl::MutexLock l(&mu_);
+    auto it = conference_legs_.find(BridgeKey(company_id, leg));
+    if (it == conference_legs_.end()) return absl::NotFoundError("not an added conference leg");
+    return it->second;
+  }
   absl::Status AppendEvent(absl::string_view, const events::v1::Event& event) override {
     absl::MutexLock l(&mu_);
     events_.push_back(event);
@@ -165,6 +211,8 @@ class FakeStore final : public CarrierStore {
 
   absl::Mutex mu_;
   std::map<std::string, std::string> bridges_;
+  std::map<std::string, ConferenceRow> conferences_;
+  std::map<std::string, bool> conference_legs_;
   std::map<std::string, AccountRow> accounts_;
   std::map<std::string, NumberRow> numbers_;
   std::map<std::string, InstructionsRow> instructions_;

@@ -99,6 +99,22 @@ struct Fixture {
                 {{200, R"({"sid":"CA7","status":"in-progress"})"}});
     h.twilio.On("POST", testing::kTwilioAccountPath + "/Calls/CA7/Recordings.json",
                 {{201, R"({"sid":"RE9","status":"in-progress"})"}});
+    // Conferences (ConferenceControl).
+    const std::string tw = testing::kTwilioAccountPath;
+    h.twilio.On("POST", tw + "/Calls/CB1.json", {{200, R"({"sid":"CB1"})"}});
+    h.twilio.On("GET", tw + "/Conferences.json",
+                {{200, R"({"conferences":[{"sid":"CF1","friendly_name":"sb-call-7"}]})"}});
+    h.twilio.On("POST", tw + "/Conferences/CF1/Participants.json", {{201, R"({"call_sid":"CC1"})"}});
+    h.twilio.On("POST", tw + "/Conferences/CF1/Participants/CB1.json", {{200, R"({"hold":true})"}});
+    h.telnyx.On("POST", "/v2/conferences", {{200, R"({"data":{"id":"conf-1"}})"}});
+    for (const char* action : {"join", "hold", "unhold"}) {
+      h.telnyx.On("POST", std::string("/v2/conferences/conf-1/actions/") + action,
+                  {{200, R"({"data":{"result":"ok"}})"}});
+    }
+    h.telnyx.On("POST", "/v2/calls",
+                {{200, R"({"data":{"call_control_id":"v3:C"}})"},
+                 {200, R"({"data":{"call_control_id":"v3:D"}})"}});
+    h.telnyx.On("POST", "/v2/calls/v3:C/actions/hangup", {{200, R"({"data":{"result":"ok"}})"}});
     h.Start(&source);
     REQUIRE(h.core().SetCarrierAccount(
                         kCompany, {.primary = h.TwilioConfig(), .secondary = h.TelnyxConfig()})
@@ -439,6 +455,319 @@ TEST_CASE("Telnyx transfer: nothing runs on the A leg while bridged; the bridge'
   CHECK(nlohmann::json::parse(cmd.body)["payload"] == "b0");
   CHECK(StateOf(cmd)["i"] == "set-b");
   CHECK(StateOf(cmd)["n"] == 1);
+}
+
+// A conference.* webhook of conference `id` for `leg`.
+std::string ConferenceEvent(const std::string& type, const std::string& id, const std::string& leg,
+                            const std::string& conference_id, const std::string& extra = "") {
+  std::string payload = R"({"conference_id":")" + conference_id + R"(","connection_id":"conn-1")";
+  if (!leg.empty()) payload += R"(,"call_control_id":")" + leg + R"(","call_session_id":"s-x")";
+  return testing::TelnyxEnvelope(type, id, payload + extra + "}");
+}
+
+TEST_CASE("Telnyx MOVE_BRIDGE: conference created with A, B joined, the bridge cleared so B's "
+          "end runs nothing; conference events are forwarded with the name and start no plan",
+          "[instructions][conference]") {
+  Fixture f;
+  REQUIRE(f.store.PutCall({.call_id = "v3:A", .company_id = kCompany, .provider = "telnyx"}).ok());
+  using A = ConferenceRequest::Action;
+  // Not bridged yet.
+  absl::StatusOr<std::string> early = f.h.core().ConferenceControl(
+      kCompany, {.action = A::kMoveBridge, .call_id = "v3:A", .conference = "sb-call-1"});
+  CHECK(early.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(early.status().message() == "call_id: the call is not connected");
+  CHECK(absl::IsNotFound(f.h.core()
+                             .ConferenceControl(kCompany, {.action = A::kMoveBridge,
+                                                           .call_id = "v3:unknown",
+                                                           .conference = "sb-call-1"})
+                             .status()));
+  absl::Status bad = f.h.core()
+                         .ConferenceControl(kCompany, {.action = A::kMoveBridge, .call_id = "v3:A",
+                                                       .conference = "sb call"})
+                         .status();
+  CHECK(bad.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(absl::StartsWith(bad.message(), "conference:"));
+
+  f.source.answer = SetB();  // a new set, non-replayed: nothing below may start it
+  REQUIRE(f.Send(f.h.TelnyxRequest("/webhooks/telnyx/call-control",
+                                   TargetLegEvent("call.answered", "ev-ans-b")))
+              .status == 200);
+  REQUIRE(f.store.GetBridgedLeg(kCompany, "v3:A").ok());
+  const size_t sent_before = f.h.telnyx.count();
+  absl::StatusOr<std::string> moved = f.h.core().ConferenceControl(
+      kCompany, {.action = A::kMoveBridge, .call_id = "v3:A", .conference = "sb-call-1"});
+  REQUIRE(moved.ok());
+  CHECK(*moved == "v3:B");
+  std::vector<http::Request> sent = f.h.telnyx.requests();
+  REQUIRE(sent.size() == sent_before + 2);
+  CHECK(sent[sent_before].path == "/v2/conferences");
+  CHECK(nlohmann::json::parse(sent[sent_before].body) ==
+        nlohmann::json{{"call_control_id", "v3:A"}, {"name", "sb-call-1"},
+                       {"beep_enabled", "never"}});
+  CHECK(sent[sent_before + 1].path == "/v2/conferences/conf-1/actions/join");
+  CHECK(nlohmann::json::parse(sent[sent_before + 1].body) ==
+        nlohmann::json{{"call_control_id", "v3:B"}});
+  CHECK(absl::IsNotFound(f.store.GetBridgedLeg(kCompany, "v3:A").status()));
+  absl::StatusOr<ConferenceRow> row = f.store.GetConferenceByName(kCompany, "sb-call-1");
+  REQUIRE(row.ok());
+  CHECK(row->conference_id == "conf-1");
+  CHECK(row->a_leg == "v3:A");
+
+  // A's join, carrying a plan client_state Telnyx kept on the call: recorded, forwarded with
+  // the name, no plan.
+  const size_t asked_before = f.source.Asked().size();
+  REQUIRE(f.Send(f.h.TelnyxRequest(
+                     "/webhooks/telnyx/call-control",
+                     ConferenceEvent("conference.participant.joined", "ev-j-a", "v3:A", "conf-1",
+                                     R"(,"client_state":")" +
+                                         EncodeClientState({.instructions_id = "set-x",
+                                                            .step = 1}) +
+                                         "\"")))
+              .status == 200);
+  REQUIRE(f.source.Asked().size() == asked_before + 1);
+  const ScriptedSource::Ask ask = f.source.Asked().back();
+  CHECK(ask.current_id.empty());
+  const auto* update = std::get_if<ConferenceUpdate>(&ask.event.kind);
+  REQUIRE(update != nullptr);
+  CHECK(update->conference == "sb-call-1");
+  CHECK(update->leg == "v3:A");
+  CHECK(update->kind == ConferenceUpdateKind::kJoined);
+  CHECK(ask.event.ids.call_control_id == "v3:A");
+  auto events = f.store.events();
+  CHECK(events.back().type() == "carrier.conference_update");
+  CHECK(events.back().aggregate_id() == "sb-call-1");
+  CHECK(events.back().carrier_event().conference_update().conference() == "sb-call-1");
+  CHECK(events.back().carrier_event().conference_update().kind() == v1::ConferenceUpdate::JOINED);
+
+  // B's end: the bridge is a conference now, so its replayed answer runs nothing.
+  f.source.replayed = true;
+  REQUIRE(f.Send(f.h.TelnyxRequest("/webhooks/telnyx/call-control",
+                                   TargetLegEvent("call.hangup", "ev-hangup-b",
+                                                  R"(,"hangup_cause":"normal_clearing")")))
+              .status == 200);
+  f.source.replayed = false;
+  REQUIRE(f.Send(f.h.TelnyxRequest("/webhooks/telnyx/call-control",
+                                   ConferenceEvent("conference.ended", "ev-end", "", "conf-1",
+                                                   R"(,"reason":"host_left")")))
+              .status == 200);
+  const auto* ended = std::get_if<ConferenceUpdate>(&f.source.Asked().back().event.kind);
+  REQUIRE(ended != nullptr);
+  CHECK(ended->kind == ConferenceUpdateKind::kEnded);
+  CHECK(ended->conference == "sb-call-1");
+  // An unknown conference, and conference.created: acknowledged, no event.
+  const size_t stored = f.store.events().size();
+  REQUIRE(f.Send(f.h.TelnyxRequest("/webhooks/telnyx/call-control",
+                                   ConferenceEvent("conference.participant.left", "ev-x", "v3:Z",
+                                                   "conf-other")))
+              .status == 200);
+  REQUIRE(f.Send(f.h.TelnyxRequest("/webhooks/telnyx/call-control",
+                                   ConferenceEvent("conference.created", "ev-c", "v3:A", "conf-1")))
+              .status == 200);
+  CHECK(f.store.events().size() == stored);
+  f.h.hooks().Stop();
+  CHECK(f.h.hooks().CommandsSentForTest() == 0);
+  CHECK(f.h.telnyx.count() == sent_before + 2);
+}
+
+TEST_CASE("Telnyx ADD: the added leg joins on answer, its end before joining is NOT_ANSWERED, "
+          "it is never an ordinary call event; HOLD and REMOVE",
+          "[instructions][conference]") {
+  Fixture f;
+  REQUIRE(f.store.PutCall({.call_id = "v3:A", .company_id = kCompany, .provider = "telnyx"}).ok());
+  using A = ConferenceRequest::Action;
+  // No conference yet for this call.
+  CHECK(f.h.core()
+            .ConferenceControl(kCompany, {.action = A::kHold, .call_id = "v3:A",
+                                          .conference = "sb-call-1", .leg = "v3:B"})
+            .status()
+            .code() == absl::StatusCode::kFailedPrecondition);
+  REQUIRE(f.store.PutConference({.company_id = kCompany, .name = "sb-call-1", .a_leg = "v3:A",
+                                 .conference_id = "conf-1"})
+              .ok());
+  f.source.answer = SetB();
+  absl::StatusOr<std::string> added = f.h.core().ConferenceControl(
+      kCompany, {.action = A::kAdd, .call_id = "v3:A", .conference = "sb-call-1",
+                 .to = "+15550009999", .from = kNumber});
+  REQUIRE(added.ok());
+  CHECK(*added == "v3:C");
+  nlohmann::json dial = nlohmann::json::parse(f.h.telnyx.last().body);
+  CHECK(dial["webhook_url"] == std::string(testing::kPublicBase) + "/webhooks/telnyx/call-control");
+  absl::StatusOr<std::string> marker = crypto::Base64Decode(dial["client_state"].get<std::string>());
+  REQUIRE(marker.ok());
+  std::optional<ConferenceLegState> state = DecodeConferenceLegState(*marker);
+  REQUIRE(state.has_value());
+  CHECK(state->conference_id == "conf-1");
+  CHECK(state->conference == "sb-call-1");
+
+  auto leg_event = [&](const std::string& type, const std::string& id, const std::string& leg,
+                       const std::string& extra) {
+    return f.h.TelnyxRequest(
+        "/webhooks/telnyx/call-control",
+        testing::TelnyxEnvelope(
+            type, id,
+            R"({"call_control_id":")" + leg + R"(","connection_id":"conn-1",)"
+            R"("direction":"outgoing","from":")" + std::string(kNumber) +
+                R"(","to":"+15550009999","client_state":")" + dial["client_state"].get<std::string>() +
+                "\"" + extra + "}"));
+  };
+  const size_t asked_before = f.source.Asked().size();
+  const size_t sent_before = f.h.telnyx.count();
+  REQUIRE(f.Send(leg_event("call.answered", "ev-c-ans", "v3:C", "")).status == 200);
+  WaitFor([&] { return f.h.hooks().CommandsSentForTest() == 1; });
+  CHECK(f.h.telnyx.last().path == "/v2/conferences/conf-1/actions/join");
+  CHECK(nlohmann::json::parse(f.h.telnyx.last().body) ==
+        nlohmann::json{{"call_control_id", "v3:C"}});
+  CHECK(f.source.Asked().size() == asked_before);  // not a call event of any call routing knows
+  CHECK(f.store.events().back().type() == "carrier.call_answered");  // recorded
+
+  // It hangs up before joining (busy): NOT_ANSWERED, recorded and forwarded.
+  REQUIRE(f.Send(leg_event("call.hangup", "ev-c-hup", "v3:C", R"(,"hangup_cause":"user_busy")"))
+              .status == 200);
+  REQUIRE(f.source.Asked().size() == asked_before + 1);
+  const ScriptedSource::Ask ask = f.source.Asked().back();
+  const auto* update = std::get_if<ConferenceUpdate>(&ask.event.kind);
+  REQUIRE(update != nullptr);
+  CHECK(update->kind == ConferenceUpdateKind::kNotAnswered);
+  CHECK(update->conference == "sb-call-1");
+  CHECK(update->leg == "v3:C");
+  CHECK(update->to == "+15550009999");
+  CHECK(update->reason == "busy");
+  CHECK(ask.event.ids.call_control_id == "v3:C");
+  CHECK(ask.event.to == "+15550009999");
+  CHECK(f.store.events().back().type() == "carrier.conference_update");
+
+  // A second added leg joins, then hangs up: its LEFT comes from the conference, the hangup is
+  // only recorded.
+  REQUIRE(f.h.core()
+              .ConferenceControl(kCompany, {.action = A::kAdd, .call_id = "v3:A",
+                                            .conference = "sb-call-1", .to = "+15550009999",
+                                            .from = kNumber})
+              .value() == "v3:D");
+  REQUIRE(f.Send(f.h.TelnyxRequest("/webhooks/telnyx/call-control",
+                                   ConferenceEvent("conference.participant.joined", "ev-j-d",
+                                                   "v3:D", "conf-1")))
+              .status == 200);
+  const size_t asked_joined = f.source.Asked().size();
+  const size_t stored = f.store.events().size();
+  REQUIRE(f.Send(leg_event("call.hangup", "ev-d-hup", "v3:D",
+                           R"(,"hangup_cause":"normal_clearing")"))
+              .status == 200);
+  CHECK(f.source.Asked().size() == asked_joined);
+  CHECK(f.store.events().size() == stored + 1);
+  CHECK(f.store.events().back().type() == "carrier.call_completed");
+
+  REQUIRE(f.h.core()
+              .ConferenceControl(kCompany, {.action = A::kHold, .call_id = "v3:A",
+                                            .conference = "sb-call-1", .leg = "v3:B"})
+              .ok());
+  CHECK(f.h.telnyx.last().path == "/v2/conferences/conf-1/actions/hold");
+  REQUIRE(f.h.core()
+              .ConferenceControl(kCompany, {.action = A::kRemove, .call_id = "v3:A",
+                                            .conference = "sb-call-1", .leg = "v3:C"})
+              .ok());
+  CHECK(f.h.telnyx.last().path == "/v2/calls/v3:C/actions/hangup");
+  f.h.hooks().Stop();
+  CHECK(f.h.hooks().CommandsSentForTest() == 1);  // only the join: no plan ever started
+  CHECK(f.h.telnyx.count() == sent_before + 4);  // join, ADD, HOLD, REMOVE
+}
+
+TEST_CASE("Twilio: the answered child leg records the bridge; MOVE_BRIDGE redirects B into the "
+          "conference; conference callbacks are forwarded and answered <Response/>; ADD",
+          "[instructions][conference]") {
+  Fixture f;
+  REQUIRE(f.store.PutCall({.call_id = "CA7", .company_id = kCompany, .provider = "twilio"}).ok());
+  f.source.answer = SetA();
+  FormParams child = {{"AccountSid", testing::kTwilioSid}, {"CallSid", "CB1"},
+                      {"CallStatus", "in-progress"}, {"Direction", "outbound-dial"},
+                      {"From", kNumber}, {"To", kTarget}, {"ParentCallSid", "CA7"}};
+  REQUIRE(f.Send(f.h.TwilioRequest("/webhooks/twilio/status?i=set-a&s=3", child)).status == 200);
+  absl::StatusOr<std::string> bridged = f.store.GetBridgedLeg(kCompany, "CA7");
+  REQUIRE(bridged.ok());
+  CHECK(*bridged == "CB1");
+
+  using A = ConferenceRequest::Action;
+  absl::StatusOr<std::string> moved = f.h.core().ConferenceControl(
+      kCompany, {.action = A::kMoveBridge, .call_id = "CA7", .conference = "sb-call-7"});
+  REQUIRE(moved.ok());
+  CHECK(*moved == "CB1");
+  CHECK(f.h.twilio.last().path == testing::kTwilioAccountPath + "/Calls/CB1.json");
+  const std::string twiml = testing::Field(http::ParseForm(f.h.twilio.last().body), "Twiml");
+  absl::StatusOr<TwimlNode> root = ParseTwiml(twiml);
+  REQUIRE(root.ok());
+  REQUIRE(root->children.size() == 1);
+  CHECK(root->children[0].tag == "Dial");
+  CHECK(root->children[0].Attr("action") == nullptr);
+  const TwimlNode& noun = root->children[0].children.at(0);
+  CHECK(noun.tag == "Conference");
+  CHECK(noun.text == "sb-call-7");
+  CHECK(*noun.Attr("startConferenceOnEnter") == "true");
+  CHECK(*noun.Attr("endConferenceOnExit") == "false");
+  CHECK(*noun.Attr("statusCallback") ==
+        std::string(testing::kPublicBase) + "/webhooks/twilio/conference");
+  CHECK(*noun.Attr("statusCallbackEvent") == "join leave end");
+  CHECK(absl::IsNotFound(f.store.GetBridgedLeg(kCompany, "CA7").status()));
+
+  // The conference's callback: forwarded, recorded, answered with an empty document.
+  const size_t asked_before = f.source.Asked().size();
+  FormParams join = {{"AccountSid", testing::kTwilioSid}, {"ConferenceSid", "CF1"},
+                     {"FriendlyName", "sb-call-7"}, {"StatusCallbackEvent", "participant-join"},
+                     {"CallSid", "CB1"}, {"SequenceNumber", "1"}};
+  http::Response r = f.Send(f.h.TwilioRequest("/webhooks/twilio/conference", join));
+  REQUIRE(r.status == 200);
+  CHECK(r.body == R"(<?xml version="1.0" encoding="UTF-8"?><Response/>)");
+  REQUIRE(f.source.Asked().size() == asked_before + 1);
+  const ScriptedSource::Ask ask = f.source.Asked().back();
+  const auto* update = std::get_if<ConferenceUpdate>(&ask.event.kind);
+  REQUIRE(update != nullptr);
+  CHECK(update->kind == ConferenceUpdateKind::kJoined);
+  CHECK(update->conference == "sb-call-7");
+  CHECK(ask.event.ids.call_sid == "CB1");
+  CHECK(f.store.events().back().type() == "carrier.conference_update");
+  // Unsigned: refused.
+  CHECK(f.Send(f.h.TwilioRequest("/webhooks/twilio/conference", join, "")).status == 403);
+
+  // ADD: to the conference found by name, reporting to the participant route with the name.
+  absl::StatusOr<std::string> added = f.h.core().ConferenceControl(
+      kCompany, {.action = A::kAdd, .call_id = "CA7", .conference = "sb-call-7",
+                 .to = "client:agent_7", .from = kNumber, .timeout_s = 25});
+  REQUIRE(added.ok());
+  CHECK(*added == "CC1");
+  http::Params form = http::ParseForm(f.h.twilio.last().body);
+  const std::string callback = testing::Field(form, "StatusCallback");
+  CHECK(callback == std::string(testing::kPublicBase) +
+                        "/webhooks/twilio/conference-participant?conference=sb-call-7");
+  CHECK(testing::Field(form, "Timeout") == "25");
+  FormParams busy = {{"AccountSid", testing::kTwilioSid}, {"CallSid", "CC1"},
+                     {"CallStatus", "busy"}, {"To", "client:agent_7"}, {"From", kNumber},
+                     {"Direction", "outbound-api"}};
+  r = f.Send(f.h.TwilioRequest(callback.substr(std::string(testing::kPublicBase).size()), busy));
+  REQUIRE(r.status == 200);
+  CHECK(r.body == R"(<?xml version="1.0" encoding="UTF-8"?><Response/>)");
+  const auto* not_answered = std::get_if<ConferenceUpdate>(&f.source.Asked().back().event.kind);
+  REQUIRE(not_answered != nullptr);
+  CHECK(not_answered->kind == ConferenceUpdateKind::kNotAnswered);
+  CHECK(not_answered->leg == "CC1");
+  CHECK(not_answered->to == "client:agent_7");
+  CHECK(not_answered->reason == "busy");
+  CHECK(f.source.Asked().back().event.ids.call_sid == "CC1");
+
+  // HOLD goes to the participant of the conference found by name.
+  REQUIRE(f.h.core()
+              .ConferenceControl(kCompany, {.action = A::kHold, .call_id = "CA7",
+                                            .conference = "sb-call-7", .leg = "CB1"})
+              .ok());
+  CHECK(f.h.twilio.last().path ==
+        testing::kTwilioAccountPath + "/Conferences/CF1/Participants/CB1.json");
+
+  // A later Dial's bridge ends with A's Dial action.
+  child[1].second = "CB2";
+  REQUIRE(f.Send(f.h.TwilioRequest("/webhooks/twilio/status?i=set-a&s=3", child)).status == 200);
+  REQUIRE(f.store.GetBridgedLeg(kCompany, "CA7").ok());
+  FormParams action = testing::TwilioVoiceParams("CA7", kNumber);
+  action.emplace_back("DialCallStatus", "completed");
+  action.emplace_back("DialCallSid", "CB2");
+  REQUIRE(f.Send(f.h.TwilioRequest("/webhooks/twilio/dial?i=set-a&s=3", action)).status == 200);
+  CHECK(absl::IsNotFound(f.store.GetBridgedLeg(kCompany, "CA7").status()));
 }
 
 TEST_CASE("Twilio on-demand recording reports to the recording route; its callback is a "

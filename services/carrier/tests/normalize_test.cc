@@ -224,6 +224,79 @@ TEST_CASE("Twilio gather, dial and recording actions", "[normalize][twilio]") {
             .message() == "From: missing");
 }
 
+TEST_CASE("Twilio conference status callbacks", "[normalize][twilio][conference]") {
+  FormParams p = {{"AccountSid", "AC9"}, {"ConferenceSid", "CF1"}, {"FriendlyName", "sb-call-1"},
+                  {"StatusCallbackEvent", "participant-join"}, {"CallSid", "CA7"},
+                  {"SequenceNumber", "2"}, {"Hold", "false"}};
+  absl::StatusOr<CarrierEvent> e = NormalizeTwilio(Tw(TwilioWebhookKind::kConferenceStatus, p));
+  REQUIRE(e.ok());
+  const auto& u = std::get<ConferenceUpdate>(e->kind);
+  CHECK(u.kind == ConferenceUpdateKind::kJoined);
+  CHECK(u.conference == "sb-call-1");
+  CHECK(u.leg == "CA7");
+  CHECK(u.provider_conference_id == "CF1");
+  CHECK(e->ids.call_sid == "CA7");
+  CHECK(e->ids.account_id == "AC9");
+  CHECK(e->dedupe_key == "twilio:conference:CF1:CA7:participant-join:2");
+
+  p[3].second = "participant-leave";
+  p[5].second = "3";
+  e = NormalizeTwilio(Tw(TwilioWebhookKind::kConferenceStatus, p));
+  REQUIRE(e.ok());
+  CHECK(std::get<ConferenceUpdate>(e->kind).kind == ConferenceUpdateKind::kLeft);
+  CHECK(e->dedupe_key == "twilio:conference:CF1:CA7:participant-leave:3");
+
+  e = NormalizeTwilio(Tw(TwilioWebhookKind::kConferenceStatus,
+                         {{"AccountSid", "AC9"}, {"ConferenceSid", "CF1"},
+                          {"FriendlyName", "sb-call-1"}, {"StatusCallbackEvent", "conference-end"},
+                          {"SequenceNumber", "4"}}));
+  REQUIRE(e.ok());
+  CHECK(std::get<ConferenceUpdate>(e->kind).kind == ConferenceUpdateKind::kEnded);
+  CHECK(std::get<ConferenceUpdate>(e->kind).leg.empty());
+  CHECK(e->dedupe_key == "twilio:conference:CF1::conference-end:4");
+
+  p[3].second = "participant-hold";
+  CHECK(NormalizeTwilio(Tw(TwilioWebhookKind::kConferenceStatus, p)).status().code() ==
+        absl::StatusCode::kNotFound);
+  p[3].second = "participant-join";
+  p.erase(p.begin() + 4);  // no CallSid
+  CHECK(NormalizeTwilio(Tw(TwilioWebhookKind::kConferenceStatus, p)).status().message() ==
+        "CallSid: missing");
+}
+
+TEST_CASE("Twilio added participant callbacks", "[normalize][twilio][conference]") {
+  FormParams p = {{"AccountSid", "AC9"}, {"CallSid", "CA8"}, {"CallStatus", "busy"},
+                  {"To", "client:agent_7"}, {"From", "+15551110000"}};
+  absl::StatusOr<CarrierEvent> e = NormalizeTwilio(
+      Tw(TwilioWebhookKind::kConferenceParticipant, p, {{"conference", "sb-call-1"}}));
+  REQUIRE(e.ok());
+  const auto& u = std::get<ConferenceUpdate>(e->kind);
+  CHECK(u.kind == ConferenceUpdateKind::kNotAnswered);
+  CHECK(u.conference == "sb-call-1");
+  CHECK(u.leg == "CA8");
+  CHECK(u.to == "client:agent_7");
+  CHECK(u.reason == "busy");
+  CHECK(e->to == "client:agent_7");
+  CHECK(e->ids.call_sid == "CA8");
+  CHECK(e->dedupe_key == "twilio:conference-participant:CA8:busy");
+  for (const auto& [status, reason] : std::vector<std::pair<std::string, std::string>>{
+           {"no-answer", "no-answer"}, {"failed", "failed"}, {"canceled", "no-answer"}}) {
+    p[2].second = status;
+    e = NormalizeTwilio(
+        Tw(TwilioWebhookKind::kConferenceParticipant, p, {{"conference", "sb-call-1"}}));
+    REQUIRE(e.ok());
+    CHECK(std::get<ConferenceUpdate>(e->kind).reason == reason);
+  }
+  p[2].second = "completed";  // it joined and left: the conference callback says so
+  CHECK(NormalizeTwilio(Tw(TwilioWebhookKind::kConferenceParticipant, p,
+                           {{"conference", "sb-call-1"}}))
+            .status()
+            .code() == absl::StatusCode::kNotFound);
+  p[2].second = "busy";
+  CHECK(NormalizeTwilio(Tw(TwilioWebhookKind::kConferenceParticipant, p)).status().message() ==
+        "conference: missing (URL query)");
+}
+
 TEST_CASE("Twilio messaging inbound and status", "[normalize][twilio]") {
   FormParams in = {{"MessageSid", "SM1"}, {"From", "+1555"}, {"To", "+1666"},
                    {"Body", "hi & bye"}, {"NumMedia", "2"},
@@ -467,6 +540,66 @@ TEST_CASE("Telnyx messaging, number order and porting events", "[normalize][teln
   CHECK(std::get<PortStatus>(e->kind).status == PortState::kException);
   CHECK(std::get<PortStatus>(e->kind).reason == "LOA mismatch");
   CHECK(e->ids.port_order_id == "po-1");
+}
+
+TEST_CASE("Telnyx conference events", "[normalize][telnyx][conference]") {
+  absl::StatusOr<CarrierEvent> e = NormalizeTelnyx(Envelope(
+      "conference.participant.joined",
+      std::string("{") + kCallIds + R"(,"conference_id":"conf-1","client_state":")" +
+          crypto::Base64Encode(R"({"i":"set-1","s":2})") + R"("})"));
+  REQUIRE(e.ok());
+  const auto& joined = std::get<ConferenceUpdate>(e->kind);
+  CHECK(joined.kind == ConferenceUpdateKind::kJoined);
+  CHECK(joined.leg == "v3:A");
+  CHECK(joined.provider_conference_id == "conf-1");
+  CHECK(joined.conference.empty());  // the handler fills the name in
+  CHECK(e->ids.call_control_id == "v3:A");
+  CHECK(e->ids.account_id == "conn-1");
+  CHECK(e->dedupe_key == "telnyx:ev-1");
+  CHECK_FALSE(IsCallEvent(e->kind));
+
+  e = NormalizeTelnyx(Envelope("conference.participant.left",
+                               std::string("{") + kCallIds + R"(,"conference_id":"conf-1"})",
+                               "ev-2"));
+  REQUIRE(e.ok());
+  CHECK(std::get<ConferenceUpdate>(e->kind).kind == ConferenceUpdateKind::kLeft);
+
+  e = NormalizeTelnyx(Envelope("conference.ended",
+                               R"({"conference_id":"conf-1","connection_id":"conn-1","reason":"all_left"})",
+                               "ev-3"));
+  REQUIRE(e.ok());
+  CHECK(std::get<ConferenceUpdate>(e->kind).kind == ConferenceUpdateKind::kEnded);
+  CHECK(std::get<ConferenceUpdate>(e->kind).leg.empty());
+  CHECK(e->provider_status == "all_left");
+
+  CHECK(NormalizeTelnyx(Envelope("conference.created",
+                                 std::string("{") + kCallIds + R"(,"conference_id":"conf-1"})"))
+            .status()
+            .code() == absl::StatusCode::kNotFound);
+  CHECK(NormalizeTelnyx(Envelope("conference.participant.joined", std::string("{") + kCallIds + "}"))
+            .status()
+            .message() == "data.payload.conference_id: missing");
+}
+
+TEST_CASE("Telnyx added conference leg marker and hangup reasons", "[normalize][telnyx][conference]") {
+  const std::string raw = EncodeConferenceLegState({.conference_id = "conf-1", .conference = "sb-c"});
+  std::optional<ConferenceLegState> state = DecodeConferenceLegState(raw);
+  REQUIRE(state.has_value());
+  CHECK(state->conference_id == "conf-1");
+  CHECK(state->conference == "sb-c");
+  CHECK_FALSE(DecodeConferenceLegState(R"({"i":"set-1","s":0})").has_value());
+  CHECK_FALSE(DecodeConferenceLegState("sbcall:0190").has_value());
+  CHECK_FALSE(DecodeConferenceLegState("").has_value());
+  CHECK(NotAnsweredReason("timeout") == "no-answer");
+  CHECK(NotAnsweredReason("user_busy") == "busy");
+  CHECK(NotAnsweredReason("call_rejected") == "failed");
+  // Its call events normalise as any call's, the marker kept in client_state.
+  absl::StatusOr<CarrierEvent> e = NormalizeTelnyx(Envelope(
+      "call.hangup", std::string("{") + kCallIds + R"(,"hangup_cause":"timeout","to":"+1777","client_state":")" +
+                         crypto::Base64Encode(raw) + R"("})"));
+  REQUIRE(e.ok());
+  CHECK(std::holds_alternative<CallCompleted>(e->kind));
+  CHECK(DecodeConferenceLegState(e->client_state).has_value());
 }
 
 TEST_CASE("Telnyx malformed and unknown webhooks", "[normalize][telnyx]") {

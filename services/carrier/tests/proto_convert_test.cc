@@ -43,6 +43,23 @@ TEST_CASE("CallInstructions round trip through the proto", "[proto_convert]") {
   CHECK_FALSE(std::get<Gather>(out->instructions[1]).finish_on_key.has_value());
 }
 
+TEST_CASE("a conference Dial target round trips", "[proto_convert]") {
+  CallInstructions in{.id = "c",
+                      .instructions = {Dial{.targets = {{.kind = DialTarget::Kind::kConference,
+                                                         .value = "sb-call-1",
+                                                         .end_on_exit = true}}}}};
+  v1::CallInstructions proto;
+  CallInstructionsToProto(in, &proto);
+  CHECK(proto.instructions(0).dial().targets(0).conference().name() == "sb-call-1");
+  CHECK(proto.instructions(0).dial().targets(0).conference().end_on_exit());
+  absl::StatusOr<CallInstructions> out = CallInstructionsFromProto(proto);
+  REQUIRE(out.ok());
+  const DialTarget& t = std::get<Dial>(out->instructions[0]).targets[0];
+  CHECK(t.kind == DialTarget::Kind::kConference);
+  CHECK(t.value == "sb-call-1");
+  CHECK(t.end_on_exit);
+}
+
 TEST_CASE("bad instruction protos are InvalidArgument naming the field", "[proto_convert]") {
   v1::CallInstructions proto;
   proto.add_instructions()->mutable_hangup();
@@ -72,7 +89,9 @@ TEST_CASE("CarrierEvent round trip for every kind, inside the Event envelope",
       SmsReceived{.body = "hi", .media_urls = {"https://m"}},
       SmsStatus{.status = SmsDeliveryStatus::kFailed, .error_code = "30003"},
       NumberOrderStatus{.order_id = "o", .status = NumberOrderState::kFailure, .numbers = {"+1"}},
-      PortStatus{.port_order_id = "p", .status = PortState::kCancelPending, .reason = "why"}};
+      PortStatus{.port_order_id = "p", .status = PortState::kCancelPending, .reason = "why"},
+      ConferenceUpdate{.conference = "sb-c", .leg = "CA3",
+                       .kind = ConferenceUpdateKind::kNotAnswered, .to = "+1", .reason = "busy"}};
   for (const CarrierEventKind& kind : kinds) {
     CarrierEvent in{.provider = Provider::kTelnyx,
                     .company_id = "c1",

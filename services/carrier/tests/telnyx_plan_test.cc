@@ -315,6 +315,48 @@ TEST_CASE("gather variants, pause, redirect, hangup during a prompt", "[telnyx_p
   CHECK(out->finished);
 }
 
+TEST_CASE("a conference Dial sends nothing and ends the plan; bad ones are refused",
+          "[telnyx_plan][conference]") {
+  CallInstructions set{.id = "conf-1",
+                       .instructions = {Say{.text = "joining"},
+                                        Dial{.targets = {{.kind = DialTarget::Kind::kConference,
+                                                          .value = "sb-call-1"}}},
+                                        Hangup{}}};
+  absl::StatusOr<TelnyxPlanOutput> start = StartTelnyxPlan(set, kLeg, false);
+  REQUIRE(start.ok());
+  REQUIRE(start->commands.size() == 1);
+  CHECK(start->commands[0].action == "speak");
+  CarrierEvent ended{.provider = Provider::kTelnyx, .kind = PromptEnded{.status = "completed"}};
+  ended.ids.call_control_id = kLeg;
+  absl::StatusOr<TelnyxPlanOutput> next = NextTelnyxCommands(
+      set, {.instructions_id = "conf-1", .step = 0, .answer_step = false}, ended);
+  REQUIRE(next.ok());
+  CHECK(next->commands.empty());
+  CHECK(next->finished);
+  CHECK(next->conference == std::optional<std::string>("sb-call-1"));
+  std::vector<TelnyxStepInfo> steps = TelnyxPlanSteps(set, false);
+  REQUIRE(steps.size() == 2);
+  CHECK(steps[1].action == "conference");
+
+  auto message = [](const CallInstructions& c) {
+    return std::string(StartTelnyxPlan(c, kLeg, true).status().message());
+  };
+  CHECK(message({.id = "x",
+                 .instructions = {Dial{.targets = {{.kind = DialTarget::Kind::kConference,
+                                                    .value = "sb-1"},
+                                                   {.kind = DialTarget::Kind::kNumber,
+                                                    .value = "+15550001111"}}}}}) ==
+        "instructions[0]: dial with a conference target has other targets");
+  CHECK(message({.id = "x",
+                 .instructions = {Dial{.targets = {{.kind = DialTarget::Kind::kConference,
+                                                    .value = "no spaces"}}}}}) ==
+        "instructions[0]: conference.name: must be [A-Za-z0-9_-]");
+  CHECK(message({.id = "x",
+                 .instructions = {Dial{.targets = {{.kind = DialTarget::Kind::kConference,
+                                                    .value = std::string(65, 'a')}}}}}) ==
+        "instructions[0]: conference.name: must be 1-64 characters");
+}
+
 TEST_CASE("invalid plans and states are InvalidArgument", "[telnyx_plan]") {
   auto code = [](const absl::StatusOr<TelnyxPlanOutput>& s) { return s.status().code(); };
   const auto kInvalid = absl::StatusCode::kInvalidArgument;

@@ -201,6 +201,103 @@ TEST_CASE("telnyx place call to a number and to a softphone", "[telnyx]") {
   CHECK(f.LastJson()["client_state"] == crypto::Base64Encode("sbcall:0190"));
 }
 
+TEST_CASE("telnyx conference control: request shapes of every action", "[telnyx][conference]") {
+  Fixture f;
+  f.server.On("POST", "/v2/conferences",
+              {{200, R"({"data":{"id":"conf-1","name":"sb-call-1","record_type":"conference"}})"}});
+  f.server.On("POST", "/v2/conferences/conf-1/actions/join", {{200, R"({"data":{"result":"ok"}})"}});
+  f.server.On("POST", "/v2/conferences/conf-1/actions/hold", {{200, R"({"data":{"result":"ok"}})"}});
+  f.server.On("POST", "/v2/conferences/conf-1/actions/unhold",
+              {{200, R"({"data":{"result":"ok"}})"}});
+  f.server.On("POST", "/v2/calls",
+              {{200, R"({"data":{"call_control_id":"v3:added-1","call_session_id":"s-2"}})"}});
+  f.server.On("POST", "/v2/calls/v3:added-1/actions/hangup",
+              {{200, R"({"data":{"result":"ok"}})"}});
+  f.server.On("POST", "/v2/calls/v3:gone/actions/hangup",
+              {{422, R"({"errors":[{"code":"90018","title":"Call has already ended"}]})"}});
+  f.Start();
+  using A = ConferenceRequest::Action;
+
+  // MOVE_BRIDGE: created with A, the id handed over, then B joins.
+  std::vector<std::string> created;
+  auto moved = f.provider->ConferenceControl(
+      {.action = A::kMoveBridge, .call_id = "v3:a", .conference = "sb-call-1",
+       .bridged_leg = "v3:b",
+       .on_created = [&](absl::string_view id) {
+         created.emplace_back(id);
+         return absl::OkStatus();
+       }});
+  REQUIRE(moved.ok());
+  CHECK(moved->leg == "v3:b");
+  CHECK(moved->conference_id == "conf-1");
+  CHECK(created == std::vector<std::string>{"conf-1"});
+  std::vector<http::Request> requests = f.server.requests();
+  REQUIRE(requests.size() == 2);
+  CHECK(requests[0].path == "/v2/conferences");
+  CHECK(json::parse(requests[0].body) ==
+        json{{"call_control_id", "v3:a"}, {"name", "sb-call-1"}, {"beep_enabled", "never"}});
+  CHECK(requests[1].path == "/v2/conferences/conf-1/actions/join");
+  CHECK(json::parse(requests[1].body) == json{{"call_control_id", "v3:b"}});
+
+  // The callback's failure stops it before B joins.
+  const size_t before = f.server.requests().size();
+  CHECK(f.provider
+            ->ConferenceControl({.action = A::kMoveBridge, .call_id = "v3:a",
+                                 .conference = "sb-call-1", .bridged_leg = "v3:b",
+                                 .on_created = [](absl::string_view) {
+                                   return absl::UnavailableError("db down");
+                                 }})
+            .status()
+            .code() == absl::StatusCode::kUnavailable);
+  CHECK(f.server.requests().size() == before + 1);  // the create only
+
+  REQUIRE(f.provider
+              ->ConferenceControl({.action = A::kHold, .call_id = "v3:a",
+                                   .conference = "sb-call-1", .conference_id = "conf-1",
+                                   .leg = "v3:b", .hold_audio_url = "https://m.example/h.mp3"})
+              .ok());
+  CHECK(f.server.last().path == "/v2/conferences/conf-1/actions/hold");
+  CHECK(f.LastJson() ==
+        json{{"call_control_ids", {"v3:b"}}, {"audio_url", "https://m.example/h.mp3"}});
+  REQUIRE(f.provider
+              ->ConferenceControl({.action = A::kUnhold, .call_id = "v3:a",
+                                   .conference = "sb-call-1", .conference_id = "conf-1",
+                                   .leg = "v3:b"})
+              .ok());
+  CHECK(f.server.last().path == "/v2/conferences/conf-1/actions/unhold");
+  CHECK(f.LastJson() == json{{"call_control_ids", {"v3:b"}}});
+
+  // ADD: a new call whose client_state names the conference.
+  auto added = f.provider->ConferenceControl(
+      {.action = A::kAdd, .call_id = "v3:a", .conference = "sb-call-1",
+       .conference_id = "conf-1", .to = "client:agent_7", .from = "+14155550100",
+       .timeout_s = 20, .idempotency_key = "add-1",
+       .status_callback_url = "https://sb.example/webhooks/telnyx/call-control",
+       .client_state = R"({"cf":"conf-1","cn":"sb-call-1"})"});
+  REQUIRE(added.ok());
+  CHECK(added->leg == "v3:added-1");
+  CHECK(f.server.last().path == "/v2/calls");
+  CHECK(f.server.last().Header("Idempotency-Key") == std::optional<std::string>("add-1"));
+  json dial = f.LastJson();
+  CHECK(dial["connection_id"] == "conn-1");
+  CHECK(dial["from"] == "+14155550100");
+  CHECK(dial["to"] == "sip:agent_7@sip.telnyx.com");
+  CHECK(dial["webhook_url"] == "https://sb.example/webhooks/telnyx/call-control");
+  CHECK(dial["timeout_secs"] == 20);
+  CHECK(dial["client_state"] == crypto::Base64Encode(R"({"cf":"conf-1","cn":"sb-call-1"})"));
+
+  // REMOVE: the leg hung up; one that has ended already is fine.
+  REQUIRE(f.provider
+              ->ConferenceControl({.action = A::kRemove, .call_id = "v3:a",
+                                   .conference = "sb-call-1", .leg = "v3:added-1"})
+              .ok());
+  CHECK(f.server.last().path == "/v2/calls/v3:added-1/actions/hangup");
+  CHECK(f.provider
+            ->ConferenceControl({.action = A::kRemove, .call_id = "v3:a",
+                                 .conference = "sb-call-1", .leg = "v3:gone"})
+            .ok());
+}
+
 TEST_CASE("telnyx call control actions carry command_id and are retried", "[telnyx]") {
   Fixture f;
   f.server.On("POST", "/v2/calls/v3:abc-123/actions/hangup",

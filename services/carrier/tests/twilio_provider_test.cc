@@ -258,6 +258,124 @@ TEST_CASE("twilio place call, modify, record", "[twilio]") {
   CHECK(f.server.last().path == kAccount + "/Calls/CA0001/Recordings/Twilio.CURRENT.json");
 }
 
+TEST_CASE("twilio conference control: request shapes of every action", "[twilio][conference]") {
+  Fixture f;
+  const std::string cf = kAccount + "/Conferences/CF0001/Participants";
+  f.server.On("POST", kAccount + "/Calls/CAB0001.json", {{200, R"({"sid":"CAB0001"})"}});
+  f.server.On("GET", kAccount + "/Conferences.json",
+              {{200, R"({"conferences":[{"sid":"CF0001","friendly_name":"sb-call-1",
+                 "status":"in-progress"}]})"}});
+  f.server.On("POST", cf + "/CAB0001.json", {{200, R"({"call_sid":"CAB0001","hold":true})"}});
+  f.server.On("POST", cf + ".json", {{201, R"({"call_sid":"CAC0001"})"}});
+  f.server.On("DELETE", cf + "/CAC0001.json", {{204, ""}});
+  f.server.On("DELETE", cf + "/CAGONE.json",
+              {{404, R"({"code":20404,"message":"The requested resource was not found","status":404})"}});
+  f.Start();
+  using A = ConferenceRequest::Action;
+
+  // MOVE_BRIDGE: B gets the TwiML.
+  auto moved = f.provider->ConferenceControl({.action = A::kMoveBridge, .call_id = "CAA0001",
+                                              .conference = "sb-call-1",
+                                              .bridged_leg = "CAB0001",
+                                              .twiml = "<Response><Dial/></Response>"});
+  REQUIRE(moved.ok());
+  CHECK(moved->leg == "CAB0001");
+  CHECK(f.server.last().path == kAccount + "/Calls/CAB0001.json");
+  CHECK(Field(http::ParseForm(f.server.last().body), "Twiml") == "<Response><Dial/></Response>");
+
+  // HOLD: the conference found by name, then the participant updated.
+  auto held = f.provider->ConferenceControl({.action = A::kHold, .call_id = "CAA0001",
+                                             .conference = "sb-call-1", .leg = "CAB0001",
+                                             .hold_audio_url = "https://m.example/hold.mp3"});
+  REQUIRE(held.ok());
+  std::vector<http::Request> requests = f.server.requests();
+  REQUIRE(requests.size() == 3);
+  http::Params list = http::ParseQuery(requests[1].query);
+  CHECK(requests[1].method == "GET");
+  CHECK(Field(list, "FriendlyName") == "sb-call-1");
+  CHECK(Field(list, "Status") == "in-progress");
+  CHECK(requests[2].path == cf + "/CAB0001.json");
+  http::Params form = http::ParseForm(requests[2].body);
+  CHECK(Field(form, "Hold") == "true");
+  CHECK(Field(form, "HoldUrl") == "https://m.example/hold.mp3");
+
+  REQUIRE(f.provider->ConferenceControl({.action = A::kUnhold, .call_id = "CAA0001",
+                                         .conference = "sb-call-1", .leg = "CAB0001"})
+              .ok());
+  form = http::ParseForm(f.server.last().body);
+  CHECK(Field(form, "Hold") == "false");
+  CHECK(Field(form, "HoldUrl") == "<missing>");
+
+  // ADD: a participant dialled into the conference, reporting to our callback.
+  auto added = f.provider->ConferenceControl(
+      {.action = A::kAdd, .call_id = "CAA0001", .conference = "sb-call-1",
+       .to = "client:agent_7", .from = "+14155550100",
+       .status_callback_url =
+           "https://sb.example/webhooks/twilio/conference-participant?conference=sb-call-1"});
+  REQUIRE(added.ok());
+  CHECK(added->leg == "CAC0001");
+  CHECK(f.server.last().path == cf + ".json");
+  form = http::ParseForm(f.server.last().body);
+  CHECK(Field(form, "From") == "+14155550100");
+  CHECK(Field(form, "To") == "client:agent_7");
+  CHECK(Field(form, "Timeout") == "30");
+  CHECK(Field(form, "EndConferenceOnExit") == "false");
+  CHECK(Field(form, "StatusCallback") ==
+        "https://sb.example/webhooks/twilio/conference-participant?conference=sb-call-1");
+  CHECK(Field(form, "StatusCallbackMethod") == "POST");
+  CHECK(Fields(form, "StatusCallbackEvent") == std::vector<std::string>{"completed"});
+
+  // REMOVE: DELETE of the participant; one that is gone already (404) is fine.
+  REQUIRE(f.provider->ConferenceControl({.action = A::kRemove, .call_id = "CAA0001",
+                                         .conference = "sb-call-1", .leg = "CAC0001"})
+              .ok());
+  CHECK(f.server.last().method == "DELETE");
+  CHECK(f.server.last().path == cf + "/CAC0001.json");
+  CHECK(f.provider->ConferenceControl({.action = A::kRemove, .call_id = "CAA0001",
+                                       .conference = "sb-call-1", .leg = "CAGONE"})
+            .ok());
+}
+
+TEST_CASE("twilio conference control: no conference in progress, bad input", "[twilio][conference]") {
+  Fixture f;
+  f.server.On("GET", kAccount + "/Conferences.json", {{200, R"({"conferences":[]})"}});
+  f.Start();
+  using A = ConferenceRequest::Action;
+  absl::Status hold = f.provider
+                          ->ConferenceControl({.action = A::kHold, .call_id = "CAA0001",
+                                               .conference = "sb-call-1", .leg = "CAB0001"})
+                          .status();
+  CHECK(hold.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(absl::StrContains(hold.message(), "conference"));
+  // REMOVE when the conference has ended: the leg is out of it already.
+  CHECK(f.provider->ConferenceControl({.action = A::kRemove, .call_id = "CAA0001",
+                                       .conference = "sb-call-1", .leg = "CAB0001"})
+            .ok());
+  const size_t sent = f.server.requests().size();
+  struct Bad {
+    ConferenceRequest request;
+    const char* field;
+  };
+  for (const Bad& bad : std::vector<Bad>{
+           {{.action = A::kHold, .call_id = "CAA0001", .conference = "bad name", .leg = "L"},
+            "conference"},
+           {{.action = A::kHold, .call_id = "CAA0001", .conference = "c"}, "leg"},
+           {{.action = A::kHold, .call_id = "", .conference = "c", .leg = "L"}, "call_id"},
+           {{.action = A::kAdd, .call_id = "CAA0001", .conference = "c", .to = "+14155550101",
+             .from = "nope"}, "from"},
+           {{.action = A::kAdd, .call_id = "CAA0001", .conference = "c", .to = "555",
+             .from = "+14155550100"}, "to"},
+           {{.action = A::kAdd, .call_id = "CAA0001", .conference = "c", .to = "+14155550101",
+             .from = "+14155550100", .timeout_s = -1}, "timeout_s"},
+           {{.action = A::kHold, .call_id = "CAA0001", .conference = "c", .leg = "L",
+             .hold_audio_url = "ftp://x"}, "hold_audio_url"}}) {
+    absl::Status s = f.provider->ConferenceControl(bad.request).status();
+    CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+    CHECK(absl::StartsWith(s.message(), bad.field));
+  }
+  CHECK(f.server.requests().size() == sent);
+}
+
 TEST_CASE("twilio invalid To maps to kInvalidArgument keeping code and message", "[twilio]") {
   Fixture f;
   f.server.On("POST", kAccount + "/Calls.json",

@@ -250,6 +250,32 @@ TEST_CASE("start_index resumes after an action with absolute indices", "[twiml]"
         R"(<?xml version="1.0" encoding="UTF-8"?><Response/>)");
 }
 
+TEST_CASE("a conference Dial renders <Conference> with its status callback", "[twiml][conference]") {
+  TwimlOptions options = Options();
+  options.dial_status_callback_url = "https://hooks.example.com/webhooks/twilio/status";
+  options.conference_status_callback_url = "https://hooks.example.com/webhooks/twilio/conference";
+  CallInstructions set{.id = "conf-1",
+                       .instructions = {Dial{.targets = {{.kind = DialTarget::Kind::kConference,
+                                                          .value = "sb-call-1",
+                                                          .end_on_exit = true}}}}};
+  CHECK(RenderTwiml(set, options) ==
+        R"(<?xml version="1.0" encoding="UTF-8"?><Response><Dial )"
+        R"(action="https://hooks.example.com/webhooks/twilio/dial?tenant=t1&amp;i=conf-1&amp;s=0" )"
+        R"(method="POST"><Conference startConferenceOnEnter="true" endConferenceOnExit="true" )"
+        R"(statusCallback="https://hooks.example.com/webhooks/twilio/conference" )"
+        R"(statusCallbackEvent="join leave end" statusCallbackMethod="POST">sb-call-1)"
+        R"(</Conference></Dial></Response>)");
+  // end_on_exit false; without a callback URL no callback attributes.
+  std::get<Dial>(set.instructions[0]).targets[0].end_on_exit = false;
+  absl::StatusOr<TwimlNode> root = ParseTwiml(RenderTwiml(set, TwimlOptions{}));
+  REQUIRE(root.ok());
+  const TwimlNode& conference = root->children[0].children[0];
+  CHECK(conference.tag == "Conference");
+  CHECK(*conference.Attr("endConferenceOnExit") == "false");
+  CHECK(conference.Attr("statusCallback") == nullptr);
+  CHECK(conference.text == "sb-call-1");
+}
+
 TEST_CASE("ParseTwiml rejects malformed documents", "[twiml]") {
   CHECK(ParseTwiml("<Response><Say>x</Response>").status().code() ==
         absl::StatusCode::kInvalidArgument);

@@ -388,18 +388,32 @@ absl::StatusOr<ConferenceResult> TwilioProvider::ConferenceControl(
                         .status());
     return ConferenceResult{.leg = request.bridged_leg};
   }
+  // Twilio puts legs into a conference asynchronously: right after MOVE_BRIDGE the conference
+  // (created when B joins) or the caller's participant (A joins once its Dial action answered)
+  // may not exist yet. Operations that need them retry for a bounded time (kJoinWait).
+  const absl::Time deadline = absl::Now() + kJoinWait;
+  auto joining = [&](const absl::Status& s) {
+    return absl::IsNotFound(s) && absl::Now() + kJoinRetry < deadline;
+  };
   // The conference in progress with that name (names are per call: "sb-<call id>").
-  ASSIGN_OR_RETURN(
-      http::HttpResponse listed,
-      Call("GET",
-           AccountUrl(absl::StrCat("/Conferences.json?",
-                                   internal::FormEncode({{"FriendlyName", request.conference},
-                                                         {"Status", "in-progress"}}))),
-           Body::kNone, "", true));
-  ASSIGN_OR_RETURN(json list, internal::ParseJson(kName, listed));
   std::string conference_sid;
-  if (auto it = list.find("conferences"); it != list.end() && it->is_array() && !it->empty()) {
-    conference_sid = Str(it->front(), "sid");
+  while (true) {
+    ASSIGN_OR_RETURN(
+        http::HttpResponse listed,
+        Call("GET",
+             AccountUrl(absl::StrCat("/Conferences.json?",
+                                     internal::FormEncode({{"FriendlyName", request.conference},
+                                                           {"Status", "in-progress"}}))),
+             Body::kNone, "", true));
+    ASSIGN_OR_RETURN(json list, internal::ParseJson(kName, listed));
+    if (auto it = list.find("conferences"); it != list.end() && it->is_array() && !it->empty()) {
+      conference_sid = Str(it->front(), "sid");
+    }
+    if (!conference_sid.empty() || request.action == A::kRemove ||
+        !joining(absl::NotFoundError(""))) {
+      break;
+    }
+    absl::SleepFor(kJoinRetry);
   }
   if (conference_sid.empty()) {
     // REMOVE: the conference has ended, so has the leg's part in it.
@@ -417,9 +431,17 @@ absl::StatusOr<ConferenceResult> TwilioProvider::ConferenceControl(
       if (request.action == A::kHold && !request.hold_audio_url.empty()) {
         form.emplace_back("HoldUrl", request.hold_audio_url);  // fetched with GET (default)
       }
-      RETURN_IF_ERROR(Call("POST", AccountUrl(absl::StrCat(participants, "/", request.leg, ".json")),
-                           Body::kForm, internal::FormEncode(form), false)
-                          .status());
+      while (true) {
+        absl::Status updated =
+            Call("POST", AccountUrl(absl::StrCat(participants, "/", request.leg, ".json")),
+                 Body::kForm, internal::FormEncode(form), false)
+                .status();
+        if (!joining(updated)) {
+          RETURN_IF_ERROR(updated);
+          break;
+        }
+        absl::SleepFor(kJoinRetry);  // the participant is still joining
+      }
       return ConferenceResult{.leg = request.leg};
     }
     case A::kAdd: {

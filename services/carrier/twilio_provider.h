@@ -65,6 +65,11 @@ struct TwilioOptions {
 
 class TwilioProvider final : public CarrierProvider {
  public:
+  // How long a conference operation waits for the conference or the participant to appear
+  // (Twilio joins legs asynchronously), and the interval between its looks.
+  static constexpr absl::Duration kJoinWait = absl::Seconds(5);
+  static constexpr absl::Duration kJoinRetry = absl::Milliseconds(100);
+
   // kInvalidArgument naming the field: account_sid / subaccount_sid not "AC...", empty
   // auth_token, base URLs not http(s), non-positive timeout.
   static absl::StatusOr<std::unique_ptr<TwilioProvider>> Create(TwilioCredentials credentials,
@@ -94,7 +99,9 @@ class TwilioProvider final : public CarrierProvider {
   // /Conferences/{CF}/Participants.json From, To (client:<id> as is), Timeout (30 when 0),
   // EndConferenceOnExit=false, StatusCallback=<request.status_callback_url>,
   // StatusCallbackMethod=POST, StatusCallbackEvent=completed -> call_sid; kRemove: DELETE
-  // /Conferences/{CF}/Participants/{leg}.json (404 = gone already: OK).
+  // /Conferences/{CF}/Participants/{leg}.json (404 = gone already: OK). Twilio joins legs
+  // asynchronously: a missing conference (but for kRemove) and a missing participant (404 on
+  // kHold/kUnhold) are looked for again every kJoinRetry, for at most kJoinWait.
   absl::StatusOr<ConferenceResult> ConferenceControl(const ConferenceRequest& request) override;
   absl::StatusOr<SentMessage> SendMessage(const SendMessageRequest& request) override;
   absl::StatusOr<RecordingMedia> FetchRecording(absl::string_view recording) override;

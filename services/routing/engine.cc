@@ -1426,10 +1426,19 @@ absl::StatusOr<Step> CallEngine::OnEvent(const v1::CallState& state,
       if (phase != v1::PHASE_CONFERENCE) return Unchanged(state);
       t.OnConferenceUpdate(event.conference_update());
       break;
-    case carrier::v1::CarrierEvent::kCallCompleted:
+    case carrier::v1::CarrierEvent::kCallCompleted: {
       if (phase == v1::PHASE_ENDED) return Unchanged(state);
+      // Only the caller's leg ending ends the call; another leg of the session (Telnyx: a
+      // transferred or conferenced party) is not the call.
+      const std::string& leg = !event.ids().call_control_id().empty()
+                                   ? event.ids().call_control_id()
+                                   : event.ids().call_sid();
+      if (!state.carrier_call_id().empty() && !leg.empty() && leg != state.carrier_call_id()) {
+        return Unchanged(state);
+      }
       t.OnCompleted(event.call_completed());
       break;
+    }
     default:
       return Unchanged(state);
   }

@@ -516,14 +516,6 @@ absl::Status PgStore::ApplyCall(const CallWrite& w, absl::Time now) {
   });
 }
 
-absl::Status PgStore::AppendCallEvents(absl::string_view company_id,
-                                       absl::Span<const events::v1::Event> events) {
-  if (events.empty()) return absl::OkStatus();
-  return pool_.InTenant(company_id, [&](pqxx::work& tx) -> absl::Status {
-    return events::AppendToOutbox(tx, topic_, events);
-  });
-}
-
 absl::StatusOr<StoredCall> PgStore::BindCallKey(absl::string_view company_id,
                                                 absl::string_view call_id,
                                                 absl::string_view pending_key,

@@ -19,7 +19,6 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "absl/types/span.h"
 #include "libs/db/pg_pool.h"
 #include "switchboard/events/v1/event.pb.h"
 #include "switchboard/routing/v1/routing.pb.h"
@@ -155,10 +154,6 @@ class PgStore {
   // written), the row (insert, or update guarded by expected_seq: ABORTED when another
   // transition won), and the events.
   absl::Status ApplyCall(const CallWrite& write, absl::Time now);
-  // Appends calls.v1 events of the company to the outbox (the events of a live-call-control
-  // transition, written once the carrier has acted).
-  absl::Status AppendCallEvents(absl::string_view company_id,
-                                absl::Span<const events::v1::Event> events);
 
   // A click-to-call is stored under a pending key until the carrier's key is known (PlaceCall
   // returned, or the call's first webhook came, whichever is first): moves call `call_id` from

@@ -1551,10 +1551,9 @@ absl::StatusOr<v1::CallRecord> RoutingCore::ControlCall(const P& p, const std::s
     w.call_key = call.call_key;
     w.expected_seq = before.seq();
     w.state = step.state;
+    // The calls.v1 events commit with the state, in order with the call's other transitions
+    // (the carrier's reports of what it does next may arrive before it answers).
     FillWrite(step, now, call.id, call.call_key, &w);
-    // The calls.v1 events go out once the carrier has acted (a failed transfer rang nobody).
-    std::vector<ev1::Event> events = std::move(w.events);
-    w.events.clear();
     absl::Status stored = store_.ApplyCall(w, now);
     if (absl::IsAborted(stored)) continue;  // a webhook moved the call on meanwhile: again
     RETURN_IF_ERROR(stored);
@@ -1576,7 +1575,14 @@ absl::StatusOr<v1::CallRecord> RoutingCore::ControlCall(const P& p, const std::s
       v1::PathEntry note;
       note.set_kind(v1::PATH_INFO);
       note.set_text(absl::StrCat(what, " failed: ", acted.message()));
-      undo.path.push_back(std::move(note));
+      undo.path.push_back(note);
+      // Consumers saw the attempt (its events went out with it): tell them it failed.
+      ev1::Event failed = events::NewEvent("calls.call_routed", p.company_id, call.id,
+                                           options_.events_source, clock_);
+      failed.mutable_call_routed()->set_call_id(call.id);
+      failed.mutable_call_routed()->set_call_key(call.call_key);
+      failed.mutable_call_routed()->set_detail(note.text());
+      undo.events.push_back(std::move(failed));
       absl::Status undone = store_.ApplyCall(undo, clock_.Now());
       if (undone.ok()) {
         (void)calls_.Put(call.call_key, CachedCall{call.id, call.line_id, restored});
@@ -1585,12 +1591,6 @@ absl::StatusOr<v1::CallRecord> RoutingCore::ControlCall(const P& p, const std::s
                    {{"call_id", call.id}, {"error", std::string(undone.message())}});
       }
       return acted;
-    }
-    absl::Status sent = store_.AppendCallEvents(p.company_id, events);
-    if (!sent.ok()) {
-      log::Error("calls.v1 events of a live call control not written",
-                 {{"call_id", call.id}, {"what", std::string(what)},
-                  {"error", std::string(sent.message())}});
     }
     return CallView(p.company_id, call.id, "");
   }

@@ -123,10 +123,11 @@ class RoutingCore {
   // brings the client state back, whichever is first (PgStore::BindCallKey).
   absl::StatusOr<v1::PlaceCallResponse> PlaceCall(const P& p, const v1::PlaceCallRequest& req);
 
-  // Live call control (routing.proto TransferCall, Start/StopCallRecording): the transition is
-  // stored first (guarded by the call's seq, retried when a webhook won the race), then the
-  // carrier acts; when the carrier fails, a further transition puts the call back as it was
-  // (path: "... failed: <error>") and the carrier's error is returned.
+  // Live call control (routing.proto TransferCall, Start/StopCallRecording): the transition and
+  // its calls.v1 events are stored first (guarded by the call's seq, retried when a webhook won
+  // the race), then the carrier acts; when the carrier fails, a further transition puts the call
+  // back as it was (path and a routed event: "... failed: <error>") and the carrier's error is
+  // returned.
   absl::StatusOr<v1::CallRecord> TransferCall(const P& p, const v1::TransferCallRequest& req);
   absl::StatusOr<v1::CallRecord> SetCallRecording(const P& p, const v1::CallRecordingRequest& req,
                                                   bool on);

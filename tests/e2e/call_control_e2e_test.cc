@@ -464,6 +464,9 @@ TEST_CASE("click-to-call through the emulator on Twilio and Telnyx", "[e2e][rout
   };
   auto answered_by_events = [](const std::vector<ev1::Event>& events, int* ended,
                                std::string* ended_by) {
+    std::string listed;
+    for (const ev1::Event& ev : events) absl::StrAppend(&listed, ev.type(), " ");
+    UNSCOPED_INFO("events of the call: " << listed);
     std::vector<std::string> answered_by;
     for (const ev1::Event& ev : events) {
       if (ev.has_call_answered()) answered_by.push_back(ev.call_answered().answered_by());

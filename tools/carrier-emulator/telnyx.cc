@@ -906,6 +906,9 @@ http::Response CarrierEmulator::HandleTelnyxAction(const std::string& call_id,
         leg.direction = "outgoing";
         leg.status = "in-progress";
         leg.parent_call = c.id;
+        // The new leg's webhooks carry the transfer's target_leg_client_state until a command
+        // sets another (also once a conference took it over).
+        leg.client_state = body.value("target_leg_client_state", "");
         leg.webhook_url = c.webhook_url;  // its own events once unbridged (conferences)
         leg.steps.push_back({{"verb", "bridge"}, {"details", {{"parent_call", c.id}}},
                              {"outcome", "answered"}, {"at_s", 0.0}});

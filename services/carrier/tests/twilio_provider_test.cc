@@ -265,7 +265,10 @@ TEST_CASE("twilio conference control: request shapes of every action", "[twilio]
   f.server.On("GET", kAccount + "/Conferences.json",
               {{200, R"({"conferences":[{"sid":"CF0001","friendly_name":"sb-call-1",
                  "status":"in-progress"}]})"}});
-  f.server.On("POST", cf + "/CAB0001.json", {{200, R"({"call_sid":"CAB0001","hold":true})"}});
+  // The first hold finds the participant still joining (404), the second one there.
+  f.server.On("POST", cf + "/CAB0001.json",
+              {{404, R"({"code":20404,"message":"The requested resource was not found","status":404})"},
+               {200, R"({"call_sid":"CAB0001","hold":true})"}});
   f.server.On("POST", cf + ".json", {{201, R"({"call_sid":"CAC0001"})"}});
   f.server.On("DELETE", cf + "/CAC0001.json", {{204, ""}});
   f.server.On("DELETE", cf + "/CAGONE.json",
@@ -289,13 +292,14 @@ TEST_CASE("twilio conference control: request shapes of every action", "[twilio]
                                              .hold_audio_url = "https://m.example/hold.mp3"});
   REQUIRE(held.ok());
   std::vector<http::Request> requests = f.server.requests();
-  REQUIRE(requests.size() == 3);
+  REQUIRE(requests.size() == 4);
   http::Params list = http::ParseQuery(requests[1].query);
   CHECK(requests[1].method == "GET");
   CHECK(Field(list, "FriendlyName") == "sb-call-1");
   CHECK(Field(list, "Status") == "in-progress");
   CHECK(requests[2].path == cf + "/CAB0001.json");
-  http::Params form = http::ParseForm(requests[2].body);
+  CHECK(requests[3].path == cf + "/CAB0001.json");
+  http::Params form = http::ParseForm(requests[3].body);
   CHECK(Field(form, "Hold") == "true");
   CHECK(Field(form, "HoldUrl") == "https://m.example/hold.mp3");
 

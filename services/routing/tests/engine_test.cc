@@ -1150,6 +1150,14 @@ TEST_CASE("participants: added, named, joined, left; at most five; bad targets")
         absl::StatusCode::kInvalidArgument);
   CHECK(call.engine().RemoveParticipant(call.state(), "CAnope", "sarah", kTuesday10am).status().code() ==
         absl::StatusCode::kNotFound);
+  // Another leg of the session ending (Telnyx: a conferenced party's own hang-up) is not the
+  // end of the call.
+  {
+    cv1::CarrierEvent other;
+    other.mutable_ids()->set_call_control_id("CAmike");
+    other.mutable_call_completed()->set_reason(cv1::CALL_END_COMPLETED);
+    CHECK_FALSE(call.Send(other).changed);
+  }
   // Mike leaves by himself; Sarah and Tyler (ringing) are still there.
   const Step& mike_left = call.Conference(cv1::ConferenceUpdate::LEFT, "CAmike");
   CHECK(call.state().participants(2).status() == v1::Participant::LEFT);

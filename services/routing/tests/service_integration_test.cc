@@ -666,7 +666,14 @@ TEST_CASE("blind transfer: stored, then the carrier instructed; stale results of
   const std::vector<std::string> types = env.OutboxTypes();
   CHECK(Count(types, "calls.call_answered") == 2);  // Sarah, then Mike
   CHECK(Count(types, "calls.voicemail_left") == 1);
-  CHECK(Count(types, "calls.call_routed") == 3);    // the flow, then two transfers
+  // The flow; the failed transfer and its failure; the two transfers.
+  CHECK(Count(types, "calls.call_routed") == 5);
+  bool failure_told = false;
+  for (const events::v1::Event& e : env.OutboxEvents()) {
+    failure_told = failure_told || (e.has_call_routed() &&
+                                    e.call_routed().detail() == "transfer failed: carrier down");
+  }
+  CHECK(failure_told);
   // An ended call cannot be transferred.
   CHECK(env.a->core.TransferCall(sarah, TransferTo(call.id(), "jake")).status().code() ==
         absl::StatusCode::kFailedPrecondition);

@@ -27,7 +27,7 @@ ABSL_FLAG(std::string, media_address, "",
           "host:port of the media service: a flow's audio greetings (audio_id) are played from "
           "its URLs; empty = no media service, their text is spoken instead");
 ABSL_FLAG(std::string, carrier_address, "127.0.0.1:50052",
-          "host:port of the carrier service (PlaceCall for click-to-call)");
+          "host:port of the carrier service (click-to-call and live call control)");
 ABSL_FLAG(absl::Duration, carrier_timeout, absl::Seconds(10),
           "deadline of each call to the carrier (placing a call waits for the carrier's API)");
 ABSL_FLAG(bool, async_commit, false,

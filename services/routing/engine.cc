@@ -27,6 +27,9 @@ constexpr absl::string_view kNoMatchText = "Sorry, no name matches those letters
 constexpr absl::string_view kConnectingText = "Connecting your call.";
 constexpr absl::string_view kTransferText = "Please hold while I transfer your call.";
 constexpr int kMaxTransferRingSeconds = 120;
+// Transfer and conference act on the caller's leg, which on a click-to-call is the user's own.
+constexpr absl::string_view kNotOnClickToCall =
+    "call_id: transfer, hold and conference are not available on click-to-calls";
 constexpr int kOutboundRingSeconds = 30;
 
 std::string StatusName(v1::CallStatus status) {
@@ -283,16 +286,33 @@ class Transition {
     KeepInstructions();
   }
 
+  // A party left (hung up, removed, did not answer). The warm-transfer target leaving ends the
+  // transfer and brings the caller back; nobody left but the caller ends the call.
   void PartyLeft(v1::Participant* p, std::string why) {
     p->set_status(v1::Participant::LEFT);
     p->set_on_hold(false);
-    if (p->leg() == state_.consult_leg()) {
-      state_.clear_consult_leg();
-      state_.clear_consult_by();
-    }
     std::vector<std::string> users;
     if (!p->user_id().empty()) users.push_back(p->user_id());
     ConferenceEntry(std::move(why), users);
+    if (!state_.consult_leg().empty() && p->leg() == state_.consult_leg()) {
+      state_.clear_consult_leg();
+      state_.clear_consult_by();
+      for (v1::Participant& q : *state_.mutable_participants()) {
+        if (q.role() == v1::Participant::CALLER && q.on_hold()) {
+          q.set_on_hold(false);
+          step_.resume_caller = true;
+          ConferenceEntry("warm transfer ended: caller resumed", {});
+        }
+      }
+    }
+    EndIfCallerAlone();
+  }
+
+  void EndIfCallerAlone() {
+    if (!CallerAlone()) return;
+    // Nobody is left to talk to: end the call rather than leave the caller with music.
+    ConferenceEntry("everyone else left: the call ends", {});
+    step_.hang_up_caller = true;
   }
 
   void RemoveParty(v1::Participant* p, absl::string_view by) {
@@ -347,10 +367,12 @@ class Transition {
     state_.clear_consult_by();
     ConferenceEntry(absl::StrCat("warm transfer cancelled by ", NameOf(by), ", caller resumed"),
                     {std::string(by)});
+    EndIfCallerAlone();
     KeepInstructions();
   }
 
-  void OnConferenceUpdate(const cv1::ConferenceUpdate& update) {
+  // False when the update changes nothing (a duplicate report, an unknown leg, the end).
+  bool OnConferenceUpdate(const cv1::ConferenceUpdate& update) {
     v1::Participant* party = nullptr;
     for (v1::Participant& p : *state_.mutable_participants()) {
       if (!update.leg().empty() && p.leg() == update.leg()) party = &p;
@@ -371,37 +393,25 @@ class Transition {
     }
     switch (update.kind()) {
       case cv1::ConferenceUpdate::JOINED:
-        if (party == nullptr || party->status() == v1::Participant::JOINED) {
-          KeepInstructions();
-          return;
-        }
+        if (party == nullptr || party->status() == v1::Participant::JOINED) return false;
         party->set_status(v1::Participant::JOINED);
         ConferenceEntry(absl::StrCat(PartyName(*party), " joined"),
                         party->user_id().empty() ? std::vector<std::string>{}
                                                  : std::vector<std::string>{party->user_id()});
         KeepInstructions();
-        return;
+        return true;
       case cv1::ConferenceUpdate::LEFT:
       case cv1::ConferenceUpdate::NOT_ANSWERED:
-        if (party == nullptr || party->status() == v1::Participant::LEFT) {
-          KeepInstructions();
-          return;
-        }
+        if (party == nullptr || party->status() == v1::Participant::LEFT) return false;
         PartyLeft(party, update.kind() == cv1::ConferenceUpdate::LEFT
                              ? absl::StrCat(PartyName(*party), " left")
                              : absl::StrCat(PartyName(*party), " did not answer (",
                                             update.reason().empty() ? "no answer" : update.reason(),
                                             ")"));
-        if (party->role() != v1::Participant::CALLER && CallerAlone()) {
-          // Nobody is left to talk to: end the call rather than leave the caller with music.
-          ConferenceEntry("everyone else left: the call ends", {});
-          step_.hang_up_caller = true;
-        }
         KeepInstructions();
-        return;
+        return true;
       default:
-        KeepInstructions();
-        return;
+        return false;
     }
   }
 
@@ -1044,10 +1054,12 @@ class Transition {
     Info(absl::StrCat("message recorded (", recording.duration_s(), " s)"));
     if (state_.phase() == v1::PHASE_ENDED) {
       // The recording arrived after the hang-up (Telnyx saves it then): the call's status
-      // becomes voicemail.
-      state_.set_status(v1::VOICEMAIL);
-      step_.final_status = v1::VOICEMAIL;
-      step_.answered_by = state_.answered_by();
+      // becomes voicemail, unless someone had answered it (a transfer to voicemail).
+      if (!state_.answered() && state_.answered_by().empty()) {
+        state_.set_status(v1::VOICEMAIL);
+        step_.final_status = v1::VOICEMAIL;
+        step_.answered_by = state_.answered_by();
+      }
       out_.add_instructions()->mutable_hangup();
       return;
     }
@@ -1073,6 +1085,7 @@ class Transition {
     } else if (completed.reason() == cv1::CALL_END_FAILED) {
       status = v1::FAILED;
     }
+    state_.set_ended_in_voicemail(state_.phase() == v1::PHASE_VOICEMAIL);
     state_.set_phase(v1::PHASE_ENDED);
     state_.clear_dialing();
     state_.clear_candidates();
@@ -1400,7 +1413,8 @@ absl::StatusOr<Step> CallEngine::OnEvent(const v1::CallState& state,
     case carrier::v1::CarrierEvent::kRecordingReady:
       if (phase == v1::PHASE_VOICEMAIL ||
           (phase == v1::PHASE_ENDED && !state.voicemail_box_id().empty() &&
-           !state.recording_received() && !state.answered() && state.answered_by().empty())) {
+           !state.recording_received() &&
+           (state.ended_in_voicemail() || (!state.answered() && state.answered_by().empty())))) {
         t.OnRecording(event.recording_ready());
       } else if (phase == v1::PHASE_BRIDGED || state.recording() || state.answered() ||
                  !state.answered_by().empty()) {
@@ -1424,7 +1438,7 @@ absl::StatusOr<Step> CallEngine::OnEvent(const v1::CallState& state,
       break;
     case carrier::v1::CarrierEvent::kConferenceUpdate:
       if (phase != v1::PHASE_CONFERENCE) return Unchanged(state);
-      t.OnConferenceUpdate(event.conference_update());
+      if (!t.OnConferenceUpdate(event.conference_update())) return Unchanged(state);
       break;
     case carrier::v1::CarrierEvent::kCallCompleted: {
       if (phase == v1::PHASE_ENDED) return Unchanged(state);
@@ -1497,6 +1511,7 @@ absl::StatusOr<Step> CallEngine::Transfer(const v1::CallState& state,
     return absl::FailedPreconditionError(
         "call_id: the call is in a conference; use a warm transfer (StartWarmTransfer)");
   }
+  if (state.outbound()) return absl::FailedPreconditionError(kNotOnClickToCall);
   Transition t(index_, deps_, state, now);
   t.TransferTo(target);
   return t.Finish("");
@@ -1526,6 +1541,7 @@ absl::StatusOr<Step> CallEngine::EnterConference(const v1::CallState& state,
   if (state.phase() == v1::PHASE_CONFERENCE) {
     return absl::FailedPreconditionError("call_id: the call is already in its conference");
   }
+  if (state.outbound()) return absl::FailedPreconditionError(kNotOnClickToCall);
   if (state.carrier_call_id().empty() || state.bridged_leg().empty()) {
     return absl::FailedPreconditionError(
         "call_id: the carrier did not name the connected leg of this call");
@@ -1684,6 +1700,10 @@ absl::StatusOr<Step> CallEngine::CancelWarmTransfer(const v1::CallState& state,
   RETURN_IF_ERROR(InConference(state));
   if (state.consult_by().empty()) {
     return absl::FailedPreconditionError("call_id: no warm transfer in progress");
+  }
+  if (state.consult_leg().empty()) {
+    return absl::FailedPreconditionError(
+        "call_id: the transfer target is still being dialled; try again in a moment");
   }
   Transition t(index_, deps_, state, now);
   t.CancelConsult(by_user_id);

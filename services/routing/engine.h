@@ -114,7 +114,9 @@ struct Step {
   // a participant removed), and the participant added (its `number` is what to dial).
   std::vector<std::string> removed_legs;
   std::optional<v1::Participant> added;
-  // Everyone but the caller left the conference: the service asks the carrier to end the call.
+  // Follow-ups the service asks of the carrier after storing the step: the caller taken off hold
+  // (the warm-transfer target left), the call ended (everyone but the caller left).
+  bool resume_caller = false;
   bool hang_up_caller = false;
   // A recording of the conversation (policy or on demand) to reference on the call log.
   std::string recording_id;

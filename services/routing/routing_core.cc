@@ -1135,13 +1135,7 @@ absl::StatusOr<v1::HandleCallEventResponse> RoutingCore::ContinueCall(const std:
         log::Warn("call state not cached (Postgres has it)",
                   {{"call_key", key}, {"error", std::string(cached.message())}});
       }
-      if (step.hang_up_caller && options_.call_control != nullptr) {
-        absl::Status ended = options_.call_control->HangupCall(company, step.state.carrier_call_id());
-        if (!ended.ok()) {
-          log::Warn("call not ended after its conference emptied",
-                    {{"call_key", key}, {"error", std::string(ended.message())}});
-        }
-      }
+      FollowUp(step);
       return Fresh(std::move(step.instructions));
     }
     if (s.code() != absl::StatusCode::kAborted && s.code() != absl::StatusCode::kAlreadyExists) {
@@ -1362,6 +1356,28 @@ std::string CallerLeg(const v1::CallState& state) { return state.carrier_call_id
 
 }  // namespace
 
+void RoutingCore::FollowUp(const Step& step) {
+  if (options_.call_control == nullptr || (!step.resume_caller && !step.hang_up_caller)) return;
+  const v1::CallState& s = step.state;
+  absl::Status done = absl::OkStatus();
+  if (step.resume_caller) {
+    done = options_.call_control
+               ->ConferenceControl(s.company_id(),
+                                   Conference(s, cv1::ConferenceControlRequest::UNHOLD,
+                                              CallerLeg(s)))
+               .status();
+  }
+  if (step.hang_up_caller && done.ok()) {
+    done = options_.call_control->HangupCall(s.company_id(), s.carrier_call_id());
+  }
+  if (!done.ok()) {
+    log::Warn("conference follow-up not done at the carrier",
+              {{"call_id", s.call_id()},
+               {"what", step.hang_up_caller ? "end the call" : "resume the caller"},
+               {"error", std::string(done.message())}});
+  }
+}
+
 absl::Status RoutingCore::EnsureConference(const P& p, const std::string& call_id) {
   RETURN_IF_ERROR(RequireCompany(p));
   if (call_id.empty()) return absl::InvalidArgumentError("call_id: required");
@@ -1370,7 +1386,11 @@ absl::Status RoutingCore::EnsureConference(const P& p, const std::string& call_i
   return ControlCall(
              p, call_id, "conference",
              [&](const CallEngine& engine, const CompanySnapshot&, const v1::CallState& state,
-                 absl::Time now) { return engine.EnterConference(state, now); },
+                 absl::Time now) -> absl::StatusOr<Step> {
+               // Another request moved it meanwhile: nothing to do.
+               if (state.phase() == v1::PHASE_CONFERENCE) return CallEngine::Unchanged(state);
+               return engine.EnterConference(state, now);
+             },
              [&](CallControl& carrier, const v1::CallState&, const Step& step) -> absl::Status {
                return carrier
                    .ConferenceControl(step.state.company_id(),
@@ -1524,7 +1544,7 @@ absl::StatusOr<v1::CallRecord> RoutingCore::ControlCall(const P& p, const std::s
     const bool participant = std::any_of(
         before.participants().begin(), before.participants().end(),
         [&](const v1::Participant& x) {
-          return x.user_id() == p.user_id && x.status() != v1::Participant::LEFT;
+          return x.user_id() == p.user_id && x.status() == v1::Participant::JOINED;
         });
     if (!IsViewer(p) && (p.user_id.empty() || (before.answered_by() != p.user_id &&
                                                 before.agent_user_id() != p.user_id &&
@@ -1559,6 +1579,7 @@ absl::StatusOr<v1::CallRecord> RoutingCore::ControlCall(const P& p, const std::s
     RETURN_IF_ERROR(stored);
     (void)calls_.Put(call.call_key, CachedCall{call.id, call.line_id, step.state});
     absl::Status acted = act(*options_.call_control, before, step);
+    if (acted.ok()) FollowUp(step);
     if (!acted.ok()) {
       log::Warn("live call control failed at the carrier",
                 {{"call_id", call.id}, {"what", std::string(what)},

@@ -172,6 +172,9 @@ class RoutingCore {
                                              absl::string_view what, const MakeControlStep& make,
                                              const CarrierAct& act);
   absl::Status EnsureConference(const P& p, const std::string& call_id);
+  // The carrier follow-ups a stored step asks for (resume the caller, end the call); failures
+  // are logged (the step is stored; the participants' reports follow).
+  void FollowUp(const Step& step);
   // The call log row, with the live conference's participants.
   absl::StatusOr<v1::CallRecord> CallView(const std::string& company_id,
                                           const std::string& call_id,

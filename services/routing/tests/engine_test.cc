@@ -1220,5 +1220,65 @@ TEST_CASE("warm transfer: caller held, target rung; complete hands the call over
   }
 }
 
+TEST_CASE("conference follow-ups: a failed warm transfer resumes the caller; a caller left "
+          "alone ends the call; reports that change nothing are unchanged") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  Conferenced(call);
+  REQUIRE(call.Apply(call.engine().AddParticipant(call.state(), PartyTarget{.user_id = "mike"},
+                                                  /*consult=*/true, "sarah", kTuesday10am))
+              .ok());
+  // Cancelling before the carrier named the target's leg would remove nobody: refused.
+  CHECK(call.engine().CancelWarmTransfer(call.state(), "sarah", kTuesday10am).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
+  REQUIRE(call.Apply(call.engine().NameParticipantLeg(call.state(), "client:mike", "CAmike",
+                                                      kTuesday10am))
+              .ok());
+  const Step& missed = call.Conference(cv1::ConferenceUpdate::NOT_ANSWERED, "CAmike");
+  CHECK(missed.resume_caller);
+  CHECK_FALSE(missed.hang_up_caller);
+  CHECK_FALSE(call.state().participants(0).on_hold());
+  CHECK(call.state().consult_by().empty());
+  // The same report again, an unknown leg, the end of the conference: nothing changes.
+  CHECK_FALSE(call.Conference(cv1::ConferenceUpdate::NOT_ANSWERED, "CAmike").changed);
+  CHECK_FALSE(call.Conference(cv1::ConferenceUpdate::JOINED, "CAnobody", "+19999999999").changed);
+  CHECK_FALSE(call.Conference(cv1::ConferenceUpdate::ENDED, "").changed);
+  // Sarah is removed: nobody is left with the caller.
+  absl::StatusOr<Step> removed =
+      call.Apply(call.engine().RemoveParticipant(call.state(), "CAsarah", "robert", kTuesday10am));
+  REQUIRE(removed.ok());
+  CHECK(removed->hang_up_caller);
+}
+
+TEST_CASE("click-to-calls: no transfer or conference (they act on the user's own leg)") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  call.StartOutbound();
+  call.Answered();
+  call.Dial(cv1::DIAL_ANSWERED, "+13125550142", "CAcustomer");
+  REQUIRE(call.state().phase() == v1::PHASE_BRIDGED);
+  CHECK(call.Transfer(TransferTarget{.user_id = "sarah"}).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
+  CHECK(call.engine().EnterConference(call.state(), kTuesday10am).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
+  // Recording is available.
+  CHECK(call.SetRecording(true).ok());
+}
+
+TEST_CASE("a transfer to voicemail whose recording Telnyx saves after the hang-up is the "
+          "voicemail; the answered call stays completed") {
+  PowersElectric pe;
+  CallDriver call(pe.bundle, pe.deps());
+  Connect(call);
+  REQUIRE(call.Transfer(TransferTarget{.voicemail_box_id = "vm_robert"}).ok());
+  const Step& ended = call.Completed();
+  CHECK(*ended.final_status == v1::COMPLETED);
+  const Step& saved = call.Recording("RE5");
+  REQUIRE(saved.changed);
+  CHECK(Kinds(saved) == std::vector<LifecycleKind>{LifecycleKind::kVoicemailLeft});
+  CHECK(saved.events[0].voicemail_box_id == "vm_robert");
+  CHECK_FALSE(saved.final_status.has_value());
+}
+
 }  // namespace
 }  // namespace switchboard::routing

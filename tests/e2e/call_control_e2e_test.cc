@@ -327,29 +327,9 @@ TEST_CASE("click-to-call through the emulator on Twilio and Telnyx", "[e2e][rout
 
   // --- calls.v1: each call's events ------------------------------------------------------
   {
-    std::map<std::string, std::vector<ev1::Event>> by_call;
-    const absl::Time deadline = absl::Now() + absl::Seconds(60);
-    size_t want = expected.size() * 4;
-    while (true) {
-      auto records = calls_topic->ReadAll(calls_topic->name(),
-                                          std::max(deadline - absl::Now(), absl::Seconds(1)), want);
-      REQUIRE(records.ok());
-      by_call.clear();
-      for (const auto& r : *records) {
-        ev1::Event ev;
-        REQUIRE(ev.ParseFromString(r.value));
-        const std::string id = CallIdOf(ev);
-        if (!id.empty()) by_call[id].push_back(ev);
-      }
-      bool all_ended = true;
-      for (const Expected& e : expected) {
-        bool ended = false;
-        for (const ev1::Event& ev : by_call[e.call_id]) ended = ended || ev.has_call_ended();
-        all_ended = all_ended && ended;
-      }
-      if (all_ended || absl::Now() >= deadline) break;
-      want = records->size() + 1;
-    }
+    std::vector<std::string> ids;
+    for (const Expected& e : expected) ids.push_back(e.call_id);
+    std::map<std::string, std::vector<ev1::Event>> by_call = e2e::CallEvents(*calls_topic, ids);
     for (const Expected& e : expected) {
       INFO(e.tenant->carrier << " call " << e.call_id << " to " << e.to);
       const std::vector<ev1::Event>& events = by_call[e.call_id];
@@ -441,26 +421,9 @@ TEST_CASE("click-to-call through the emulator on Twilio and Telnyx", "[e2e][rout
     return row;
   };
   // The calls.v1 events of a call once its call_ended is among them (30 s at most).
+  // The calls.v1 events of a call once its call_ended is among them (30 s at most).
   auto events_of = [&](const std::string& call_id) {
-    std::vector<ev1::Event> events;
-    const absl::Time deadline = absl::Now() + absl::Seconds(30);
-    size_t want = 1;
-    while (true) {
-      auto records = calls_topic->ReadAll(calls_topic->name(),
-                                          std::max(deadline - absl::Now(), absl::Seconds(1)), want);
-      REQUIRE(records.ok());
-      events.clear();
-      for (const auto& rr : *records) {
-        ev1::Event ev;
-        REQUIRE(ev.ParseFromString(rr.value));
-        if (CallIdOf(ev) == call_id) events.push_back(ev);
-      }
-      const bool ended = std::any_of(events.begin(), events.end(),
-                                     [](const ev1::Event& ev) { return ev.has_call_ended(); });
-      if (ended || absl::Now() >= deadline) break;
-      want = records->size() + 1;
-    }
-    return events;
+    return e2e::CallEvents(*calls_topic, {call_id}, absl::Seconds(30))[call_id];
   };
   auto answered_by_events = [](const std::vector<ev1::Event>& events, int* ended,
                                std::string* ended_by) {

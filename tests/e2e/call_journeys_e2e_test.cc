@@ -545,29 +545,9 @@ void RunJourneys(const std::set<std::string>& selected) {
 
   // --- calls.v1: every call's events, filtered by its call log id ---------------------------
   {
-    std::map<std::string, std::vector<ev1::Event>> by_call;
-    const absl::Time deadline = absl::Now() + absl::Seconds(60);
-    size_t want = expected.size() * 4;
-    while (true) {
-      auto records = calls_topic->ReadAll(calls_topic->name(),
-                                          std::max(deadline - absl::Now(), absl::Seconds(1)), want);
-      REQUIRE(records.ok());
-      by_call.clear();
-      for (const auto& r : *records) {
-        ev1::Event ev;
-        REQUIRE(ev.ParseFromString(r.value));
-        const std::string id = CallIdOf(ev);
-        if (!id.empty()) by_call[id].push_back(ev);
-      }
-      bool all_ended = true;
-      for (const Expected& e : expected) {
-        bool ended = false;
-        for (const ev1::Event& ev : by_call[e.row.id()]) ended = ended || ev.has_call_ended();
-        all_ended = all_ended && ended;
-      }
-      if (all_ended || absl::Now() >= deadline) break;
-      want = records->size() + 1;
-    }
+    std::vector<std::string> ids;
+    for (const Expected& e : expected) ids.push_back(e.row.id());
+    std::map<std::string, std::vector<ev1::Event>> by_call = e2e::CallEvents(*calls_topic, ids);
     for (const Expected& e : expected) {
       INFO(e.tenant->carrier << " journey " << e.journey << " call " << e.row.id());
       const std::vector<ev1::Event>& events = by_call[e.row.id()];

@@ -5,7 +5,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -16,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/grpc/principal.h"
 #include "libs/testing/service_process.h"
+#include "libs/testing/testing.h"
 #include "switchboard/events/v1/event.pb.h"
 #include "switchboard/routing/v1/routing.pb.h"
 
@@ -93,6 +96,36 @@ inline std::string CallIdOf(const events::v1::Event& e) {
     case E::kCallEnded: return e.call_ended().call_id();
     default: return "";
   }
+}
+
+// The calls.v1 events of `topic` by call log id, read until each of `call_ids` has its
+// call_ended (or `timeout` passed; the test then checks what arrived).
+inline std::map<std::string, std::vector<events::v1::Event>> CallEvents(
+    testing::KafkaTestTopic& topic, const std::vector<std::string>& call_ids,
+    absl::Duration timeout = absl::Seconds(60)) {
+  std::map<std::string, std::vector<events::v1::Event>> by_call;
+  const absl::Time deadline = absl::Now() + timeout;
+  size_t want = call_ids.size() * 4;
+  while (true) {
+    auto records = topic.ReadAll(topic.name(), std::max(deadline - absl::Now(), absl::Seconds(1)),
+                                 want);
+    REQUIRE(records.ok());
+    by_call.clear();
+    for (const auto& r : *records) {
+      events::v1::Event ev;
+      REQUIRE(ev.ParseFromString(r.value));
+      const std::string id = CallIdOf(ev);
+      if (!id.empty()) by_call[id].push_back(ev);
+    }
+    const bool all_ended = std::all_of(call_ids.begin(), call_ids.end(), [&](const auto& id) {
+      const auto& events = by_call[id];
+      return std::any_of(events.begin(), events.end(),
+                         [](const events::v1::Event& ev) { return ev.has_call_ended(); });
+    });
+    if (all_ended || absl::Now() >= deadline) break;
+    want = records->size() + 1;
+  }
+  return by_call;
 }
 
 }  // namespace switchboard::e2e

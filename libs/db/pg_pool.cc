@@ -53,7 +53,32 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> Connect(const PoolOptions& opt
   return conn;
 }
 
+// The tenant settings a session holds, as Pool::Pooled::session_scope names them.
+constexpr absl::string_view kFreshSession = "plain";  // nothing set: sees no tenant rows
+
 }  // namespace
+
+std::string Pool::SessionScope(Scope scope, absl::string_view company_id) {
+  switch (scope) {
+    case Scope::kTenant:
+      return absl::StrCat("tenant:", company_id);
+    case Scope::kBypass:
+      return "bypass";
+    case Scope::kPlain:
+      break;
+  }
+  return std::string(kFreshSession);
+}
+
+void Pool::SetSessionScope(pqxx::transaction_base& tx, Scope scope,
+                           absl::string_view company_id) {
+  // Session settings (is_local false): they outlive the transaction when it commits and are
+  // undone when it rolls back.
+  tx.exec_params(
+      "SELECT set_config('app.company_id', $1, false), set_config('app.tenant_bypass', $2, false)",
+      scope == Scope::kTenant ? std::string(company_id) : std::string(),
+      scope == Scope::kBypass ? "on" : "off");
+}
 
 std::string RedactDsn(absl::string_view dsn) {
   std::string host = "localhost", port = "5432", dbname;
@@ -113,7 +138,7 @@ absl::StatusOr<std::unique_ptr<Pool>> Pool::Create(PoolOptions options) {
                    Connect(options, target, /*create_schema=*/true));
   std::unique_ptr<Pool> pool(new Pool(std::move(options), std::move(target)));
   absl::MutexLock lock(&pool->mu_);
-  pool->idle_.push_back(std::move(first));
+  pool->idle_.push_back(Pooled{std::move(first), std::string(kFreshSession)});
   pool->open_ = 1;
   return pool;
 }
@@ -127,7 +152,7 @@ int Pool::OpenConnectionsForTest() const {
   return open_;
 }
 
-absl::StatusOr<std::unique_ptr<pqxx::connection>> Pool::Acquire() {
+absl::StatusOr<Pool::Pooled> Pool::Acquire(absl::string_view scope) {
   {
     absl::MutexLock lock(&mu_);
     auto available = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -139,10 +164,18 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> Pool::Acquire() {
                                                  " busy for ",
                                                  absl::FormatDuration(options_.acquire_timeout)));
     }
+    // The most recently used idle connection whose session already holds `scope` (no settings
+    // to write), else the most recently used one.
+    for (size_t i = idle_.size(); i-- > 0;) {
+      if (idle_[i].session_scope != scope || !idle_[i].conn->is_open()) continue;
+      Pooled pooled = std::move(idle_[i]);
+      idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));
+      return pooled;
+    }
     while (!idle_.empty()) {
-      std::unique_ptr<pqxx::connection> conn = std::move(idle_.back());
+      Pooled pooled = std::move(idle_.back());
       idle_.pop_back();
-      if (conn->is_open()) return conn;
+      if (pooled.conn->is_open()) return pooled;
       --open_;  // broken while idle: drop it and try the next one (or open a new one)
     }
     ++open_;  // reserve a slot; connect outside the lock
@@ -152,43 +185,61 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> Pool::Acquire() {
   if (!conn.ok()) {
     absl::MutexLock lock(&mu_);
     --open_;
+    return conn.status();
   }
-  return conn;
+  return Pooled{std::move(*conn), std::string(kFreshSession)};
 }
 
-void Pool::Release(std::unique_ptr<pqxx::connection> conn, bool broken) {
+void Pool::Release(Pooled pooled, bool broken) {
   absl::MutexLock lock(&mu_);
-  if (broken || !conn->is_open()) {
+  if (broken || !pooled.conn->is_open()) {
     --open_;
-    return;  // conn closes as it goes out of scope (under the lock: cheap, no I/O wait)
+    return;  // the connection closes as it goes out of scope (under the lock: cheap, no I/O wait)
   }
-  idle_.push_back(std::move(conn));
+  idle_.push_back(std::move(pooled));
 }
 
 absl::Status Pool::Run(Scope scope, absl::string_view company_id, const TxFn& fn) {
-  ASSIGN_OR_RETURN(std::unique_ptr<pqxx::connection> conn, Acquire());
+  const std::string want = SessionScope(scope, company_id);
+  ASSIGN_OR_RETURN(Pooled pooled, Acquire(want));
+  bool committed = false;
   absl::Status status = RunCatching("", [&]() -> absl::Status {
-    pqxx::work tx(*conn);
-    switch (scope) {
-      case Scope::kTenant:
-        tx.exec_params("SELECT set_config('app.company_id', $1, true)", std::string(company_id));
-        break;
-      case Scope::kBypass:
-        tx.exec("SELECT set_config('app.tenant_bypass', 'on', true)");
-        break;
-      case Scope::kPlain:
-        break;
-    }
+    pqxx::work tx(*pooled.conn);
+    if (pooled.session_scope != want) SetSessionScope(tx, scope, company_id);
     absl::Status s = fn(tx);
     if (!s.ok()) {
       tx.abort();
       return s;
     }
     tx.commit();
+    committed = true;
     return absl::OkStatus();
   });
+  // A rolled-back (or in-doubt) transaction undid (or may have undone) settings it wrote.
+  if (committed) {
+    pooled.session_scope = want;
+  } else if (pooled.session_scope != want) {
+    pooled.session_scope.clear();
+  }
   // A lost connection may still report open until libpq notices; drop it on kUnavailable too.
-  Release(std::move(conn), status.code() == absl::StatusCode::kUnavailable);
+  Release(std::move(pooled), status.code() == absl::StatusCode::kUnavailable);
+  return status;
+}
+
+absl::Status Pool::InTenantAutocommit(absl::string_view company_id, const AutocommitFn& fn) {
+  if (company_id.empty()) return absl::InvalidArgumentError("company_id is empty");
+  const std::string want = SessionScope(Scope::kTenant, company_id);
+  ASSIGN_OR_RETURN(Pooled pooled, Acquire(want));
+  absl::Status status = RunCatching("", [&]() -> absl::Status {
+    pqxx::nontransaction tx(*pooled.conn);
+    if (pooled.session_scope != want) {
+      pooled.session_scope.clear();
+      SetSessionScope(tx, Scope::kTenant, company_id);  // committed at once
+      pooled.session_scope = want;
+    }
+    return fn(tx);
+  });
+  Release(std::move(pooled), status.code() == absl::StatusCode::kUnavailable);
   return status;
 }
 

@@ -5,6 +5,14 @@
 // written without schema prefixes. Transactions are run through InTenant() (tenant-owned rows of
 // one company) or Unscoped() (cross-tenant work: login by email, outbox relay, migrations).
 // A transaction started any other way sees no tenant rows at all under the RLS policy.
+//
+// The tenant settings (`app.company_id`, `app.tenant_bypass`) are session settings of the
+// connection, written only when a run needs other ones than the connection holds: a service
+// that works for one company after another on the same connection pays no round trip for them.
+// The pool tracks what each session holds (a run that did not commit makes it "unknown", which
+// is written again next time). Like `search_path`, this needs a connection that is the client's
+// own for the whole session: never put a transaction-pooling proxy (PgBouncer
+// `pool_mode=transaction`) between a Pool and Postgres.
 #pragma once
 
 #include <functional>
@@ -41,6 +49,8 @@ struct PoolOptions {
 
 // The function run inside a transaction. Return OK to commit, anything else to roll back.
 using TxFn = std::function<absl::Status(pqxx::work&)>;
+// The function run without a transaction block: every statement is its own transaction.
+using AutocommitFn = std::function<absl::Status(pqxx::nontransaction&)>;
 
 // Thread-safe. Connections are opened lazily up to max_size (one eagerly by Create() to validate
 // the settings) and reused; a connection found broken is discarded and re-opened on demand.
@@ -56,12 +66,19 @@ class Pool {
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
 
-  // Runs `fn` in one transaction scoped to `company_id` (`app.company_id` set local to the
-  // transaction, so the RLS policy shows only that company's rows and refuses writes of others).
-  // Commits when fn returns OK, rolls back otherwise and returns fn's status. Exceptions from fn
-  // or commit are mapped by StatusFromPqxx(). kInvalidArgument if company_id is empty;
-  // kUnavailable if no connection frees up within acquire_timeout.
+  // Runs `fn` in one transaction scoped to `company_id` (the session's `app.company_id` is that
+  // company and `app.tenant_bypass` off, so the RLS policy shows only that company's rows and
+  // refuses writes of others). Commits when fn returns OK, rolls back otherwise and returns fn's
+  // status. Exceptions from fn or commit are mapped by StatusFromPqxx(). kInvalidArgument if
+  // company_id is empty; kUnavailable if no connection frees up within acquire_timeout.
   [[nodiscard]] absl::Status InTenant(absl::string_view company_id, const TxFn& fn);
+
+  // Same scoping, but `fn` runs without BEGIN/COMMIT: each statement it executes is its own
+  // transaction (autocommit), so a write that is ONE statement (a data-modifying WITH can write
+  // several tables atomically) costs one round trip instead of three. Nothing is rolled back
+  // when fn returns an error: only for single-statement work.
+  [[nodiscard]] absl::Status InTenantAutocommit(absl::string_view company_id,
+                                                const AutocommitFn& fn);
 
   // Same, but with `app.tenant_bypass = on`: the policy admits every tenant's rows. For
   // cross-tenant work only (login by email, relays, consumers of platform events).
@@ -115,14 +132,23 @@ class Pool {
   explicit Pool(PoolOptions options, std::string redacted_target);
 
   enum class Scope { kTenant, kBypass, kPlain };
+  // A pooled connection and the tenant settings its session holds ("" = not known: write them).
+  struct Pooled {
+    std::unique_ptr<pqxx::connection> conn;
+    std::string session_scope;
+  };
+  static std::string SessionScope(Scope scope, absl::string_view company_id);
+  static void SetSessionScope(pqxx::transaction_base& tx, Scope scope,
+                              absl::string_view company_id);
   absl::Status Run(Scope scope, absl::string_view company_id, const TxFn& fn);
-  absl::StatusOr<std::unique_ptr<pqxx::connection>> Acquire();
-  void Release(std::unique_ptr<pqxx::connection> conn, bool broken);
+  // Prefers an idle connection whose session holds `scope` (see SessionScope).
+  absl::StatusOr<Pooled> Acquire(absl::string_view scope);
+  void Release(Pooled pooled, bool broken);
 
   const PoolOptions options_;
   const std::string redacted_target_;
   mutable absl::Mutex mu_;
-  std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
+  std::vector<Pooled> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

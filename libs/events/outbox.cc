@@ -36,13 +36,8 @@ absl::Status AppendToOutbox(pqxx::work& tx, absl::string_view topic, const v1::E
   return AppendToOutbox(tx, topic, absl::MakeConstSpan(&event, 1));
 }
 
-absl::Status AppendToOutbox(pqxx::work& tx, absl::string_view topic,
-                            absl::Span<const v1::Event> events) {
-  if (topic.empty()) return absl::InvalidArgumentError("outbox topic is empty");
-  if (events.empty()) return absl::OkStatus();
-  // Three array literals (ids, keys, payloads as bytea hex) for one statement, whatever the
-  // number of events: one round trip, parsed and planned once per connection.
-  std::string ids = "{", keys = "{", payloads = "{";
+absl::StatusOr<OutboxRows> EncodeOutboxRows(absl::Span<const v1::Event> events) {
+  OutboxRows rows{.ids = "{", .keys = "{", .payloads = "{"};
   std::string payload;
   for (const v1::Event& event : events) {
     if (!IsUuid(event.id())) {
@@ -54,13 +49,35 @@ absl::Status AppendToOutbox(pqxx::work& tx, absl::string_view topic,
       return absl::InvalidArgumentError(
           absl::StrCat("event ", event.id(), " cannot be serialized"));
     }
-    AppendArrayElement(&ids, event.id());
-    AppendArrayElement(&keys, event.aggregate_id());
-    AppendArrayElement(&payloads, absl::StrCat("\\x", absl::BytesToHexString(payload)));
+    AppendArrayElement(&rows.ids, event.id());
+    AppendArrayElement(&rows.keys, event.aggregate_id());
+    AppendArrayElement(&rows.payloads, absl::StrCat("\\x", absl::BytesToHexString(payload)));
   }
-  ids.push_back('}');
-  keys.push_back('}');
-  payloads.push_back('}');
+  rows.ids.push_back('}');
+  rows.keys.push_back('}');
+  rows.payloads.push_back('}');
+  return rows;
+}
+
+std::string OutboxInsertCte(absl::string_view name, int first_param, absl::string_view guard) {
+  return absl::StrCat(name, " AS (INSERT INTO outbox (id, topic, key, payload) SELECT i, $",
+                      first_param, ", k, p FROM unnest($", first_param + 1, "::uuid[], $",
+                      first_param + 2, "::text[], $", first_param + 3,
+                      "::bytea[]) AS e(i, k, p) WHERE ", guard, " RETURNING 1)");
+}
+
+std::string OutboxNotifySql(absl::string_view name) {
+  return absl::StrCat("(SELECT count(*) FROM (SELECT pg_notify('sb_outbox_' || current_schema(), "
+                      "'') FROM ", name, ") n)");
+}
+
+absl::Status AppendToOutbox(pqxx::work& tx, absl::string_view topic,
+                            absl::Span<const v1::Event> events) {
+  if (topic.empty()) return absl::InvalidArgumentError("outbox topic is empty");
+  if (events.empty()) return absl::OkStatus();
+  // Three array literals for one statement, whatever the number of events: one round trip,
+  // parsed and planned once per connection.
+  ASSIGN_OR_RETURN(const OutboxRows rows, EncodeOutboxRows(events));
   return db::RunCatching(
       absl::StrCat("append event ", events.front().id(),
                    events.size() > 1 ? absl::StrCat(" and ", events.size() - 1, " more") : "",
@@ -68,14 +85,11 @@ absl::Status AppendToOutbox(pqxx::work& tx, absl::string_view topic,
       [&]() -> absl::Status {
         // Prepared once per connection (the same definition again is a no-op for pqxx). The
         // relay is woken at commit; Postgres folds repeated notifications of one transaction.
-        tx.conn().prepare(
-            "sb_outbox_append",
-            "WITH o AS (INSERT INTO outbox (id, topic, key, payload) "
-            "SELECT i, $1, k, p FROM unnest($2::uuid[], $3::text[], $4::bytea[]) AS e(i, k, p) "
-            "RETURNING 1) "
-            "SELECT count(*) FROM (SELECT pg_notify('sb_outbox_' || current_schema(), '') "
-            "FROM o) n");
-        tx.exec_prepared("sb_outbox_append", std::string(topic), ids, keys, payloads);
+        static const std::string* const kSql = new std::string(absl::StrCat(
+            "WITH ", OutboxInsertCte("o", 1, "true"), " SELECT ", OutboxNotifySql("o")));
+        tx.conn().prepare("sb_outbox_append", *kSql);
+        tx.exec_prepared("sb_outbox_append", std::string(topic), rows.ids, rows.keys,
+                         rows.payloads);
         return absl::OkStatus();
       });
 }

@@ -39,6 +39,25 @@ const std::vector<db::Migration>& OutboxMigrations();
 [[nodiscard]] absl::Status AppendToOutbox(pqxx::work& tx, absl::string_view topic,
                                           absl::Span<const v1::Event> events);
 
+// The outbox insert as part of a caller's own statement, for a write that is ONE statement (a
+// data-modifying WITH; see db::Pool::InTenantAutocommit): the events travel as three array
+// parameters, the insert is a CTE and the NOTIFY a scalar subquery of the final SELECT.
+struct OutboxRows {
+  std::string ids;       // uuid[] literal
+  std::string keys;      // text[] literal (aggregate ids)
+  std::string payloads;  // bytea[] literal (serialized events, hex)
+};
+// Errors as AppendToOutbox's for invalid events; an empty span gives empty arrays.
+[[nodiscard]] absl::StatusOr<OutboxRows> EncodeOutboxRows(absl::Span<const v1::Event> events);
+// `<name> AS (INSERT INTO outbox ... SELECT ... FROM unnest($ids, $keys, $payloads) WHERE
+// <guard> RETURNING 1)`. The statement's parameters $first..$first+3 are the topic, then
+// OutboxRows' ids, keys and payloads. `guard` is an SQL condition ("true" for none), e.g.
+// "EXISTS (SELECT 1 FROM d)" to append only when the statement's own insert `d` happened.
+std::string OutboxInsertCte(absl::string_view name, int first_param, absl::string_view guard);
+// A scalar subquery notifying the outbox channel of the current schema once per row of the CTE
+// `name` (Postgres folds them into one NOTIFY at commit); its value is the number of rows.
+std::string OutboxNotifySql(absl::string_view name);
+
 // NOTIFY channel of the outbox in `schema` ("sb_outbox_<schema>").
 std::string OutboxChannel(absl::string_view schema);
 

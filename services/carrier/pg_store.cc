@@ -292,14 +292,8 @@ absl::StatusOr<bool> PgCarrierStore::RecordWebhook(absl::string_view company_id,
                                                    const events::v1::Event& event,
                                                    const std::optional<CallRow>& call,
                                                    const BridgeChange& bridge) {
-  if (!IsUuid(event.id())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("event.id '", event.id(), "' is not a UUID (use NewEvent())"));
-  }
-  std::string payload;
-  if (!event.SerializeToString(&payload)) {
-    return absl::InvalidArgumentError(absl::StrCat("event ", event.id(), " cannot be serialized"));
-  }
+  ASSIGN_OR_RETURN(const events::OutboxRows outbox,
+                   events::EncodeOutboxRows(absl::MakeConstSpan(&event, 1)));
   if (call.has_value() && call->company_id != company_id) {
     return absl::InvalidArgumentError("call.company_id: must be the webhook's company");
   }
@@ -315,35 +309,36 @@ absl::StatusOr<bool> PgCarrierStore::RecordWebhook(absl::string_view company_id,
   // One statement: the dedupe insert feeds the outbox insert (no row when the key exists), the
   // call is recorded either way, and the relay is woken (at commit) only for a new outbox row.
   // A bridge is set only with a new key (fed by d), cleared either way.
-  // The outbox columns and NOTIFY channel are those of events::AppendToOutbox.
-  return pool_.InTenantOr<bool>(company_id, [&](pqxx::work& tx) -> absl::StatusOr<bool> {
-    pqxx::binarystring bytes(payload.data(), payload.size());
+  // The outbox insert and its NOTIFY are events::OutboxInsertCte / OutboxNotifySql. Being one
+  // statement, it is its own transaction (autocommit): no BEGIN/COMMIT round trips per webhook.
+  static const std::string* const kSql = new std::string(absl::StrCat(
+      "WITH d AS (INSERT INTO webhook_deliveries (dedupe_key, company_id, received_at) "
+      "VALUES ($1, $2::uuid, now()) ON CONFLICT (dedupe_key) DO NOTHING RETURNING 1), ",
+      events::OutboxInsertCte("o", 3, "EXISTS (SELECT 1 FROM d)"), ", "
+      "c AS (INSERT INTO calls (call_id, company_id, provider, created_at) "
+      "SELECT $7::text, $2::uuid, $8::text, now() WHERE $7::text <> '' "
+      "ON CONFLICT (call_id) DO NOTHING RETURNING 1), "
+      "bs AS (INSERT INTO bridged_legs (company_id, a_leg, b_leg, updated_at) "
+      "SELECT $2::uuid, $9::text, $10::text, now() FROM d WHERE $11::text = 'set' "
+      "ON CONFLICT (company_id, a_leg) DO UPDATE SET b_leg = EXCLUDED.b_leg, "
+      "updated_at = EXCLUDED.updated_at RETURNING 1), "
+      "bc AS (DELETE FROM bridged_legs WHERE $11::text = 'clear' AND company_id = $2::uuid "
+      "AND a_leg = $9::text AND ($10::text = '' OR b_leg = $10::text) RETURNING 1) "
+      "SELECT ", events::OutboxNotifySql("o")));
+  bool recorded = false;
+  RETURN_IF_ERROR(pool_.InTenantAutocommit(company_id, [&](pqxx::nontransaction& tx) {
     // Prepared once per connection (pqxx registers it lazily; same definition = no-op): the
     // statement is parsed and planned once instead of on every webhook.
-    tx.conn().prepare("carrier_record_webhook",
-        "WITH d AS (INSERT INTO webhook_deliveries (dedupe_key, company_id, received_at) "
-        "VALUES ($1, $2::uuid, now()) ON CONFLICT (dedupe_key) DO NOTHING RETURNING 1), "
-        "o AS (INSERT INTO outbox (id, topic, key, payload) "
-        "SELECT $3::uuid, $4, $5, $6 FROM d RETURNING 1), "
-        "c AS (INSERT INTO calls (call_id, company_id, provider, created_at) "
-        "SELECT $7::text, $2::uuid, $8::text, now() WHERE $7::text <> '' "
-        "ON CONFLICT (call_id) DO NOTHING RETURNING 1), "
-        "bs AS (INSERT INTO bridged_legs (company_id, a_leg, b_leg, updated_at) "
-        "SELECT $2::uuid, $9::text, $10::text, now() FROM d WHERE $11::text = 'set' "
-        "ON CONFLICT (company_id, a_leg) DO UPDATE SET b_leg = EXCLUDED.b_leg, "
-        "updated_at = EXCLUDED.updated_at RETURNING 1), "
-        "bc AS (DELETE FROM bridged_legs WHERE $11::text = 'clear' AND company_id = $2::uuid "
-        "AND a_leg = $9::text AND ($10::text = '' OR b_leg = $10::text) RETURNING 1) "
-        "SELECT (SELECT count(*) FROM o), "
-        "(SELECT count(*) FROM (SELECT pg_notify('sb_outbox_' || current_schema(), '') "
-        "FROM o) n)");
-    pqxx::result r = tx.exec_prepared("carrier_record_webhook",
-        std::string(dedupe_key), std::string(company_id), event.id(), topic_,
-        event.aggregate_id(), bytes, call.has_value() ? call->call_id : std::string(),
+    tx.conn().prepare("carrier_record_webhook", *kSql);
+    pqxx::result r = tx.exec_prepared(
+        "carrier_record_webhook", std::string(dedupe_key), std::string(company_id), topic_,
+        outbox.ids, outbox.keys, outbox.payloads, call.has_value() ? call->call_id : std::string(),
         call.has_value() ? call->provider : std::string(), bridge.a_leg, bridge.b_leg,
         std::string(bridge_op));
-    return r[0][0].as<int64_t>() > 0;
-  });
+    recorded = r[0][0].as<int64_t>() > 0;
+    return absl::OkStatus();
+  }));
+  return recorded;
 }
 
 absl::StatusOr<std::string> PgCarrierStore::GetBridgedLeg(absl::string_view company_id,

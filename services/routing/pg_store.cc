@@ -443,74 +443,89 @@ absl::Status PgStore::ApplyCall(const CallWrite& w, absl::Time now) {
   std::string path_bytes;
   path.SerializeToString(&path_bytes);
   const std::string user_ids = absl::StrJoin(w.user_ids, ",");
+  if (w.create) {
+    // The event that creates the call has no event key: the unique call_key already refuses a
+    // second creation (a redelivered CallIncoming), and later duplicates of it find the call and
+    // leave it unchanged. Row and events are ONE statement (the events only when the row was
+    // inserted), so without async commits it is its own transaction: one round trip.
+    // Prepared once per connection (the same definition again is a no-op for pqxx): the hot
+    // path is parsed and planned once, not on every call.
+    static const std::string* const kCreateSql = new std::string(absl::StrCat(
+        "WITH c AS (INSERT INTO calls (id, company_id, call_key, direction, from_number, "
+        "to_number, line_id, flow_id, flow_version, path, answered_by, started_at, answered_at, "
+        "ended_at, duration_s, status, recording_id, recording_url, voicemail_box_id, user_ids, "
+        "state, seq) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, ",
+        Ts(12), ", ", OptTs(13), ", ", OptTs(14),
+        ", $15, $16, $17, $18, $19, ARRAY(SELECT DISTINCT unnest(string_to_array($20, ','))), "
+        "$21, $22) ON CONFLICT (call_key) DO NOTHING RETURNING 1), ",
+        events::OutboxInsertCte("o", 23, "EXISTS (SELECT 1 FROM c)"),
+        " SELECT (SELECT count(*) FROM c), ", events::OutboxNotifySql("o")));
+    ASSIGN_OR_RETURN(const events::OutboxRows outbox,
+                     events::EncodeOutboxRows(absl::MakeConstSpan(w.events)));
+    auto create = [&](pqxx::transaction_base& tx) -> absl::Status {
+      tx.conn().prepare("routing_create_call", *kCreateSql);
+      pqxx::binarystring state_b(state.data(), state.size());
+      pqxx::binarystring path_b(path_bytes.data(), path_bytes.size());
+      pqxx::result r = tx.exec_prepared(
+          "routing_create_call", w.id, w.company_id, w.call_key, w.direction, w.state.from(),
+          w.state.to(), w.line_id, w.state.flow_id(), w.state.flow_version(), path_b,
+          w.answered_by, Us(w.started_at), OptUs(w.answered_at), OptUs(w.ended_at),
+          w.duration_s.value_or(0), w.status, w.recording_id, w.recording_url,
+          w.voicemail_box_id, user_ids, state_b, w.state.seq(), topic_, outbox.ids, outbox.keys,
+          outbox.payloads);
+      if (r[0][0].as<int64_t>() == 0) {
+        return absl::AbortedError(absl::StrCat("call ", w.call_key, " was created concurrently"));
+      }
+      return absl::OkStatus();
+    };
+    if (!async_commit_) return pool_.InTenantAutocommit(w.company_id, create);
+    return pool_.InTenant(w.company_id, [&](pqxx::work& tx) -> absl::Status {
+      tx.exec("SET LOCAL synchronous_commit = off");
+      return create(tx);
+    });
+  }
   return pool_.InTenant(w.company_id, [&](pqxx::work& tx) -> absl::Status {
     if (async_commit_) tx.exec("SET LOCAL synchronous_commit = off");
     // The statements are prepared once per connection (the same definition again is a no-op
     // for pqxx): a call's events are the hot path, parsed and planned once, not every time.
     pqxx::binarystring state_b(state.data(), state.size());
     pqxx::binarystring path_b(path_bytes.data(), path_bytes.size());
-    if (w.create) {
-      // No event key for the event that creates the call: the unique call_key already refuses
-      // a second creation (a redelivered CallIncoming), and later duplicates of it find the
-      // call and leave it unchanged.
+    if (!w.dedupe_key.empty()) {
       tx.conn().prepare(
-          "routing_create_call",
-          absl::StrCat(
-              "INSERT INTO calls (id, company_id, call_key, direction, from_number, to_number, "
-              "line_id, flow_id, flow_version, path, answered_by, started_at, answered_at, "
-              "ended_at, duration_s, status, recording_id, recording_url, voicemail_box_id, "
-              "user_ids, state, seq) VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, ",
-              Ts(12), ", ", OptTs(13), ", ", OptTs(14),
-              ", $15, $16, $17, $18, $19, "
-              "ARRAY(SELECT DISTINCT unnest(string_to_array($20, ','))), $21, $22) "
-              "ON CONFLICT (call_key) DO NOTHING"));
-      pqxx::result r = tx.exec_prepared(
-          "routing_create_call", w.id, w.company_id, w.call_key, w.direction, w.state.from(),
-          w.state.to(), w.line_id, w.state.flow_id(), w.state.flow_version(), path_b,
-          w.answered_by, Us(w.started_at), OptUs(w.answered_at), OptUs(w.ended_at),
-          w.duration_s.value_or(0), w.status, w.recording_id, w.recording_url,
-          w.voicemail_box_id, user_ids, state_b, w.state.seq());
+          "routing_event_key",
+          absl::StrCat("INSERT INTO call_event_keys (company_id, call_key, dedupe_key, "
+                       "applied_at) VALUES ($1, $2, $3, ",
+                       Ts(4), ") ON CONFLICT DO NOTHING"));
+      pqxx::result r = tx.exec_prepared("routing_event_key", w.company_id, w.call_key,
+                                        w.dedupe_key, Us(now));
       if (r.affected_rows() == 0) {
-        return absl::AbortedError(absl::StrCat("call ", w.call_key, " was created concurrently"));
+        return absl::AlreadyExistsError(
+            absl::StrCat("event ", w.dedupe_key, " was already applied to call ", w.call_key));
       }
-    } else {
-      if (!w.dedupe_key.empty()) {
-        tx.conn().prepare(
-            "routing_event_key",
-            absl::StrCat("INSERT INTO call_event_keys (company_id, call_key, dedupe_key, "
-                         "applied_at) VALUES ($1, $2, $3, ",
-                         Ts(4), ") ON CONFLICT DO NOTHING"));
-        pqxx::result r = tx.exec_prepared("routing_event_key", w.company_id, w.call_key,
-                                          w.dedupe_key, Us(now));
-        if (r.affected_rows() == 0) {
-          return absl::AlreadyExistsError(
-              absl::StrCat("event ", w.dedupe_key, " was already applied to call ", w.call_key));
-        }
-      }
-      tx.conn().prepare(
-          "routing_update_call",
-          absl::StrCat(
-              "UPDATE calls SET path = path || $3, "
-              "answered_by = COALESCE(NULLIF($4, ''), answered_by), "
-              "answered_at = COALESCE(answered_at, ",
-              OptTs(5), "), ended_at = COALESCE(", OptTs(6),
-              ", ended_at), duration_s = COALESCE(NULLIF($7, '')::integer, duration_s), "
-              "status = COALESCE(NULLIF($8, ''), status), "
-              "recording_id = COALESCE(NULLIF($9, ''), recording_id), "
-              "recording_url = COALESCE(NULLIF($10, ''), recording_url), "
-              "voicemail_box_id = COALESCE(NULLIF($11, ''), voicemail_box_id), "
-              "user_ids = ARRAY(SELECT DISTINCT unnest(user_ids || string_to_array($12, ','))), "
-              "state = $13, seq = $14 WHERE call_key = $1 AND seq = $2"));
-      pqxx::result r = tx.exec_prepared(
-          "routing_update_call", w.call_key, w.expected_seq, path_b, w.answered_by,
-          OptUs(w.answered_at), OptUs(w.ended_at),
-          w.duration_s.has_value() ? std::to_string(*w.duration_s) : "", w.status,
-          w.recording_id, w.recording_url, w.voicemail_box_id, user_ids, state_b,
-          w.state.seq());
-      if (r.affected_rows() == 0) {
-        return absl::AbortedError(
-            absl::StrCat("call ", w.call_key, " changed concurrently (seq ", w.expected_seq, ")"));
-      }
+    }
+    tx.conn().prepare(
+        "routing_update_call",
+        absl::StrCat(
+            "UPDATE calls SET path = path || $3, "
+            "answered_by = COALESCE(NULLIF($4, ''), answered_by), "
+            "answered_at = COALESCE(answered_at, ",
+            OptTs(5), "), ended_at = COALESCE(", OptTs(6),
+            ", ended_at), duration_s = COALESCE(NULLIF($7, '')::integer, duration_s), "
+            "status = COALESCE(NULLIF($8, ''), status), "
+            "recording_id = COALESCE(NULLIF($9, ''), recording_id), "
+            "recording_url = COALESCE(NULLIF($10, ''), recording_url), "
+            "voicemail_box_id = COALESCE(NULLIF($11, ''), voicemail_box_id), "
+            "user_ids = ARRAY(SELECT DISTINCT unnest(user_ids || string_to_array($12, ','))), "
+            "state = $13, seq = $14 WHERE call_key = $1 AND seq = $2"));
+    pqxx::result r = tx.exec_prepared(
+        "routing_update_call", w.call_key, w.expected_seq, path_b, w.answered_by,
+        OptUs(w.answered_at), OptUs(w.ended_at),
+        w.duration_s.has_value() ? std::to_string(*w.duration_s) : "", w.status,
+        w.recording_id, w.recording_url, w.voicemail_box_id, user_ids, state_b,
+        w.state.seq());
+    if (r.affected_rows() == 0) {
+      return absl::AbortedError(
+          absl::StrCat("call ", w.call_key, " changed concurrently (seq ", w.expected_seq, ")"));
     }
     return events::AppendToOutbox(tx, topic_, absl::MakeConstSpan(w.events));
   });

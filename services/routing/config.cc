@@ -17,8 +17,11 @@ ABSL_FLAG(int, redis_pool_size, 8, "Redis connections");
 ABSL_FLAG(std::string, kafka_brokers, "", "Kafka bootstrap servers (host:port,...); required");
 ABSL_FLAG(std::string, events_topic, "calls.v1", "Kafka topic call events go to");
 ABSL_FLAG(std::string, identity_topic, "identity.v1",
-          "identity events that invalidate the cached directory (each process reads them all, "
-          "in its own consumer group, from the latest offset)");
+          "identity events that invalidate a company's cached directory and config (each process "
+          "reads them all, in its own consumer group, from the latest offset)");
+ABSL_FLAG(std::string, numbers_topic, "numbers.v1",
+          "numbers events that invalidate the cached ResolveNumber answers of their number (read "
+          "by the same consumer as identity_topic)");
 ABSL_FLAG(std::string, identity_address, "127.0.0.1:50051",
           "host:port of the identity service (users, devices, presence, time zone)");
 ABSL_FLAG(std::string, numbers_address, "127.0.0.1:50053",
@@ -44,6 +47,9 @@ ABSL_FLAG(absl::Duration, config_cache_ttl, absl::Seconds(5),
           "how long a company's groups/boxes/schedules/rotations and flows are reused");
 ABSL_FLAG(absl::Duration, directory_cache_ttl, absl::Seconds(5),
           "how long a company's users (devices, presence) are reused");
+ABSL_FLAG(absl::Duration, number_cache_ttl, absl::Seconds(30),
+          "how long a number's ResolveNumber answer is reused for new calls (a NOT_FOUND answer "
+          "at most 2 s); numbers_topic events drop it sooner; 0 = ask numbers for every call");
 ABSL_FLAG(absl::Duration, drain_delay, absl::Seconds(5),
           "time between NOT_SERVING and server shutdown on SIGTERM (endpoint removal)");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
@@ -67,6 +73,7 @@ absl::StatusOr<RoutingConfig> LoadRoutingConfig(const EnvLookup& env) {
   c.kafka_brokers = absl::GetFlag(FLAGS_kafka_brokers);
   c.events_topic = absl::GetFlag(FLAGS_events_topic);
   c.identity_topic = absl::GetFlag(FLAGS_identity_topic);
+  c.numbers_topic = absl::GetFlag(FLAGS_numbers_topic);
   c.identity_address = absl::GetFlag(FLAGS_identity_address);
   c.numbers_address = absl::GetFlag(FLAGS_numbers_address);
   c.media_address = absl::GetFlag(FLAGS_media_address);
@@ -78,6 +85,7 @@ absl::StatusOr<RoutingConfig> LoadRoutingConfig(const EnvLookup& env) {
   c.event_key_retention = absl::GetFlag(FLAGS_event_key_retention);
   c.config_cache_ttl = absl::GetFlag(FLAGS_config_cache_ttl);
   c.directory_cache_ttl = absl::GetFlag(FLAGS_directory_cache_ttl);
+  c.number_cache_ttl = absl::GetFlag(FLAGS_number_cache_ttl);
   c.drain_delay = absl::GetFlag(FLAGS_drain_delay);
   c.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
 
@@ -95,6 +103,7 @@ absl::StatusOr<RoutingConfig> LoadRoutingConfig(const EnvLookup& env) {
   RETURN_IF_ERROR(RequireNonEmpty("kafka_brokers", c.kafka_brokers));
   RETURN_IF_ERROR(RequireNonEmpty("events_topic", c.events_topic));
   RETURN_IF_ERROR(RequireNonEmpty("identity_topic", c.identity_topic));
+  RETURN_IF_ERROR(RequireNonEmpty("numbers_topic", c.numbers_topic));
   RETURN_IF_ERROR(RequireHostPort("identity_address", c.identity_address));
   RETURN_IF_ERROR(RequireHostPort("numbers_address", c.numbers_address));
   if (!c.media_address.empty()) RETURN_IF_ERROR(RequireHostPort("media_address", c.media_address));
@@ -107,6 +116,7 @@ absl::StatusOr<RoutingConfig> LoadRoutingConfig(const EnvLookup& env) {
   RETURN_IF_ERROR(RequirePositive("call_state_ttl", c.call_state_ttl));
   RETURN_IF_ERROR(RequireNonNegative("config_cache_ttl", c.config_cache_ttl));
   RETURN_IF_ERROR(RequireNonNegative("directory_cache_ttl", c.directory_cache_ttl));
+  RETURN_IF_ERROR(RequireNonNegative("number_cache_ttl", c.number_cache_ttl));
   RETURN_IF_ERROR(RequireNonNegative("drain_delay", c.drain_delay));
   RETURN_IF_ERROR(RequirePositive("shutdown_grace", c.shutdown_grace));
   ASSIGN_OR_RETURN(c.log_level, RequireLogLevel("log_level", absl::GetFlag(FLAGS_log_level)));

@@ -24,6 +24,7 @@ struct RoutingConfig {
   std::string kafka_brokers;
   std::string events_topic;
   std::string identity_topic;
+  std::string numbers_topic;
   std::string identity_address;
   std::string numbers_address;
   std::string media_address;  // "" = no media service (audio greetings fall back to text)
@@ -35,6 +36,7 @@ struct RoutingConfig {
   absl::Duration event_key_retention;
   absl::Duration config_cache_ttl;
   absl::Duration directory_cache_ttl;
+  absl::Duration number_cache_ttl;  // 0 = no cache of ResolveNumber answers
   absl::Duration drain_delay;
   absl::Duration shutdown_grace;
   log::Level log_level = log::Level::kInfo;

@@ -1,5 +1,8 @@
 #include "services/routing/dependencies.h"
 
+#include <string>
+#include <vector>
+
 #include <grpcpp/create_channel.h>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +12,26 @@
 #include "libs/events/topics.h"
 
 namespace switchboard::routing {
+
+absl::StatusOr<std::unique_ptr<events::IdempotentConsumer>> NewCacheEventsConsumer(
+    db::Pool& pool, const RoutingConfig& config, events::Producer* dlq_producer,
+    DirectoryCache& directory, ConfigCache& company_config, CachingNumberResolver& numbers) {
+  const std::string instance = NewUuidV7();
+  std::vector<std::string> topics = {config.identity_topic};
+  if (config.numbers_topic != config.identity_topic) topics.push_back(config.numbers_topic);
+  return events::IdempotentConsumer::Create(
+      pool,
+      events::ConsumerOptions{.brokers = config.kafka_brokers,
+                              .group_id = absl::StrCat("routing-cache-", instance),
+                              .topics = std::move(topics),
+                              .consumer_name = absl::StrCat("routing.cache.", instance),
+                              .dlq_producer = dlq_producer,
+                              .config = {{"auto.offset.reset", "latest"}}},
+      [&directory, &company_config, &numbers](pqxx::work&, const events::v1::Event& event) {
+        InvalidateCachesOnEvent(event, directory, company_config, numbers);
+        return absl::OkStatus();
+      });
+}
 
 absl::StatusOr<std::unique_ptr<Dependencies>> Dependencies::Create(const RoutingConfig& config,
                                                                    const Clock& clock,
@@ -26,7 +49,8 @@ absl::StatusOr<std::unique_ptr<Dependencies>> Dependencies::Create(const Routing
                    events::Producer::Create(events::ProducerOptions{
                        .brokers = config.kafka_brokers, .client_id = "routing"}));
   RETURN_IF_ERROR(Annotate(events::EnsureTopics(config.kafka_brokers,
-                                                {config.events_topic, config.identity_topic},
+                                                {config.events_topic, config.identity_topic,
+                                                 config.numbers_topic},
                                                 /*partitions=*/6, /*replication_factor=*/1,
                                                 absl::Seconds(15)),
                            "kafka"));
@@ -51,34 +75,21 @@ absl::StatusOr<std::unique_ptr<Dependencies>> Dependencies::Create(const Routing
       std::make_unique<DirectoryCache>(*d->identity_, clock, config.directory_cache_ttl);
   d->config_ = std::make_unique<ConfigCache>(*d->store_, *d->identity_, clock,
                                              config.config_cache_ttl);
+  d->number_cache_ = std::make_unique<CachingNumberResolver>(
+      *d->numbers_, clock, config.number_cache_ttl, CachingNumberResolver::kDefaultMaxEntries,
+      registry);
   d->core_ = std::make_unique<RoutingCore>(
-      *d->store_, *d->calls_, *d->redis_, *d->numbers_, *d->directory_, *d->config_, clock,
+      *d->store_, *d->calls_, *d->redis_, *d->number_cache_, *d->directory_, *d->config_, clock,
       RoutingCoreOptions{.flow_cache_ttl = config.config_cache_ttl,
                          .metrics = registry,
                          .greeting_urls = d->greeting_urls_.get(),
                          .call_control = d->carrier_.get()});
   d->relay_ = std::make_unique<events::OutboxRelay>(*d->pool_, *d->producer_);
   RETURN_IF_ERROR(Annotate(d->relay_->Start(), "outbox relay"));
-  // Every process must see every identity event (its cache is its own): a group per process,
-  // starting at the latest offset (older events concern caches that no longer exist).
-  const std::string instance = NewUuidV7();
-  DirectoryCache* directory = d->directory_.get();
-  ConfigCache* company_config = d->config_.get();
-  ASSIGN_OR_RETURN(
-      d->identity_events_,
-      events::IdempotentConsumer::Create(
-          *d->pool_,
-          events::ConsumerOptions{.brokers = config.kafka_brokers,
-                                  .group_id = absl::StrCat("routing-cache-", instance),
-                                  .topics = {config.identity_topic},
-                                  .consumer_name = absl::StrCat("routing.cache.", instance),
-                                  .dlq_producer = d->producer_.get(),
-                                  .config = {{"auto.offset.reset", "latest"}}},
-          [directory, company_config](pqxx::work&, const events::v1::Event& event) {
-            InvalidateOnIdentityEvent(event.company_id(), *directory, *company_config);
-            return absl::OkStatus();
-          }));
-  RETURN_IF_ERROR(Annotate(d->identity_events_->Start(), "identity events consumer"));
+  ASSIGN_OR_RETURN(d->cache_events_,
+                   NewCacheEventsConsumer(*d->pool_, config, d->producer_.get(), *d->directory_,
+                                          *d->config_, *d->number_cache_));
+  RETURN_IF_ERROR(Annotate(d->cache_events_->Start(), "cache events consumer"));
   PgStore* store = d->store_.get();
   d->pruner_ = std::make_unique<PeriodicTask>(
       [store, &clock, retention = config.event_key_retention] {
@@ -109,10 +120,10 @@ void Dependencies::Stop() {
   if (stopped_.exchange(true)) return;
   StopHealthWatcher();
   if (pruner_ != nullptr) pruner_->Stop();
-  if (identity_events_ != nullptr) {
-    absl::Status stopped = identity_events_->Stop();
+  if (cache_events_ != nullptr) {
+    absl::Status stopped = cache_events_->Stop();
     if (!stopped.ok()) {
-      log::Warn("identity consumer stop", {{"error", std::string(stopped.message())}});
+      log::Warn("cache consumer stop", {{"error", std::string(stopped.message())}});
     }
   }
   if (relay_ != nullptr) relay_->Stop();

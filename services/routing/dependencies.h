@@ -26,13 +26,24 @@
 
 namespace switchboard::routing {
 
+// The consumer that keeps this process's caches current: ONE consumer of `identity_topic` and
+// `numbers_topic` (config.kafka_brokers) whose handler is InvalidateCachesOnEvent. Every process
+// must see every event (its caches are its own): a consumer group of its own
+// ("routing-cache-<uuid>", idempotency name "routing.cache.<uuid>"), starting at the latest
+// offset (older events concern caches that no longer exist). Not started. `dlq_producer` may be
+// null (the consumer makes its own); the caches must outlive the consumer.
+absl::StatusOr<std::unique_ptr<events::IdempotentConsumer>> NewCacheEventsConsumer(
+    db::Pool& pool, const RoutingConfig& config, events::Producer* dlq_producer,
+    DirectoryCache& directory, ConfigCache& company_config, CachingNumberResolver& numbers);
+
 class Dependencies {
  public:
   // Connects to Postgres (kUnavailable naming the host when unreachable), applies the outbox and
   // routing migrations, creates the Redis pool (never fails because Redis is down), the gRPC
-  // channels to identity and numbers (lazy: they may start later), the Kafka producer (ensuring
-  // the events topic; kUnavailable when Kafka is unreachable), starts the outbox relay and the
-  // identity.v1 consumer that invalidates the directory cache (own group per process).
+  // channels to identity and numbers (lazy: they may start later; the core asks numbers through
+  // a CachingNumberResolver), the Kafka producer (ensuring the events, identity and numbers
+  // topics; kUnavailable when Kafka is unreachable), starts the outbox relay and the
+  // cache consumer (identity.v1 and numbers.v1, see NewCacheEventsConsumer).
   // `registry` (may be null) receives the core's metrics and must outlive the Dependencies.
   static absl::StatusOr<std::unique_ptr<Dependencies>> Create(const RoutingConfig& config,
                                                               const Clock& clock,
@@ -43,7 +54,7 @@ class Dependencies {
 
   void StartHealthWatcher(absl::Duration interval, std::function<void(bool)> on_change);
   void StopHealthWatcher();
-  // Stops the health watcher, the identity consumer and the relay, flushes and closes the
+  // Stops the health watcher, the cache consumer and the relay, flushes and closes the
   // producer. Idempotent.
   void Stop();
 
@@ -56,6 +67,7 @@ class Dependencies {
   std::unique_ptr<PgStore> store_;
   std::unique_ptr<IdentityClient> identity_;
   std::unique_ptr<NumbersClient> numbers_;
+  std::unique_ptr<CachingNumberResolver> number_cache_;  // over numbers_, what the core asks
   std::unique_ptr<MediaClient> media_;               // null without --media_address
   std::unique_ptr<GreetingUrlCache> greeting_urls_;  // null without --media_address
   std::unique_ptr<CarrierClient> carrier_;
@@ -64,7 +76,7 @@ class Dependencies {
   std::unique_ptr<ConfigCache> config_;
   std::unique_ptr<RoutingCore> core_;
   std::unique_ptr<events::OutboxRelay> relay_;
-  std::unique_ptr<events::IdempotentConsumer> identity_events_;
+  std::unique_ptr<events::IdempotentConsumer> cache_events_;
   std::unique_ptr<HealthWatcher> watcher_;
   std::unique_ptr<PeriodicTask> pruner_;  // call_event_keys older than event_key_retention
   std::atomic<bool> stopped_{false};

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/log.h"
 #include "services/routing/oncall.h"
@@ -224,6 +225,127 @@ void InvalidateOnIdentityEvent(absl::string_view company_id, DirectoryCache& dir
   if (company_id.empty()) return;
   directory.Invalidate(company_id);
   config.Invalidate(company_id);  // the time zone may have changed
+}
+
+// ---- CachingNumberResolver ----------------------------------------------------------------------
+
+CachingNumberResolver::CachingNumberResolver(NumberResolver& inner, const Clock& clock,
+                                             absl::Duration ttl, size_t max_entries,
+                                             metrics::Registry* metrics)
+    : inner_(inner),
+      clock_(clock),
+      ttl_(ttl),
+      not_found_ttl_(std::min(ttl, absl::Seconds(2))),
+      max_entries_(std::max<size_t>(max_entries, 1)) {
+  if (metrics != nullptr) {
+    constexpr char kHelp[] =
+        "ResolveNumber lookups of new calls answered from routing's cache (hit) or by the "
+        "numbers service (miss).";
+    hits_ = &metrics->GetCounter("routing_number_cache_lookups_total", kHelp,
+                                 {{"result", "hit"}});
+    misses_ = &metrics->GetCounter("routing_number_cache_lookups_total", kHelp,
+                                   {{"result", "miss"}});
+  }
+}
+
+absl::StatusOr<ResolvedLine> CachingNumberResolver::Resolve(absl::string_view e164) {
+  if (ttl_ <= absl::ZeroDuration()) return inner_.Resolve(e164);
+  const absl::Time now = clock_.Now();
+  uint64_t generation = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(e164);
+    if (it != entries_.end() && now < it->second.expires_at) {
+      if (hits_ != nullptr) hits_->Inc();
+      return it->second.answer;
+    }
+    generation = generation_;
+  }
+  if (misses_ != nullptr) misses_->Inc();
+  absl::StatusOr<ResolvedLine> answer = inner_.Resolve(e164);
+  absl::Duration keep;
+  if (answer.ok()) {
+    keep = ttl_;
+  } else if (absl::IsNotFound(answer.status())) {
+    keep = not_found_ttl_;
+  } else {
+    return answer;  // UNAVAILABLE & co: the next call asks again
+  }
+  absl::MutexLock lock(&mu_);
+  if (generation != generation_) return answer;  // invalidated meanwhile: may predate a change
+  auto it = entries_.find(e164);
+  if (it != entries_.end()) {
+    it->second = Entry{answer, now + keep};
+    return answer;
+  }
+  if (entries_.size() >= max_entries_) MakeRoom(now);
+  entries_.emplace(std::string(e164), Entry{answer, now + keep});
+  return answer;
+}
+
+void CachingNumberResolver::MakeRoom(absl::Time now) {
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (it->second.expires_at <= now) {
+      entries_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  // Still mostly full (a flood of numbers within the TTL): start over rather than scan again at
+  // the next insert.
+  if (entries_.size() > max_entries_ / 4 * 3) entries_.clear();
+}
+
+void CachingNumberResolver::Invalidate(absl::string_view e164) {
+  absl::MutexLock lock(&mu_);
+  ++generation_;
+  entries_.erase(e164);
+}
+
+void CachingNumberResolver::InvalidateAll() {
+  absl::MutexLock lock(&mu_);
+  ++generation_;
+  entries_.clear();
+}
+
+size_t CachingNumberResolver::size() const {
+  absl::MutexLock lock(&mu_);
+  return entries_.size();
+}
+
+bool InvalidateOnNumbersEvent(const events::v1::Event& event, CachingNumberResolver& numbers) {
+  using E = events::v1::Event;
+  std::string e164, also;
+  switch (event.payload_case()) {
+    case E::kNumberProvisioned: e164 = event.number_provisioned().e164(); break;
+    case E::kNumberActivated: e164 = event.number_activated().e164(); break;
+    case E::kNumberOrderFailed: e164 = event.number_order_failed().e164(); break;
+    case E::kNumberReleased: e164 = event.number_released().e164(); break;
+    case E::kLineUpdated: e164 = event.line_updated().e164(); break;
+    case E::kNumberPorted:
+      e164 = event.number_ported().e164();
+      also = event.number_ported().replaced_e164();
+      break;
+    case E::kPortRequestUpdated: return true;  // no line changes with it
+    default:
+      if (!absl::StartsWith(event.type(), "numbers.")) return false;
+      break;  // a numbers event this build does not know: e164 stays empty
+  }
+  if (e164.empty()) {
+    log::Warn("numbers event without a number; dropping every cached number",
+              {{"type", event.type()}, {"event_id", event.id()}});
+    numbers.InvalidateAll();
+    return true;
+  }
+  numbers.Invalidate(e164);
+  if (!also.empty()) numbers.Invalidate(also);
+  return true;
+}
+
+void InvalidateCachesOnEvent(const events::v1::Event& event, DirectoryCache& directory,
+                             ConfigCache& config, CachingNumberResolver& numbers) {
+  if (InvalidateOnNumbersEvent(event, numbers)) return;
+  InvalidateOnIdentityEvent(event.company_id(), directory, config);
 }
 
 // ---- CallDirectory ------------------------------------------------------------------------------

@@ -10,11 +10,14 @@
 //   CallDirectory   - Directory over a users snapshot, with each user's own voicemail box.
 //   SnapshotScheduleOracle - ScheduleOracle over a snapshot (schedule.h / oncall.h, company zone).
 //   GreetingUrlCache / CompanyGreetingUrls - audio greetings' URLs from media (GreetingSource).
+//   CachingNumberResolver - numbers' ResolveNumber answers per E.164 (TTL, bounded, dropped by
+//                     numbers.v1 events: InvalidateOnNumbersEvent).
 //
 // Thread-safety: the caches are thread-safe; snapshots are immutable; the per-call objects
 // (RedisRoundRobin, CallDirectory, SnapshotScheduleOracle) are used by one call at a time.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -26,10 +29,12 @@
 #include "absl/time/time.h"
 #include "libs/cache/redis_pool.h"
 #include "libs/common/clock.h"
+#include "libs/metrics/registry.h"
 #include "services/routing/interfaces.h"
 #include "services/routing/pg_store.h"
 #include "services/routing/schedule.h"
 #include "services/routing/service_ports.h"
+#include "switchboard/events/v1/event.pb.h"
 #include "switchboard/routing/v1/call.pb.h"
 
 namespace switchboard::routing {
@@ -172,6 +177,76 @@ class CompanyGreetingUrls final : public GreetingUrlResolver {
 // call reloads them. Events without a company are ignored. Never fails.
 void InvalidateOnIdentityEvent(absl::string_view company_id, DirectoryCache& directory,
                                ConfigCache& config);
+
+// ResolveNumber answers cached in the process, in front of the numbers service (a decorator of
+// any NumberResolver): a new call's lookup costs a map find instead of a gRPC round trip.
+//   - An answer (ResolvedLine) is reused for `ttl`; NOT_FOUND ("not an active line") for
+//     min(ttl, 2 s): a number provisioned or activated meanwhile is also announced by a
+//     numbers.v1 event, and the short life bounds the damage if that event is late. Other
+//     errors (UNAVAILABLE, DEADLINE_EXCEEDED, INVALID_ARGUMENT, ...) are never cached.
+//   - `ttl` <= 0 disables the cache (every lookup goes to `inner`).
+//   - Invalidate(e164) / InvalidateAll() drop entries (numbers.v1 events, see
+//     InvalidateOnNumbersEvent). A lookup that was already asking `inner` when an invalidation
+//     came does not store its answer (it may predate the change): any invalidation bumps a
+//     generation that such lookups compare before storing.
+//   - Bounded: inserting into a full cache (`max_entries`) first drops the expired entries, and
+//     starts over when that does not bring it under 3/4 of the bound, so a flood of random
+//     numbers costs at most `max_entries` entries and O(1) amortized per insert.
+//   - CallerId (click-to-call) passes through uncached.
+//   - Expired entries are not served while numbers is down: the lookup fails as `inner` does.
+// `metrics` (may be null): routing_number_cache_lookups_total{result="hit"|"miss"}.
+// Thread-safe (`inner` must be too); `inner`, `clock` and `metrics` must outlive it.
+class CachingNumberResolver final : public NumberResolver {
+ public:
+  static constexpr size_t kDefaultMaxEntries = 100000;
+  CachingNumberResolver(NumberResolver& inner, const Clock& clock, absl::Duration ttl,
+                        size_t max_entries = kDefaultMaxEntries,
+                        metrics::Registry* metrics = nullptr);
+
+  absl::StatusOr<ResolvedLine> Resolve(absl::string_view e164) override;
+  absl::StatusOr<CallerIdLine> CallerId(absl::string_view company_id, absl::string_view user_id,
+                                        bool direct) override {
+    return inner_.CallerId(company_id, user_id, direct);
+  }
+
+  void Invalidate(absl::string_view e164);
+  void InvalidateAll();
+  size_t size() const;  // entries held, expired ones included (tests)
+
+ private:
+  struct Entry {
+    absl::StatusOr<ResolvedLine> answer;  // a line or NOT_FOUND
+    absl::Time expires_at;
+  };
+  void MakeRoom(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  NumberResolver& inner_;
+  const Clock& clock_;
+  const absl::Duration ttl_;
+  const absl::Duration not_found_ttl_;
+  const size_t max_entries_;
+  metrics::Counter* hits_ = nullptr;
+  metrics::Counter* misses_ = nullptr;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// numbers.v1 consumer handler: drops the cached answers of the number(s) an event names, since
+// each of these may change what ResolveNumber answers for them:
+//   number_provisioned, number_activated, number_order_failed, number_released, line_updated
+//   (flow, assigned user, department, switched on/off): `e164`;
+//   number_ported: `e164` and `replaced_e164` (the temporary number released in the swap).
+// port_request_updated changes no line (a completed port also emits number_ported /
+// number_released) and is ignored. A numbers event naming no e164, or of a payload this build
+// does not know (type "numbers.*"), drops the whole cache. Returns false, touching nothing, for
+// an event that is not a numbers event. Never fails.
+bool InvalidateOnNumbersEvent(const events::v1::Event& event, CachingNumberResolver& numbers);
+
+// The handler of routing's one cache consumer (identity.v1 and numbers.v1): numbers events go to
+// InvalidateOnNumbersEvent, every other event to InvalidateOnIdentityEvent (by its company).
+void InvalidateCachesOnEvent(const events::v1::Event& event, DirectoryCache& directory,
+                             ConfigCache& config, CachingNumberResolver& numbers);
 
 class CallDirectory final : public Directory {
  public:

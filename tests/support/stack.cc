@@ -223,6 +223,7 @@ absl::Status Stack::StartAll(const StackOptions& options) {
                    {"ROUTING_KAFKA_BROKERS", kafka},
                    {"ROUTING_EVENTS_TOPIC", calls_topic_->name()},
                    {"ROUTING_IDENTITY_TOPIC", identity_topic_->name()},
+                   {"ROUTING_NUMBERS_TOPIC", numbers_topic_->name()},
                    {"ROUTING_IDENTITY_ADDRESS", identity_address_},
                    {"ROUTING_NUMBERS_ADDRESS", numbers_address_},
                    {"ROUTING_MEDIA_ADDRESS", media_address_},

@@ -1,9 +1,11 @@
 // RoutingCore and RoutingService against real Postgres and Redis (./tools/dev testenv up), with
 // fake identity / numbers ports: call state round trip, duplicates, Redis lost mid-call, round
-// robin shared by two instances, validation and RBAC over gRPC, history filters and pagination.
+// robin shared by two instances, validation and RBAC over gRPC, history filters and pagination,
+// the cache consumer of identity.v1 and numbers.v1 (Kafka).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <functional>
 
 #include <grpcpp/client_context.h>
 
@@ -12,9 +14,12 @@
 #include "absl/strings/str_split.h"
 #include "libs/cache/redis_pool.h"
 #include "libs/common/clock.h"
+#include "libs/common/ids.h"
+#include "libs/events/consumer.h"
 #include "libs/grpc/principal.h"
 #include "libs/testing/testing.h"
 #include "services/routing/demo_flow.h"
+#include "services/routing/dependencies.h"
 #include "services/routing/live_ports.h"
 #include "services/routing/pg_store.h"
 #include "services/routing/routing_core.h"
@@ -27,6 +32,7 @@ namespace {
 
 namespace cv1 = ::switchboard::carrier::v1;
 namespace t = ::switchboard::routing::testing;
+namespace ev = ::switchboard::events::v1;
 
 const absl::TimeZone kNy = [] { return *LoadZone("America/New_York"); }();
 const absl::Time kTuesday10am = absl::FromCivil(absl::CivilSecond(2026, 11, 17, 10, 0, 0), kNy);
@@ -984,6 +990,84 @@ TEST_CASE("an identity event drops the company's cached directory and config", "
   REQUIRE(later.ok());
   CHECK((*later)->zone_name == "Europe/London");
   CHECK(later->get() != snap->get());  // reloaded (groups, boxes, ...), not the old snapshot
+}
+
+TEST_CASE("one cache consumer of identity.v1 and numbers.v1: a line update reaches the number "
+          "cache, a user change the directory",
+          "[integration]") {
+  Env env;
+  auto identity_topic = switchboard::testing::KafkaTestTopic::CreateOrFail();
+  auto numbers_topic = switchboard::testing::KafkaTestTopic::CreateOrFail();
+  auto producer = switchboard::testing::ValueOrFail(identity_topic->NewProducer(), "producer");
+  CachingNumberResolver number_cache(env.numbers, env.clock, absl::Minutes(1));
+  RoutingConfig config;
+  config.kafka_brokers = identity_topic->brokers();
+  config.identity_topic = identity_topic->name();
+  config.numbers_topic = numbers_topic->name();
+  std::unique_ptr<events::IdempotentConsumer> consumer = switchboard::testing::ValueOrFail(
+      NewCacheEventsConsumer(env.pg->pool(), config, producer.get(), env.a->directory,
+                             env.a->config, number_cache),
+      "cache consumer");
+  // The consumer starts at the latest offset of a group of its own, so an event published before
+  // it joined is never read: publish (a new event id each time) and poll until `seen`, bounded.
+  auto deliver = [&](ev::Event event, const std::string& topic,
+                     const std::function<bool()>& seen) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    while (absl::Now() < deadline) {
+      event.set_id(NewUuidV7());
+      REQUIRE(producer->Produce(topic, event.aggregate_id(), event.SerializeAsString()).ok());
+      REQUIRE(producer->Flush(absl::Seconds(10)).ok());
+      const int64_t handled = consumer->HandledCount();
+      const absl::Time wait_until = absl::Now() + absl::Seconds(5);
+      while (consumer->HandledCount() == handled && absl::Now() < wait_until) {
+        REQUIRE(consumer->PollOnce(absl::Milliseconds(200)).ok());
+      }
+      if (seen()) return true;
+    }
+    return false;
+  };
+
+  auto flow_of_main = [&] {
+    absl::StatusOr<ResolvedLine> line = number_cache.Resolve(kMain);
+    REQUIRE(line.ok());
+    return line->flow_id;
+  };
+  CHECK(flow_of_main() == "main_line");
+  REQUIRE(env.a->directory.Get(env.company).ok());
+  const int loads = env.dir.loads;
+  // numbers changes the line's flow: routing keeps its answer until the event.
+  env.numbers.Add(kMain, ResolvedLine{.company_id = env.company, .line_id = "line-main",
+                                      .flow_id = "techs"});
+  CHECK(flow_of_main() == "main_line");
+  ev::Event line_updated;
+  line_updated.set_type("numbers.line_updated");
+  line_updated.set_company_id(env.company);
+  line_updated.set_aggregate_id("line-main");
+  line_updated.set_source("numbers");
+  line_updated.mutable_line_updated()->set_line_id("line-main");
+  line_updated.mutable_line_updated()->set_e164(kMain);
+  line_updated.mutable_line_updated()->set_flow_id("techs");
+  line_updated.mutable_line_updated()->set_change("flow");
+  CHECK(deliver(line_updated, numbers_topic->name(), [&] { return flow_of_main() == "techs"; }));
+  // A numbers event is not an identity event: the company's directory stays cached.
+  REQUIRE(env.a->directory.Get(env.company).ok());
+  CHECK(env.dir.loads == loads);
+
+  // An identity event of the company on the other topic, same consumer: the directory is
+  // reloaded, the number stays cached.
+  ev::Event role_changed;
+  role_changed.set_type("identity.user_role_changed");
+  role_changed.set_company_id(env.company);
+  role_changed.set_aggregate_id("mike");
+  role_changed.set_source("identity");
+  role_changed.mutable_user_role_changed()->set_user_id("mike");
+  CHECK(deliver(role_changed, identity_topic->name(), [&] {
+    REQUIRE(env.a->directory.Get(env.company).ok());
+    return env.dir.loads > loads;
+  }));
+  CHECK(number_cache.size() == 1);
+  CHECK(consumer->DeadLetteredCount() == 0);
+  CHECK(consumer->Stop().ok());
 }
 
 TEST_CASE("over gRPC: validation problems, RBAC, versions, isolation, dry run", "[integration]") {

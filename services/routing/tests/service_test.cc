@@ -43,6 +43,21 @@ TEST_CASE("config: defaults need pg_dsn and kafka_brokers; env overrides apply",
   CHECK(ok->numbers_address == "127.0.0.1:50053");
   CHECK(ok->carrier_address == "127.0.0.1:50052");
   CHECK(ok->carrier_timeout == absl::Seconds(10));
+  CHECK(ok->identity_topic == "identity.v1");
+  CHECK(ok->numbers_topic == "numbers.v1");
+  CHECK(ok->number_cache_ttl == absl::Seconds(30));
+  auto numbers = LoadRoutingConfig(EnvFromMap({{"ROUTING_PG_DSN", "postgresql://u@h/db"},
+                                               {"ROUTING_KAFKA_BROKERS", "k:1"},
+                                               {"ROUTING_NUMBERS_TOPIC", "t_numbers"},
+                                               {"ROUTING_NUMBER_CACHE_TTL", "0s"}}));
+  REQUIRE(numbers.ok());
+  CHECK(numbers->numbers_topic == "t_numbers");
+  CHECK(numbers->number_cache_ttl == absl::ZeroDuration());
+  auto negative = LoadRoutingConfig(EnvFromMap({{"ROUTING_PG_DSN", "postgresql://u@h/db"},
+                                                {"ROUTING_KAFKA_BROKERS", "k:1"},
+                                                {"ROUTING_NUMBER_CACHE_TTL", "-1s"}}));
+  REQUIRE_FALSE(negative.ok());
+  CHECK(std::string(negative.status().message()).find("number_cache_ttl") != std::string::npos);
   auto bad_carrier = LoadRoutingConfig(EnvFromMap({{"ROUTING_PG_DSN", "postgresql://u@h/db"},
                                                    {"ROUTING_KAFKA_BROKERS", "k:1"},
                                                    {"ROUTING_CARRIER_ADDRESS", "nowhere"}}));

@@ -66,9 +66,30 @@ std::string OutboxInsertCte(absl::string_view name, int first_param, absl::strin
                       "::bytea[]) AS e(i, k, p) WHERE ", guard, " RETURNING 1)");
 }
 
-std::string OutboxNotifySql(absl::string_view name) {
+std::string OutboxNotifySql(absl::string_view name, int notify_param) {
   return absl::StrCat("(SELECT count(*) FROM (SELECT pg_notify('sb_outbox_' || current_schema(), "
-                      "'') FROM ", name, ") n)");
+                      "'') FROM (SELECT 1 FROM ", name, " WHERE $", notify_param,
+                      "::boolean LIMIT 1) r) n)");
+}
+
+OutboxNotifyThrottle& OutboxNotifyThrottle::Default() {
+  static OutboxNotifyThrottle* const throttle = new OutboxNotifyThrottle(absl::Milliseconds(5));
+  return *throttle;
+}
+
+OutboxNotifyThrottle::Ticket OutboxNotifyThrottle::Take(absl::string_view topic, absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  auto [it, inserted] = last_.try_emplace(topic, now);
+  if (inserted) return Ticket(this, true);
+  if (now - it->second < interval_) return Ticket(this, false);
+  it->second = now;
+  return Ticket(this, true);
+}
+
+OutboxNotifyThrottle::Ticket::~Ticket() {
+  if (throttle_ != nullptr && !notify_) {
+    throttle_->skipped_done_.fetch_add(1, std::memory_order_acq_rel);
+  }
 }
 
 absl::Status AppendToOutbox(pqxx::work& tx, absl::string_view topic,
@@ -86,10 +107,10 @@ absl::Status AppendToOutbox(pqxx::work& tx, absl::string_view topic,
         // Prepared once per connection (the same definition again is a no-op for pqxx). The
         // relay is woken at commit; Postgres folds repeated notifications of one transaction.
         static const std::string* const kSql = new std::string(absl::StrCat(
-            "WITH ", OutboxInsertCte("o", 1, "true"), " SELECT ", OutboxNotifySql("o")));
+            "WITH ", OutboxInsertCte("o", 1, "true"), " SELECT ", OutboxNotifySql("o", 5)));
         tx.conn().prepare("sb_outbox_append", *kSql);
         tx.exec_prepared("sb_outbox_append", std::string(topic), rows.ids, rows.keys,
-                         rows.payloads);
+                         rows.payloads, true);
         return absl::OkStatus();
       });
 }

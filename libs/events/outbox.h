@@ -2,12 +2,19 @@
 // OutboxRelay publishes them to Kafka. The outbox lives in each service's own schema.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include <pqxx/pqxx>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "absl/strings/string_view.h"
 #include "libs/db/migrations.h"
@@ -26,6 +33,55 @@ inline constexpr char kOutboxComponent[] = "events";
 // Apply with db::Migrate(pool, kOutboxComponent, OutboxMigrations()) or MigrateOutbox(pool).
 const std::vector<db::Migration>& OutboxMigrations();
 [[nodiscard]] absl::Status MigrateOutbox(db::Pool& pool);
+
+// Which outbox writes carry the NOTIFY that wakes the relay, for writes that are one statement
+// of their own (see OutboxNotifySql). A NOTIFY is not free: at commit, Postgres signals EVERY
+// listening backend of the database (each service's relay listens), and each wakes to read the
+// queue; one per write cost more CPU than the write itself under load. So a process notifies a
+// topic at most once per `interval`. The relay, woken, drains until a batch comes back empty,
+// lingering between batches, and the writes that skipped the NOTIFY are in a later batch; a
+// skipped write that completes after the relay found the outbox empty (a slow commit, or one
+// that followed a write which took the NOTIFY and did not commit) is seen by the relay of the
+// same process within ~100 ms (SkippedWritesDone), by a relay of another replica at its next
+// NOTIFY or poll_interval. AppendToOutbox (inside a caller's transaction) always notifies.
+class OutboxNotifyThrottle {
+ public:
+  // Held by a write while it runs. Move-only; destroy it once the write is committed (or has
+  // failed): a skipped write then counts in SkippedWritesDone().
+  class Ticket {
+   public:
+    Ticket(Ticket&& other) noexcept : throttle_(other.throttle_), notify_(other.notify_) {
+      other.throttle_ = nullptr;
+    }
+    Ticket(const Ticket&) = delete;
+    Ticket& operator=(const Ticket&) = delete;
+    Ticket& operator=(Ticket&&) = delete;
+    ~Ticket();
+    // Whether this write carries the NOTIFY.
+    bool notify() const { return notify_; }
+
+   private:
+    friend class OutboxNotifyThrottle;
+    Ticket(OutboxNotifyThrottle* throttle, bool notify) : throttle_(throttle), notify_(notify) {}
+    OutboxNotifyThrottle* throttle_;
+    bool notify_;
+  };
+
+  explicit OutboxNotifyThrottle(absl::Duration interval) : interval_(interval) {}
+  // The process's throttle (interval 5 ms); OutboxRelay watches it.
+  static OutboxNotifyThrottle& Default();
+  // A ticket that notifies when no write of `topic` took one within the interval; `now` is for
+  // tests.
+  Ticket Take(absl::string_view topic, absl::Time now = absl::Now());
+  // How many writes that skipped the NOTIFY have completed so far (only ever grows).
+  uint64_t SkippedWritesDone() const { return skipped_done_.load(std::memory_order_acquire); }
+
+ private:
+  const absl::Duration interval_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, absl::Time> last_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> skipped_done_{0};
+};
 
 // Appends `event` (serialized; key = event.aggregate_id()) for `topic` inside `tx`, and
 // pg_notify()s OutboxChannel(current schema) so a listening relay wakes at commit.
@@ -54,9 +110,11 @@ struct OutboxRows {
 // OutboxRows' ids, keys and payloads. `guard` is an SQL condition ("true" for none), e.g.
 // "EXISTS (SELECT 1 FROM d)" to append only when the statement's own insert `d` happened.
 std::string OutboxInsertCte(absl::string_view name, int first_param, absl::string_view guard);
-// A scalar subquery notifying the outbox channel of the current schema once per row of the CTE
-// `name` (Postgres folds them into one NOTIFY at commit); its value is the number of rows.
-std::string OutboxNotifySql(absl::string_view name);
+// A scalar subquery (for the final SELECT) notifying the outbox channel of the current schema
+// when the CTE `name` inserted rows and the boolean parameter $notify_param is true (pass
+// a ticket's notify() of OutboxNotifyThrottle::Default().Take(topic)). Its value is 1 when it
+// notified, else 0.
+std::string OutboxNotifySql(absl::string_view name, int notify_param);
 
 // NOTIFY channel of the outbox in `schema` ("sb_outbox_<schema>").
 std::string OutboxChannel(absl::string_view schema);

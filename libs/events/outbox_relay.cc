@@ -106,21 +106,29 @@ void OutboxRelay::Loop() {
       }
     }
 
+    // Writes of this process that skip the NOTIFY (OutboxNotifyThrottle) and complete after this
+    // batch wake the sleep below.
+    const uint64_t skipped_seen = OutboxNotifyThrottle::Default().SkippedWritesDone();
     absl::StatusOr<int> n = RunOnce();
     if (!n.ok()) {
       log::Error("outbox relay batch failed; retrying",
                  {{"error", n.status().ToString()}, {"schema", pool_.schema()}});
     } else if (*n >= limit) {
       continue;  // more rows are likely pending
-    } else if (*n > 0 && options_.linger > absl::ZeroDuration()) {
-      // Let the next events gather into one batch.
+    } else if (*n > 0) {
+      // Let the next events gather into one batch, then look again: the relay sleeps only once
+      // a batch comes back empty, so writes that skipped the NOTIFY (OutboxNotifyThrottle)
+      // while it was busy are relayed too.
       const absl::Time linger_until = absl::Now() + options_.linger;
       while (!stop_ && absl::Now() < linger_until) {
         absl::SleepFor(std::min(absl::Milliseconds(100), linger_until - absl::Now()));
       }
+      continue;
     }
 
-    // Sleep until NOTIFY, poll_interval or Stop(), in short slices so Stop() is prompt.
+    if (options_.before_sleep_hook_for_test) options_.before_sleep_hook_for_test();
+    // Sleep until NOTIFY, a skipped write's completion, poll_interval or Stop(), in short slices
+    // so Stop() is prompt.
     const absl::Time until = absl::Now() + options_.poll_interval;
     while (!stop_ && absl::Now() < until) {
       const absl::Duration slice = std::min(absl::Milliseconds(100), until - absl::Now());
@@ -142,6 +150,7 @@ void OutboxRelay::Loop() {
       } else {
         absl::SleepFor(slice);
       }
+      if (OutboxNotifyThrottle::Default().SkippedWritesDone() != skipped_seen) break;
     }
   }
   wakeup.reset();

@@ -25,15 +25,18 @@ struct RelayOptions {
   int batch_size = 2000;
   // Longest wait between batches when no NOTIFY arrives (also the retry delay after an error).
   absl::Duration poll_interval = absl::Seconds(1);
-  // After a batch that was not full, the relay waits this long before it looks again (NOTIFYs
-  // that arrive meanwhile are kept), so a steady trickle of events (one per webhook) is relayed
-  // in batches rather than once per NOTIFY: far less CPU taken from the request path, at the
-  // cost of at most this much extra delay per event. 0 = react to every NOTIFY.
+  // After a batch that was not empty nor full, the relay waits this long before it looks again,
+  // so a steady trickle of events (one per webhook) is relayed in batches rather than once per
+  // write: far less CPU taken from the request path, at the cost of at most this much extra
+  // delay per event. It sleeps (until NOTIFY or poll_interval) only after an empty batch. Keep
+  // it longer than OutboxNotifyThrottle's interval (outbox.h). 0 = look again at once.
   absl::Duration linger = absl::Milliseconds(10);
   // Longest wait for Kafka acknowledgements of one batch.
   absl::Duration flush_timeout = absl::Seconds(30);
   // Called after a batch is acknowledged by Kafka and before its delete commits.
   std::function<void()> after_publish_hook_for_test;
+  // Called by the relay thread when it is about to sleep (after an empty or failed batch).
+  std::function<void()> before_sleep_hook_for_test;
 };
 
 // Uses the pool's schema outbox (see outbox.h; MigrateOutbox() must have run). The pool and the
@@ -53,8 +56,9 @@ class OutboxRelay {
   // transaction rolls back (rows stay pending) and the error is returned (kUnavailable, ...).
   [[nodiscard]] absl::StatusOr<int> RunOnce();
 
-  // Starts a background thread that loops RunOnce(), draining while batches are full, then
-  // sleeping until LISTEN/NOTIFY on the outbox channel or poll_interval. Errors are logged and
+  // Starts a background thread that loops RunOnce(), draining (lingering between batches that
+  // are not full) until a batch is empty, then sleeping until LISTEN/NOTIFY on the outbox
+  // channel or poll_interval. Errors are logged and
   // retried after poll_interval. kFailedPrecondition if already started.
   [[nodiscard]] absl::Status Start();
   // Finishes the batch in flight and joins the thread. Idempotent.

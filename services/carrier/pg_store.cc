@@ -324,8 +324,10 @@ absl::StatusOr<bool> PgCarrierStore::RecordWebhook(absl::string_view company_id,
       "updated_at = EXCLUDED.updated_at RETURNING 1), "
       "bc AS (DELETE FROM bridged_legs WHERE $11::text = 'clear' AND company_id = $2::uuid "
       "AND a_leg = $9::text AND ($10::text = '' OR b_leg = $10::text) RETURNING 1) "
-      "SELECT ", events::OutboxNotifySql("o")));
+      "SELECT (SELECT count(*) FROM o), ", events::OutboxNotifySql("o", 12)));
   bool recorded = false;
+  const events::OutboxNotifyThrottle::Ticket wake =
+      events::OutboxNotifyThrottle::Default().Take(topic_);
   RETURN_IF_ERROR(pool_.InTenantAutocommit(company_id, [&](pqxx::nontransaction& tx) {
     // Prepared once per connection (pqxx registers it lazily; same definition = no-op): the
     // statement is parsed and planned once instead of on every webhook.
@@ -334,7 +336,7 @@ absl::StatusOr<bool> PgCarrierStore::RecordWebhook(absl::string_view company_id,
         "carrier_record_webhook", std::string(dedupe_key), std::string(company_id), topic_,
         outbox.ids, outbox.keys, outbox.payloads, call.has_value() ? call->call_id : std::string(),
         call.has_value() ? call->provider : std::string(), bridge.a_leg, bridge.b_leg,
-        std::string(bridge_op));
+        std::string(bridge_op), wake.notify());
     recorded = r[0][0].as<int64_t>() > 0;
     return absl::OkStatus();
   }));

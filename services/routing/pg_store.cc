@@ -459,9 +459,11 @@ absl::Status PgStore::ApplyCall(const CallWrite& w, absl::Time now) {
         ", $15, $16, $17, $18, $19, ARRAY(SELECT DISTINCT unnest(string_to_array($20, ','))), "
         "$21, $22) ON CONFLICT (call_key) DO NOTHING RETURNING 1), ",
         events::OutboxInsertCte("o", 23, "EXISTS (SELECT 1 FROM c)"),
-        " SELECT (SELECT count(*) FROM c), ", events::OutboxNotifySql("o")));
+        " SELECT (SELECT count(*) FROM c), ", events::OutboxNotifySql("o", 27)));
     ASSIGN_OR_RETURN(const events::OutboxRows outbox,
                      events::EncodeOutboxRows(absl::MakeConstSpan(w.events)));
+    const events::OutboxNotifyThrottle::Ticket wake =
+        events::OutboxNotifyThrottle::Default().Take(topic_);
     auto create = [&](pqxx::transaction_base& tx) -> absl::Status {
       tx.conn().prepare("routing_create_call", *kCreateSql);
       pqxx::binarystring state_b(state.data(), state.size());
@@ -472,7 +474,7 @@ absl::Status PgStore::ApplyCall(const CallWrite& w, absl::Time now) {
           w.answered_by, Us(w.started_at), OptUs(w.answered_at), OptUs(w.ended_at),
           w.duration_s.value_or(0), w.status, w.recording_id, w.recording_url,
           w.voicemail_box_id, user_ids, state_b, w.state.seq(), topic_, outbox.ids, outbox.keys,
-          outbox.payloads);
+          outbox.payloads, wake.notify());
       if (r[0][0].as<int64_t>() == 0) {
         return absl::AbortedError(absl::StrCat("call ", w.call_key, " was created concurrently"));
       }

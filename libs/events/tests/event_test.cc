@@ -4,6 +4,7 @@
 #include "libs/common/clock.h"
 #include "libs/common/ids.h"
 #include "libs/events/event.h"
+#include "libs/events/outbox.h"
 #include "libs/events/producer.h"
 
 namespace switchboard::events {
@@ -57,6 +58,30 @@ TEST_CASE("Producer::Flush reports undeliverable messages as Unavailable", "[eve
   CHECK((*p)->Flush(absl::Seconds(1)).ok());  // the error is reported once
   CHECK((*p)->Close().ok());
   CHECK((*p)->Produce("nowhere", "k", "v").code() == absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("OutboxNotifyThrottle lets one write per topic and interval notify",
+          "[events][outbox]") {
+  OutboxNotifyThrottle throttle(absl::Milliseconds(5));
+  const absl::Time t = absl::FromUnixSeconds(1'800'000'000);
+  const uint64_t before = throttle.SkippedWritesDone();
+  {
+    OutboxNotifyThrottle::Ticket first = throttle.Take("calls.v1", t);
+    CHECK(first.notify());
+    OutboxNotifyThrottle::Ticket skipped = throttle.Take("calls.v1", t + absl::Milliseconds(4));
+    CHECK_FALSE(skipped.notify());
+    CHECK(throttle.Take("carrier.v1", t + absl::Milliseconds(4)).notify());  // its own topic
+    CHECK(throttle.SkippedWritesDone() == before);  // still running
+    OutboxNotifyThrottle::Ticket moved = std::move(skipped);
+    CHECK_FALSE(moved.notify());
+  }
+  // The skipped write completed once (the moved-from ticket counts nothing); notifying ones
+  // are not counted.
+  CHECK(throttle.SkippedWritesDone() == before + 1);
+  CHECK(throttle.Take("calls.v1", t + absl::Milliseconds(5)).notify());
+  CHECK_FALSE(throttle.Take("calls.v1", t + absl::Milliseconds(9)).notify());
+  CHECK(throttle.SkippedWritesDone() == before + 2);
+  CHECK(throttle.Take("calls.v1", t + absl::Milliseconds(10)).notify());
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "libs/common/ids.h"
 #include "libs/events/consumer.h"
@@ -90,6 +92,57 @@ TEST_CASE("The relay thread publishes in order per key, woken by NOTIFY",
   }
   CHECK(PendingRows(db->pool()) == 0);
   CHECK(relay.PublishedForTest() == 200);
+}
+
+TEST_CASE("A write that skipped the NOTIFY wakes the relay of its process",
+          "[integration][events][relay]") {
+  auto topic = KafkaTestTopic::CreateOrFail({1, false});
+  auto db = OutboxDb();
+  auto producer = topic->NewProducer();
+  REQUIRE(producer.ok());
+  // A long poll interval: only the skipped write's completion can deliver in time. The write
+  // comes once the relay sleeps, having found the outbox empty.
+  absl::Mutex mu;
+  bool asleep = false;
+  OutboxRelay relay(db->pool(), **producer,
+                    {.batch_size = 100,
+                     .poll_interval = absl::Minutes(2),
+                     .before_sleep_hook_for_test = [&] {
+                       absl::MutexLock lock(&mu);
+                       asleep = true;
+                     }});
+  REQUIRE(relay.Start().ok());
+  {
+    absl::MutexLock lock(&mu);
+    REQUIRE(mu.AwaitWithTimeout(absl::Condition(&asleep), absl::Seconds(30)));
+  }
+  OutboxNotifyThrottle& throttle = OutboxNotifyThrottle::Default();
+  const absl::Time t = absl::Now();
+  const absl::Time start = absl::Now();
+  {
+    // A write took the NOTIFY and did not commit (its ticket is gone, nothing was written);
+    // the next one, within the interval, skipped it.
+    { OutboxNotifyThrottle::Ticket lost = throttle.Take(topic->name(), t); }
+    OutboxNotifyThrottle::Ticket skipped = throttle.Take(topic->name(), t);
+    REQUIRE_FALSE(skipped.notify());
+    absl::StatusOr<OutboxRows> rows =
+        EncodeOutboxRows({test::TestEvent("", "key-0", "e", 0)});
+    REQUIRE(rows.ok());
+    const std::string sql = absl::StrCat("WITH ", OutboxInsertCte("o", 1, "true"), " SELECT ",
+                                         OutboxNotifySql("o", 5));
+    REQUIRE(db->pool().InTenantAutocommit(NewUuidV7(), [&](pqxx::nontransaction& tx) {
+                  pqxx::result r = tx.exec_params(sql, topic->name(), rows->ids, rows->keys,
+                                                  rows->payloads, skipped.notify());
+                  CHECK(r[0][0].as<int>() == 0);  // no NOTIFY
+                  return absl::OkStatus();
+                }).ok());
+  }
+  auto records = topic->ReadAll(topic->name(), absl::Seconds(30), 1);
+  relay.Stop();
+  REQUIRE(records.ok());
+  CHECK(records->size() == 1);
+  CHECK(absl::Now() - start < absl::Seconds(30));
+  CHECK(PendingRows(db->pool()) == 0);
 }
 
 TEST_CASE("A relay killed between publish and mark republishes; the consumer applies once",

@@ -9,8 +9,8 @@
 // The tenant settings (`app.company_id`, `app.tenant_bypass`) are session settings of the
 // connection, written only when a run needs other ones than the connection holds: a service
 // that works for one company after another on the same connection pays no round trip for them.
-// The pool tracks what each session holds (a run that did not commit makes it "unknown", which
-// is written again next time). Like `search_path`, this needs a connection that is the client's
+// The pool tracks what each session holds (a run that wrote them and did not commit makes it
+// "unknown", and they are written again next time). Like `search_path`, this needs a connection that is the client's
 // own for the whole session: never put a transaction-pooling proxy (PgBouncer
 // `pool_mode=transaction`) between a Pool and Postgres.
 #pragma once

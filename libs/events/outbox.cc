@@ -80,15 +80,19 @@ OutboxNotifyThrottle& OutboxNotifyThrottle::Default() {
 OutboxNotifyThrottle::Ticket OutboxNotifyThrottle::Take(absl::string_view topic, absl::Time now) {
   absl::MutexLock lock(&mu_);
   auto [it, inserted] = last_.try_emplace(topic, now);
-  if (inserted) return Ticket(this, true);
-  if (now - it->second < interval_) return Ticket(this, false);
+  if (!inserted && now - it->second < interval_) return Ticket(this, topic, now, false);
   it->second = now;
-  return Ticket(this, true);
+  return Ticket(this, topic, now, true);
 }
 
 OutboxNotifyThrottle::Ticket::~Ticket() {
-  if (throttle_ != nullptr && !notify_) {
+  if (throttle_ == nullptr) return;
+  if (!notify_) {
     throttle_->skipped_done_.fetch_add(1, std::memory_order_acq_rel);
+  } else if (!sent_) {
+    absl::MutexLock lock(&throttle_->mu_);
+    auto it = throttle_->last_.find(topic_);
+    if (it != throttle_->last_.end() && it->second == at_) throttle_->last_.erase(it);
   }
 }
 

@@ -50,7 +50,12 @@ class OutboxNotifyThrottle {
   // failed): a skipped write then counts in SkippedWritesDone().
   class Ticket {
    public:
-    Ticket(Ticket&& other) noexcept : throttle_(other.throttle_), notify_(other.notify_) {
+    Ticket(Ticket&& other) noexcept
+        : throttle_(other.throttle_),
+          topic_(std::move(other.topic_)),
+          at_(other.at_),
+          notify_(other.notify_),
+          sent_(other.sent_) {
       other.throttle_ = nullptr;
     }
     Ticket(const Ticket&) = delete;
@@ -59,12 +64,20 @@ class OutboxNotifyThrottle {
     ~Ticket();
     // Whether this write carries the NOTIFY.
     bool notify() const { return notify_; }
+    // The write committed its NOTIFY (OutboxNotifySql's value was 1). A notifying ticket
+    // destroyed without it (a duplicate that inserted nothing, a failed write) gives the
+    // topic's turn back, so the next write notifies.
+    void MarkSent() { sent_ = true; }
 
    private:
     friend class OutboxNotifyThrottle;
-    Ticket(OutboxNotifyThrottle* throttle, bool notify) : throttle_(throttle), notify_(notify) {}
+    Ticket(OutboxNotifyThrottle* throttle, absl::string_view topic, absl::Time at, bool notify)
+        : throttle_(throttle), topic_(notify ? topic : ""), at_(at), notify_(notify) {}
     OutboxNotifyThrottle* throttle_;
+    std::string topic_;  // notifying tickets only
+    absl::Time at_;
     bool notify_;
+    bool sent_ = false;
   };
 
   explicit OutboxNotifyThrottle(absl::Duration interval) : interval_(interval) {}

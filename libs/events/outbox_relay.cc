@@ -110,6 +110,20 @@ void OutboxRelay::Loop() {
     // batch wake the sleep below.
     const uint64_t skipped_seen = OutboxNotifyThrottle::Default().SkippedWritesDone();
     absl::StatusOr<int> n = RunOnce();
+    if (n.ok() && *n > 0 && conn != nullptr) {
+      // Draining: the NOTIFYs that arrived meanwhile are read (without waiting) and dropped, so
+      // the listening backend never blocks on a full socket, which would keep Postgres from
+      // trimming its notification queue for every writer of the database.
+      absl::Status s = db::RunCatching("read notifications", [&]() -> absl::Status {
+        conn->get_notifs();
+        return absl::OkStatus();
+      });
+      if (!s.ok()) {
+        log::Warn("outbox relay LISTEN connection lost", {{"error", s.ToString()}});
+        wakeup.reset();
+        conn.reset();
+      }
+    }
     if (!n.ok()) {
       log::Error("outbox relay batch failed; retrying",
                  {{"error", n.status().ToString()}, {"schema", pool_.schema()}});

@@ -28,7 +28,8 @@ struct RelayOptions {
   // After a batch that was not empty nor full, the relay waits this long before it looks again,
   // so a steady trickle of events (one per webhook) is relayed in batches rather than once per
   // write: far less CPU taken from the request path, at the cost of at most this much extra
-  // delay per event. It sleeps (until NOTIFY or poll_interval) only after an empty batch. Keep
+  // delay per event. It sleeps (until NOTIFY or poll_interval) only after an empty or failed
+  // batch. Keep
   // it longer than OutboxNotifyThrottle's interval (outbox.h). 0 = look again at once.
   absl::Duration linger = absl::Milliseconds(10);
   // Longest wait for Kafka acknowledgements of one batch.

@@ -326,8 +326,7 @@ absl::StatusOr<bool> PgCarrierStore::RecordWebhook(absl::string_view company_id,
       "AND a_leg = $9::text AND ($10::text = '' OR b_leg = $10::text) RETURNING 1) "
       "SELECT (SELECT count(*) FROM o), ", events::OutboxNotifySql("o", 12)));
   bool recorded = false;
-  const events::OutboxNotifyThrottle::Ticket wake =
-      events::OutboxNotifyThrottle::Default().Take(topic_);
+  events::OutboxNotifyThrottle::Ticket wake = events::OutboxNotifyThrottle::Default().Take(topic_);
   RETURN_IF_ERROR(pool_.InTenantAutocommit(company_id, [&](pqxx::nontransaction& tx) {
     // Prepared once per connection (pqxx registers it lazily; same definition = no-op): the
     // statement is parsed and planned once instead of on every webhook.
@@ -338,6 +337,7 @@ absl::StatusOr<bool> PgCarrierStore::RecordWebhook(absl::string_view company_id,
         call.has_value() ? call->provider : std::string(), bridge.a_leg, bridge.b_leg,
         std::string(bridge_op), wake.notify());
     recorded = r[0][0].as<int64_t>() > 0;
+    if (r[0][1].as<int64_t>() > 0) wake.MarkSent();
     return absl::OkStatus();
   }));
   return recorded;

@@ -462,7 +462,7 @@ absl::Status PgStore::ApplyCall(const CallWrite& w, absl::Time now) {
         " SELECT (SELECT count(*) FROM c), ", events::OutboxNotifySql("o", 27)));
     ASSIGN_OR_RETURN(const events::OutboxRows outbox,
                      events::EncodeOutboxRows(absl::MakeConstSpan(w.events)));
-    const events::OutboxNotifyThrottle::Ticket wake =
+    events::OutboxNotifyThrottle::Ticket wake =
         events::OutboxNotifyThrottle::Default().Take(topic_);
     auto create = [&](pqxx::transaction_base& tx) -> absl::Status {
       tx.conn().prepare("routing_create_call", *kCreateSql);
@@ -475,6 +475,7 @@ absl::Status PgStore::ApplyCall(const CallWrite& w, absl::Time now) {
           w.duration_s.value_or(0), w.status, w.recording_id, w.recording_url,
           w.voicemail_box_id, user_ids, state_b, w.state.seq(), topic_, outbox.ids, outbox.keys,
           outbox.payloads, wake.notify());
+      if (r[0][1].as<int64_t>() > 0) wake.MarkSent();
       if (r[0][0].as<int64_t>() == 0) {
         return absl::AbortedError(absl::StrCat("call ", w.call_key, " was created concurrently"));
       }

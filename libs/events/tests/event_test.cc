@@ -68,6 +68,7 @@ TEST_CASE("OutboxNotifyThrottle lets one write per topic and interval notify",
   {
     OutboxNotifyThrottle::Ticket first = throttle.Take("calls.v1", t);
     CHECK(first.notify());
+    first.MarkSent();
     OutboxNotifyThrottle::Ticket skipped = throttle.Take("calls.v1", t + absl::Milliseconds(4));
     CHECK_FALSE(skipped.notify());
     CHECK(throttle.Take("carrier.v1", t + absl::Milliseconds(4)).notify());  // its own topic
@@ -78,10 +79,20 @@ TEST_CASE("OutboxNotifyThrottle lets one write per topic and interval notify",
   // The skipped write completed once (the moved-from ticket counts nothing); notifying ones
   // are not counted.
   CHECK(throttle.SkippedWritesDone() == before + 1);
-  CHECK(throttle.Take("calls.v1", t + absl::Milliseconds(5)).notify());
+  {
+    OutboxNotifyThrottle::Ticket sent = throttle.Take("calls.v1", t + absl::Milliseconds(5));
+    CHECK(sent.notify());
+    sent.MarkSent();
+  }
   CHECK_FALSE(throttle.Take("calls.v1", t + absl::Milliseconds(9)).notify());
   CHECK(throttle.SkippedWritesDone() == before + 2);
-  CHECK(throttle.Take("calls.v1", t + absl::Milliseconds(10)).notify());
+  // A notifying write that did not send its NOTIFY (a duplicate, a failure) gives the turn back.
+  {
+    OutboxNotifyThrottle::Ticket unsent = throttle.Take("calls.v1", t + absl::Milliseconds(10));
+    CHECK(unsent.notify());
+    CHECK_FALSE(throttle.Take("calls.v1", t + absl::Milliseconds(11)).notify());
+  }
+  CHECK(throttle.Take("calls.v1", t + absl::Milliseconds(12)).notify());
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "libs/common/ids.h"
 #include "libs/common/log.h"
 #include "libs/common/status_macros.h"
@@ -63,6 +64,14 @@ absl::StatusOr<std::unique_ptr<IdempotentConsumer>> IdempotentConsumer::Create(
     return absl::InvalidArgumentError(
         "ConsumerOptions.initial_backoff must be >= 0 and <= max_backoff");
   }
+  if (options.processed_retention < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("ConsumerOptions.processed_retention must be >= 0");
+  }
+  if (options.processed_retention > absl::ZeroDuration() &&
+      options.prune_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "ConsumerOptions.prune_interval must be > 0 when processed_retention is set");
+  }
   if (!handler) return absl::InvalidArgumentError("IdempotentConsumer handler is empty");
 
   std::unique_ptr<Producer> own_dlq;
@@ -106,6 +115,26 @@ absl::StatusOr<std::unique_ptr<IdempotentConsumer>> IdempotentConsumer::Create(
   }
   return std::unique_ptr<IdempotentConsumer>(new IdempotentConsumer(
       pool, std::move(options), std::move(handler), rk, std::move(own_dlq)));
+}
+
+absl::StatusOr<int64_t> PruneProcessedEvents(db::Pool& pool, absl::Time before, int limit) {
+  if (limit < 1) return absl::InvalidArgumentError("limit must be >= 1");
+  const std::string before_s =
+      absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", before, absl::UTCTimeZone());
+  int64_t total = 0;
+  while (true) {
+    ASSIGN_OR_RETURN(const int64_t n, pool.UnscopedOr<int64_t>(
+        [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+          pqxx::result r = tx.exec_params(
+              "DELETE FROM processed_events WHERE ctid = ANY(ARRAY("
+              "SELECT ctid FROM processed_events WHERE processed_at < $1::timestamptz "
+              "LIMIT $2))",
+              before_s, limit);
+          return static_cast<int64_t>(r.affected_rows());
+        }));
+    total += n;
+    if (n < limit) return total;
+  }
 }
 
 IdempotentConsumer::IdempotentConsumer(db::Pool& pool, ConsumerOptions options, Handler handler,
@@ -244,7 +273,20 @@ absl::Status IdempotentConsumer::Start() {
   if (thread_.joinable()) return absl::FailedPreconditionError("consumer already started");
   if (closed_) return absl::FailedPreconditionError("consumer is closed");
   thread_ = std::thread([this] {
+    absl::Time next_prune = absl::Now() + options_.prune_interval;
     while (!stop_) {
+      if (options_.processed_retention > absl::ZeroDuration() && absl::Now() >= next_prune) {
+        next_prune = absl::Now() + options_.prune_interval;
+        absl::StatusOr<int64_t> pruned =
+            PruneProcessedEvents(pool_, absl::Now() - options_.processed_retention);
+        if (!pruned.ok()) {
+          log::Warn("pruning processed events failed", {{"error", pruned.status().ToString()},
+                                                        {"consumer", options_.consumer_name}});
+        } else if (*pruned > 0) {
+          log::Info("pruned processed events", {{"rows", absl::StrCat(*pruned)},
+                                                {"consumer", options_.consumer_name}});
+        }
+      }
       absl::StatusOr<int> n = PollOnce(absl::Milliseconds(100));
       if (!n.ok() && n.status().code() != absl::StatusCode::kCancelled) {
         log::Error("consumer poll failed", {{"error", n.status().ToString()},

@@ -43,7 +43,18 @@ struct ConsumerOptions {
   // processed_events row (its offset is stored): a consumer interested in a few event types of
   // a busy topic (numbers in carrier.v1's call events) costs nothing per other event.
   std::function<bool(const v1::Event&)> accepts;
+  // processed_events rows older than this are deleted by the consumer's thread (all consumers'
+  // rows of the schema, e.g. those of per-process consumers of processes long gone) every
+  // prune_interval: a redelivery comes from an uncommitted offset, minutes old at most, so three
+  // days is ample. Zero = never prune.
+  absl::Duration processed_retention = absl::Hours(72);
+  absl::Duration prune_interval = absl::Minutes(10);
 };
+
+// Deletes processed_events rows (of every consumer) processed before `before`, in batches of
+// `limit` rows, each in its own transaction. Returns how many were deleted.
+[[nodiscard]] absl::StatusOr<int64_t> PruneProcessedEvents(db::Pool& pool, absl::Time before,
+                                                           int limit = 10000);
 
 // Handles one event inside the consumer's transaction (scoped with Pool::InTenant(company_id),
 // or Pool::Unscoped() when company_id is empty). Return OK to commit the effect together with
@@ -72,7 +83,8 @@ class IdempotentConsumer {
   // be redelivered), kInternal on a fatal consumer error.
   [[nodiscard]] absl::StatusOr<int> PollOnce(absl::Duration timeout);
 
-  // Runs PollOnce in a background thread until Stop(). kFailedPrecondition if already started.
+  // Runs PollOnce in a background thread until Stop(), pruning processed_events every
+  // prune_interval (see ConsumerOptions). kFailedPrecondition if already started.
   [[nodiscard]] absl::Status Start();
   // Stops the thread (finishing the message in flight), commits offsets synchronously and closes
   // the consumer (leaving the group). Idempotent; returns the commit error if any.

@@ -209,9 +209,93 @@ TEST_CASE("IdempotentConsumer::Create validates its options", "[integration][eve
   CHECK(c.status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(c.status().message().find("max_attempts") != absl::string_view::npos);
   o.max_attempts = 1;
+  o.processed_retention = -absl::Seconds(1);
+  c = IdempotentConsumer::Create(db->pool(), o, ok_handler);
+  CHECK(c.status().message().find("processed_retention") != absl::string_view::npos);
+  o.processed_retention = absl::Hours(1);
+  o.prune_interval = absl::ZeroDuration();
+  c = IdempotentConsumer::Create(db->pool(), o, ok_handler);
+  CHECK(c.status().message().find("prune_interval") != absl::string_view::npos);
+  o.prune_interval = absl::Minutes(1);
   o.topics.clear();
   CHECK(IdempotentConsumer::Create(db->pool(), o, ok_handler).status().code() ==
         absl::StatusCode::kInvalidArgument);
+}
+
+// processed_events rows of `consumer` (any consumer when empty).
+int ProcessedRows(db::Pool& pool, const std::string& consumer = "") {
+  auto n = pool.UnscopedOr<int>([&](pqxx::work& tx) -> absl::StatusOr<int> {
+    return tx.exec_params("SELECT count(*) FROM processed_events WHERE $1 = '' OR consumer = $1",
+                          consumer)[0][0].as<int>();
+  });
+  REQUIRE(n.ok());
+  return *n;
+}
+
+void InsertProcessed(db::Pool& pool, const std::string& consumer, int rows, absl::Duration age) {
+  REQUIRE(pool.Unscoped([&](pqxx::work& tx) {
+                tx.exec_params(
+                    "INSERT INTO processed_events (consumer, event_id, processed_at) "
+                    "SELECT $1, gen_random_uuid(), now() - make_interval(secs => $2) "
+                    "FROM generate_series(1, $3)",
+                    consumer, absl::ToDoubleSeconds(age), rows);
+                return absl::OkStatus();
+              }).ok());
+}
+
+TEST_CASE("PruneProcessedEvents deletes only the rows older than the cut, in batches",
+          "[integration][events][consumer]") {
+  auto db = ConsumerDb();
+  InsertProcessed(db->pool(), "routing.cache.gone", 25, absl::Hours(100));
+  InsertProcessed(db->pool(), "numbers.identity", 7, absl::Hours(80));
+  InsertProcessed(db->pool(), "numbers.identity", 5, absl::Hours(1));
+  absl::StatusOr<int64_t> n = PruneProcessedEvents(db->pool(), absl::Now() - absl::Hours(72), 10);
+  REQUIRE(n.ok());
+  CHECK(*n == 32);  // four batches of at most 10
+  CHECK(ProcessedRows(db->pool(), "routing.cache.gone") == 0);
+  CHECK(ProcessedRows(db->pool(), "numbers.identity") == 5);
+  n = PruneProcessedEvents(db->pool(), absl::Now() - absl::Hours(72), 10);
+  REQUIRE(n.ok());
+  CHECK(*n == 0);
+  CHECK(PruneProcessedEvents(db->pool(), absl::Now(), 0).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("A started consumer prunes old processed_events rows and keeps deduplicating",
+          "[integration][events][consumer]") {
+  auto topic = KafkaTestTopic::CreateOrFail({1, false});
+  auto db = ConsumerDb();
+  auto producer = topic->NewProducer();
+  REQUIRE(producer.ok());
+  InsertProcessed(db->pool(), "old.process", 12, absl::Hours(73));
+  ConsumerOptions options;
+  options.brokers = topic->brokers();
+  options.group_id = topic->UniqueGroupId();
+  options.topics = {topic->name()};
+  options.consumer_name = "test.prune";
+  options.prune_interval = absl::Milliseconds(50);
+  auto c = IdempotentConsumer::Create(db->pool(), options,
+                                      [](pqxx::work& tx, const v1::Event& e) {
+                                        tx.exec_params("INSERT INTO effects VALUES ($1, $2)",
+                                                       e.id(), e.test().text());
+                                        return absl::OkStatus();
+                                      });
+  REQUIRE(c.ok());
+  REQUIRE((*c)->Start().ok());
+  const v1::Event event = test::TestEvent("", "k", "once", 0);
+  Publish(**producer, topic->name(), {event, event});  // a duplicate: handled once
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while ((ProcessedRows(db->pool(), "old.process") > 0 ||
+          (*c)->HandledCount() + (*c)->DuplicateCount() < 2) &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));  // polling for the thread's progress, bounded
+  }
+  CHECK((*c)->Stop().ok());
+  CHECK(ProcessedRows(db->pool(), "old.process") == 0);
+  CHECK((*c)->HandledCount() == 1);
+  CHECK((*c)->DuplicateCount() == 1);
+  CHECK(ProcessedRows(db->pool(), "test.prune") == 1);  // its own recent row stays
+  CHECK(Effects(db->pool()) == 1);
 }
 
 }  // namespace

@@ -29,6 +29,10 @@ ABSL_FLAG(absl::Duration, http_timeout, absl::Seconds(10), "per carrier HTTP req
 ABSL_FLAG(absl::Duration, lookup_cache_ttl, absl::Seconds(5),
           "how long webhook lookups (account/number -> company, static instructions) are served "
           "from memory; another replica's changes are seen after at most this long (0 = off)");
+ABSL_FLAG(absl::Duration, webhook_dedupe_retention, absl::Hours(72),
+          "how long a webhook's dedupe key is kept (webhook_deliveries); older keys are deleted "
+          "every 10 minutes, and a redelivery arriving later than this would be processed again, "
+          "so keep it well above the carriers' retry window (must be > 0)");
 ABSL_FLAG(std::string, routing_address, "",
           "host:port of the routing service; every call event asks its HandleCallEvent for the "
           "call's instructions (\"\" = the per-number static instructions)");
@@ -75,6 +79,7 @@ absl::StatusOr<CarrierConfig> LoadCarrierConfig(const EnvLookup& env) {
   c.telnyx_base_url = absl::GetFlag(FLAGS_telnyx_base_url);
   c.http_timeout = absl::GetFlag(FLAGS_http_timeout);
   c.lookup_cache_ttl = absl::GetFlag(FLAGS_lookup_cache_ttl);
+  c.webhook_dedupe_retention = absl::GetFlag(FLAGS_webhook_dedupe_retention);
   c.routing_address = absl::GetFlag(FLAGS_routing_address);
   c.routing_deadline = absl::GetFlag(FLAGS_routing_deadline);
   c.webhook_threads = absl::GetFlag(FLAGS_webhook_threads);
@@ -97,6 +102,7 @@ absl::StatusOr<CarrierConfig> LoadCarrierConfig(const EnvLookup& env) {
   RETURN_IF_ERROR(RequireHttpUrl("telnyx_base_url", c.telnyx_base_url, false));
   RETURN_IF_ERROR(RequirePositive("http_timeout", c.http_timeout));
   RETURN_IF_ERROR(RequireNonNegative("lookup_cache_ttl", c.lookup_cache_ttl));
+  RETURN_IF_ERROR(RequirePositive("webhook_dedupe_retention", c.webhook_dedupe_retention));
   if (!c.routing_address.empty()) {
     RETURN_IF_ERROR(RequireHostPort("routing_address", c.routing_address));
   }

@@ -28,6 +28,9 @@ struct CarrierConfig {
   std::string telnyx_base_url;
   absl::Duration http_timeout;
   absl::Duration lookup_cache_ttl;  // PgStoreOptions.lookup_cache_ttl
+  // webhook_deliveries older than this are pruned (the flag's default here too, so a config
+  // built in code without it keeps 72h rather than pruning every key; must be > 0).
+  absl::Duration webhook_dedupe_retention = absl::Hours(72);
   std::string routing_address;  // "" = static instructions
   absl::Duration routing_deadline;
   int webhook_threads = 0;

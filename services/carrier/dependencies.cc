@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "libs/common/health_watcher.h"
 #include "libs/common/log.h"
 #include "libs/common/status_macros.h"
@@ -16,6 +17,11 @@ namespace switchboard::carrier {
 absl::StatusOr<std::unique_ptr<Dependencies>> Dependencies::Create(const CarrierConfig& config,
                                                                    const Clock& clock,
                                                                    metrics::Registry& registry) {
+  // LoadCarrierConfig checks it too; a config built in code skips that, and a retention <= 0
+  // would prune every dedupe key (redeliveries processed twice).
+  if (config.webhook_dedupe_retention <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("webhook_dedupe_retention: must be > 0");
+  }
   std::unique_ptr<Dependencies> d(new Dependencies());
   ASSIGN_OR_RETURN(d->pool_, db::Pool::Create(db::PoolOptions{.dsn = config.pg_dsn,
                                                               .schema = config.pg_schema,
@@ -74,6 +80,17 @@ absl::StatusOr<std::unique_ptr<Dependencies>> Dependencies::Create(const Carrier
                                        std::move(router)));
   d->relay_ = std::make_unique<events::OutboxRelay>(*d->pool_, *d->producer_);
   RETURN_IF_ERROR(Annotate(d->relay_->Start(), "outbox relay"));
+  PgCarrierStore* store = d->store_.get();
+  d->pruner_ = std::make_unique<PeriodicTask>(
+      [store, &clock, retention = config.webhook_dedupe_retention] {
+        absl::StatusOr<int64_t> n = store->PruneWebhookDeliveries(clock.Now() - retention);
+        if (!n.ok()) {
+          log::Warn("pruning webhook deliveries failed", {{"error", n.status().ToString()}});
+        } else if (*n > 0) {
+          log::Info("pruned webhook deliveries", {{"rows", absl::StrCat(*n)}});
+        }
+      },
+      absl::Minutes(10));
   return d;
 }
 
@@ -92,6 +109,7 @@ void Dependencies::StopHealthWatcher() {
 void Dependencies::Stop() {
   if (stopped_.exchange(true)) return;
   StopHealthWatcher();
+  if (pruner_ != nullptr) pruner_->Stop();
   if (listener_ != nullptr) listener_->Stop();
   if (webhooks_ != nullptr) webhooks_->Stop();
   if (relay_ != nullptr) relay_->Stop();

@@ -82,6 +82,13 @@ class PgCarrierStore final : public CarrierStore {
   absl::Status AppendEvent(absl::string_view company_id, const events::v1::Event& event) override;
   absl::Status Ping() override;
 
+  // Deletes webhook_deliveries rows received before `before` (all companies; Pool::Unscoped),
+  // `limit` rows per transaction, looping while a batch is full so no transaction holds many
+  // row locks or a long snapshot. Returns the rows deleted; on an error, the batches already
+  // committed stay deleted. A key pruned this way is accepted again as new by RecordWebhook, so
+  // `before` must be older than any carrier redelivery. kInvalidArgument when limit < 1.
+  absl::StatusOr<int64_t> PruneWebhookDeliveries(absl::Time before, int limit = 10000);
+
  private:
   template <typename V>
   struct LookupCache {

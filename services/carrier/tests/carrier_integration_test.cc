@@ -1,7 +1,8 @@
 // The carrier service against real PostgreSQL and Kafka (libs/testing): PgCarrierStore round
-// trips, signed webhooks through the HTTP listener (port 0) to TwiML / Call Control commands and
-// carrier.v1 events on a unique topic, de-duplication, and outbound SendMessage through the gRPC
-// service with failover (primary 503 -> secondary), never leaking credentials.
+// trips and webhook_deliveries pruning, signed webhooks through the HTTP listener (port 0) to
+// TwiML / Call Control commands and carrier.v1 events on a unique topic, de-duplication, and
+// outbound SendMessage through the gRPC service with failover (primary 503 -> secondary), never
+// leaking credentials.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -266,6 +267,90 @@ TEST_CASE("PgCarrierStore RecordWebhook records dedupe key, event and call toget
             .status()
             .code() == absl::StatusCode::kInvalidArgument);
   CHECK(outbox_rows() == 1);
+}
+
+TEST_CASE("PgCarrierStore PruneWebhookDeliveries deletes keys received before the cutoff, "
+          "in batches, across companies",
+          "[carrier][integration]") {
+  auto db = switchboard::testing::PgTestSchema::CreateOrFail();
+  REQUIRE(MigrateCarrier(db->pool()).ok());
+  PgCarrierStore st(db->pool(), "carrier.v1");
+  auto record = [&](const char* company, const std::string& key) {
+    auto r = st.RecordWebhook(company, key,
+                              events::NewEvent("carrier.call_status", company, key, "carrier",
+                                               SystemClock()),
+                              std::nullopt, BridgeChange{});
+    REQUIRE(r.ok());
+    return *r;
+  };
+  auto set_received_at = [&](const std::string& key, absl::Time at) {
+    REQUIRE(db->pool().Unscoped([&](pqxx::work& tx) {
+      pqxx::result r = tx.exec_params(
+          "UPDATE webhook_deliveries SET received_at = "
+          "timestamptz 'epoch' + $2::bigint * interval '1 microsecond' WHERE dedupe_key = $1",
+          key, absl::ToUnixMicros(at));
+      REQUIRE(r.affected_rows() == 1);
+      return absl::OkStatus();
+    }).ok());
+  };
+  auto keys = [&] {
+    std::vector<std::string> out;
+    REQUIRE(db->pool().Unscoped([&](pqxx::work& tx) {
+      for (const auto& row :
+           tx.exec("SELECT dedupe_key FROM webhook_deliveries ORDER BY dedupe_key")) {
+        out.push_back(row[0].as<std::string>());
+      }
+      return absl::OkStatus();
+    }).ok());
+    return out;
+  };
+  // The BRIN index of migration 0004 is there.
+  REQUIRE(db->pool().Unscoped([&](pqxx::work& tx) {
+    CHECK(tx.exec("SELECT count(*) FROM pg_indexes WHERE tablename = 'webhook_deliveries' "
+                  "AND indexname = 'webhook_deliveries_received_brin' "
+                  "AND indexdef LIKE '%USING brin (received_at)%'")[0][0]
+              .as<int64_t>() == 1);
+    return absl::OkStatus();
+  }).ok());
+
+  // Cutoff in whole microseconds (what Postgres stores).
+  const absl::Time cutoff =
+      absl::FromUnixMicros(absl::ToUnixMicros(absl::Now() - absl::Hours(72)));
+  // 5 old keys over two companies (limit 2: batches of 2, 2, 1), one exactly at the cutoff
+  // (kept: strictly older only) and 3 just received.
+  const std::vector<std::pair<const char*, std::string>> old = {
+      {kCompanyA, "twilio:status:old-1"}, {kCompanyA, "twilio:status:old-2"},
+      {kCompanyB, "telnyx:old-3"},        {kCompanyB, "telnyx:old-4"},
+      {kCompanyA, "twilio:status:old-5"}};
+  for (size_t i = 0; i < old.size(); ++i) {
+    REQUIRE(record(old[i].first, old[i].second));
+    set_received_at(old[i].second, cutoff - absl::Hours(1) - absl::Minutes(10 * i));
+  }
+  REQUIRE(record(kCompanyB, "telnyx:at-cutoff"));
+  set_received_at("telnyx:at-cutoff", cutoff);
+  for (const std::string key : {"twilio:status:new-1", "twilio:status:new-2"}) {
+    REQUIRE(record(kCompanyA, key));
+  }
+  REQUIRE(record(kCompanyB, "telnyx:new-3"));
+  REQUIRE(keys().size() == 9);
+
+  CHECK(st.PruneWebhookDeliveries(cutoff, /*limit=*/0).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  auto pruned = st.PruneWebhookDeliveries(cutoff, /*limit=*/2);
+  REQUIRE(pruned.ok());
+  CHECK(*pruned == 5);
+  CHECK(keys() == std::vector<std::string>{"telnyx:at-cutoff", "telnyx:new-3",
+                                           "twilio:status:new-1", "twilio:status:new-2"});
+  // Nothing older is left: a second run deletes nothing (one empty batch).
+  auto again = st.PruneWebhookDeliveries(cutoff, /*limit=*/2);
+  REQUIRE(again.ok());
+  CHECK(*again == 0);
+  // Keys that survived the prune still refuse a redelivery; a pruned key is new again (the
+  // reason the retention must outlast the carriers' retries).
+  CHECK_FALSE(record(kCompanyA, "twilio:status:new-1"));
+  CHECK_FALSE(record(kCompanyB, "telnyx:new-3"));
+  CHECK_FALSE(record(kCompanyB, "telnyx:at-cutoff"));
+  CHECK(record(kCompanyA, "twilio:status:old-1"));
 }
 
 TEST_CASE("PgCarrierStore conferences and added legs: name <-> id, pending create found through "

@@ -306,7 +306,8 @@ TEST_CASE("PgCarrierStore PruneWebhookDeliveries deletes keys older than the cut
   };
   // The BRIN index of migration 0004 is there.
   REQUIRE(db->pool().Unscoped([&](pqxx::work& tx) {
-    CHECK(tx.exec("SELECT count(*) FROM pg_indexes WHERE tablename = 'webhook_deliveries' "
+    CHECK(tx.exec("SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() "
+                  "AND tablename = 'webhook_deliveries' "
                   "AND indexname = 'webhook_deliveries_received_brin' "
                   "AND indexdef LIKE '%USING brin (received_at)%'")[0][0]
               .as<int64_t>() == 1);

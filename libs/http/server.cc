@@ -184,6 +184,23 @@ class Server::Impl {
                        .source_errors = stream_source_errors_.load(std::memory_order_relaxed),
                        .client_aborts = stream_client_aborts_.load(std::memory_order_relaxed)};
   }
+  void CountStream(StreamEvent event) {
+    switch (event) {
+      case StreamEvent::kStarted:
+        streams_started_.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case StreamEvent::kCompleted:
+        streams_completed_.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case StreamEvent::kSourceError:
+        stream_source_errors_.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case StreamEvent::kClientAbort:
+        stream_client_aborts_.fetch_add(1, std::memory_order_relaxed);
+        break;
+    }
+    if (options_.stream_observer) options_.stream_observer(event);
+  }
   std::atomic<uint64_t> streams_started_{0};
   std::atomic<uint64_t> streams_completed_{0};
   std::atomic<uint64_t> stream_source_errors_{0};
@@ -412,8 +429,7 @@ class Session : public std::enable_shared_from_this<Session> {
     bhttp::async_write_header(stream_, *stream_state_->serializer,
                               [self = shared_from_this()](beast::error_code ec, size_t) {
                                 if (ec) return self->EndStream(StreamEnd::kClientGone);
-                                self->server_.streams_started_.fetch_add(
-                                    1, std::memory_order_relaxed);
+                                self->server_.CountStream(StreamEvent::kStarted);
                                 self->StreamNext();
                               });
   }
@@ -464,14 +480,14 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_state_.reset();
     switch (how) {
       case StreamEnd::kDone:
-        server_.streams_completed_.fetch_add(1, std::memory_order_relaxed);
+        server_.CountStream(StreamEvent::kCompleted);
         if (close) return Close();
         return WaitForRequest();
       case StreamEnd::kClientGone:
-        server_.stream_client_aborts_.fetch_add(1, std::memory_order_relaxed);
+        server_.CountStream(StreamEvent::kClientAbort);
         return Close();
       case StreamEnd::kSourceFailed: {
-        server_.stream_source_errors_.fetch_add(1, std::memory_order_relaxed);
+        server_.CountStream(StreamEvent::kSourceError);
         return Close(/*reset=*/true);
       }
     }

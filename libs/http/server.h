@@ -122,6 +122,9 @@ class Router {
   Handler fallback_;
 };
 
+// What happened to a streamed response (Response::body_source), as StreamStats counts it.
+enum class StreamEvent { kStarted, kCompleted, kSourceError, kClientAbort };
+
 struct ServerOptions {
   std::string address = "127.0.0.1";  // IPv4 or IPv6 literal; "0.0.0.0" for all interfaces
   int port = 0;                        // 0 picks a free port; read it back with port()
@@ -132,6 +135,9 @@ struct ServerOptions {
   absl::Duration write_timeout = absl::Seconds(15);
   // Buffer for streamed bodies (Response::body_source), per connection while streaming.
   size_t stream_buffer_bytes = 64 << 10;
+  // Optional: told of every StreamStats increment, e.g. to count them in a metrics registry
+  // (libs/http does not depend on libs/metrics). Called on an io thread: cheap, thread-safe.
+  std::function<void(StreamEvent)> stream_observer;
 };
 
 // Counters of streamed responses since Start().

@@ -1,5 +1,8 @@
 #include "services/media/dependencies.h"
 
+#include <array>
+#include <utility>
+
 #include <grpcpp/grpcpp.h>
 
 #include "libs/blob/fs_blob_store.h"
@@ -24,7 +27,8 @@ absl::Status MigrateMedia(db::Pool& pool) {
 }
 
 absl::StatusOr<std::unique_ptr<Dependencies>> Dependencies::Create(const MediaConfig& config,
-                                                                   const Clock& clock) {
+                                                                   const Clock& clock,
+                                                                   metrics::Registry* registry) {
   std::unique_ptr<Dependencies> d(new Dependencies());
   ASSIGN_OR_RETURN(envelope::MasterKeyRing ring,
                    envelope::MasterKeyRing::Parse(config.master_keys,
@@ -68,11 +72,30 @@ absl::StatusOr<std::unique_ptr<Dependencies>> Dependencies::Create(const MediaCo
                        .orphan_grace = config.orphan_grace});
   d->relay_ = std::make_unique<events::OutboxRelay>(*d->pool_, *d->producer_);
   RETURN_IF_ERROR(Annotate(d->relay_->Start(), "outbox relay"));
-  ASSIGN_OR_RETURN(d->http_, http::Server::Start(
-                                 http::ServerOptions{.address = config.playback_address,
-                                                     .port = config.playback_port,
-                                                     .threads = config.playback_threads},
-                                 MakePlaybackRouter(*d->core_)));
+  http::ServerOptions playback{.address = config.playback_address,
+                               .port = config.playback_port,
+                               .threads = config.playback_threads};
+  if (registry != nullptr) {
+    // One counter per outcome, looked up once; the observer only increments them.
+    std::array<metrics::Counter*, 4> streams{};
+    const std::pair<http::StreamEvent, const char*> outcomes[] = {
+        {http::StreamEvent::kStarted, "started"},
+        {http::StreamEvent::kCompleted, "completed"},
+        {http::StreamEvent::kSourceError, "source_error"},
+        {http::StreamEvent::kClientAbort, "client_abort"}};
+    for (const auto& [event, outcome] : outcomes) {
+      streams[static_cast<size_t>(event)] = &registry->GetCounter(
+          "media_playback_streams_total",
+          "Playback responses streamed: started (headers written), completed (every byte "
+          "written), source_error or client_abort (cut short).",
+          {{"outcome", outcome}});
+    }
+    playback.stream_observer = [streams](http::StreamEvent event) {
+      streams[static_cast<size_t>(event)]->Inc();
+    };
+  }
+  ASSIGN_OR_RETURN(d->http_,
+                   http::Server::Start(std::move(playback), MakePlaybackRouter(*d->core_)));
   MediaCore* core = d->core_.get();
   ASSIGN_OR_RETURN(d->consumer_,
                    events::IdempotentConsumer::Create(

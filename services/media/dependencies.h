@@ -23,6 +23,7 @@
 #include "libs/events/outbox_relay.h"
 #include "libs/events/producer.h"
 #include "libs/http/server.h"
+#include "libs/metrics/registry.h"
 #include "services/media/carrier_fetcher.h"
 #include "services/media/config.h"
 #include "services/media/media_core.h"
@@ -38,8 +39,10 @@ class Dependencies {
   // Errors: kInvalidArgument for bad key material (naming master_keys / active_master_key_id),
   // kUnavailable when Postgres, Kafka or the blob store cannot be reached, kUnavailable when
   // the playback port cannot be bound.
-  static absl::StatusOr<std::unique_ptr<Dependencies>> Create(const MediaConfig& config,
-                                                              const Clock& clock);
+  // With `registry`, playback streams are counted in media_playback_streams_total{outcome=
+  // started|completed|source_error|client_abort}; the registry must outlive the Dependencies.
+  static absl::StatusOr<std::unique_ptr<Dependencies>> Create(
+      const MediaConfig& config, const Clock& clock, metrics::Registry* registry = nullptr);
   ~Dependencies();  // Stop()
 
   MediaCore& core() { return *core_; }

@@ -26,11 +26,11 @@ int main(int argc, char** argv) {
   if (!config.ok()) return sb::ExitWithError("config", config.status());
   sb::log::Init("media", config->log_level);
 
-  auto deps = media::Dependencies::Create(*config, sb::SystemClock());
+  sb::metrics::Registry registry;
+  auto deps = media::Dependencies::Create(*config, sb::SystemClock(), &registry);
   if (!deps.ok()) return sb::ExitWithError("startup", deps.status());
   media::MediaService service((*deps)->core());
 
-  sb::metrics::Registry registry;
   auto server = sb::rpc::GrpcServer::Start(
       {.address = config->grpc_address, .service_name = "media", .metrics = &registry,
        .max_receive_bytes = 8 << 20},

@@ -226,6 +226,25 @@ TEST_CASE("media + carrier + emulator processes: recordings of both providers st
       REQUIRE(ranged.ok());
       CHECK(ranged->status == 206);
       CHECK(ranged->body == played->body.substr(0, 44));
+
+      // Both streams are on media's /metrics. A stream is completed once the server's last
+      // write finishes, which the client need not wait for: read until it shows (bounded).
+      const std::string metrics_url = absl::StrCat(
+          "http://127.0.0.1:", LogField(*media, "media serving", "admin_port"), "/metrics");
+      std::string exposition;
+      const absl::Time metrics_deadline = absl::Now() + absl::Seconds(10);
+      do {
+        auto m = client->Send({.url = metrics_url});
+        REQUIRE(m.ok());
+        exposition = m->body;
+      } while (!absl::StrContains(exposition,
+                                  "media_playback_streams_total{outcome=\"completed\"} 2") &&
+               absl::Now() < metrics_deadline);
+      CHECK(absl::StrContains(exposition, "media_playback_streams_total{outcome=\"started\"} 2"));
+      CHECK(absl::StrContains(exposition,
+                              "media_playback_streams_total{outcome=\"completed\"} 2"));
+      CHECK(absl::StrContains(exposition,
+                              "media_playback_streams_total{outcome=\"source_error\"} 0"));
     }
   }
 

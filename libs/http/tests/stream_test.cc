@@ -167,11 +167,22 @@ std::unique_ptr<Server> StartStreaming(uint64_t total, std::shared_ptr<Probe> pr
   return std::move(*server);
 }
 
+// ServerOptions::stream_observer's calls, per event.
+struct ObservedStreams {
+  std::atomic<int> counts[4] = {};
+  std::function<void(StreamEvent)> Observer() {
+    return [this](StreamEvent e) { counts[static_cast<int>(e)].fetch_add(1); };
+  }
+  int operator[](StreamEvent e) const { return counts[static_cast<int>(e)].load(); }
+};
+
 TEST_CASE("a large streamed body arrives whole, in bounded pieces, and keeps the connection",
           "[http][stream]") {
   auto probe = std::make_shared<Probe>();
   const uint64_t total = (20 << 20) + 12345;
-  auto server = StartStreaming(total, probe);
+  ObservedStreams observed;
+  auto server = StartStreaming(total, probe, PatternSource::Failure::kNone, 0,
+                               ServerOptions{.stream_observer = observed.Observer()});
   RawClient client(server->port());
   client.Get("/stream");
   std::string head = client.ReadHead();
@@ -197,6 +208,11 @@ TEST_CASE("a large streamed body arrives whole, in bounded pieces, and keeps the
   CHECK(stats.completed == 1);
   CHECK(stats.source_errors == 0);
   CHECK(stats.client_aborts == 0);
+  // The observer was told of the same events.
+  CHECK(observed[StreamEvent::kStarted] == 1);
+  CHECK(observed[StreamEvent::kCompleted] == 1);
+  CHECK(observed[StreamEvent::kSourceError] == 0);
+  CHECK(observed[StreamEvent::kClientAbort] == 0);
 }
 
 TEST_CASE("a slow reader gets every byte while the server pulls only as it writes",
@@ -266,7 +282,9 @@ TEST_CASE("a source failing mid-body aborts the connection instead of sending ga
   for (auto failure : {PatternSource::Failure::kError, PatternSource::Failure::kEarlyEnd}) {
     INFO((failure == PatternSource::Failure::kError ? "error" : "early end"));
     auto probe = std::make_shared<Probe>();
-    auto server = StartStreaming(total, probe, failure, fail_at);
+    ObservedStreams observed;
+    auto server = StartStreaming(total, probe, failure, fail_at,
+                                 ServerOptions{.stream_observer = observed.Observer()});
     RawClient client(server->port());
     client.Get("/stream");
     std::string head = client.ReadHead();
@@ -281,6 +299,8 @@ TEST_CASE("a source failing mid-body aborts the connection instead of sending ga
     StreamStats stats = server->stream_stats();
     CHECK(stats.source_errors == 1);
     CHECK(stats.completed == 0);
+    CHECK(PollUntil([&] { return observed[StreamEvent::kSourceError] == 1; }));
+    CHECK(observed[StreamEvent::kCompleted] == 0);
   }
 }
 

@@ -243,6 +243,30 @@ absl::Status Pool::InTenantAutocommit(absl::string_view company_id, const Autoco
   return status;
 }
 
+absl::StatusOr<int64_t> DeleteOlderThan(Pool& pool, absl::string_view table,
+                                        absl::string_view time_column, absl::Time before,
+                                        int limit) {
+  if (!ValidIdentifier(table)) return absl::InvalidArgumentError("table: not an identifier");
+  if (!ValidIdentifier(time_column)) {
+    return absl::InvalidArgumentError("time_column: not an identifier");
+  }
+  if (limit < 1) return absl::InvalidArgumentError("limit: must be >= 1");
+  const std::string sql = absl::StrCat(
+      "DELETE FROM ", table, " WHERE ctid = ANY(ARRAY(SELECT ctid FROM ", table, " WHERE ",
+      time_column, " < (timestamptz 'epoch' + $1::bigint * interval '1 microsecond') LIMIT $2))");
+  const int64_t before_us = absl::ToUnixMicros(before);
+  int64_t total = 0;
+  while (true) {
+    ASSIGN_OR_RETURN(const int64_t n,
+                     pool.UnscopedOr<int64_t>([&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+                       return static_cast<int64_t>(
+                           tx.exec_params(sql, before_us, limit).affected_rows());
+                     }));
+    total += n;
+    if (n < limit) return total;
+  }
+}
+
 absl::Status Pool::InTenant(absl::string_view company_id, const TxFn& fn) {
   if (company_id.empty()) return absl::InvalidArgumentError("company_id is empty");
   return Run(Scope::kTenant, company_id, fn);

@@ -15,6 +15,7 @@
 // `pool_mode=transaction`) between a Pool and Postgres.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -151,6 +152,15 @@ class Pool {
   std::vector<Pooled> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;
 };
+
+// Deletes the rows of `table` (of every tenant) whose timestamptz `time_column` is before
+// `before`, in batches of `limit` rows, each batch its own Unscoped transaction (DELETE has no
+// LIMIT: `ctid = ANY(ARRAY(SELECT ctid ... LIMIT n))`), until a batch is not full. Returns how
+// many were deleted. For retention pruning; give `time_column` an index (BRIN suits
+// insert-ordered times). kInvalidArgument for a bad table or column name or limit < 1.
+[[nodiscard]] absl::StatusOr<int64_t> DeleteOlderThan(Pool& pool, absl::string_view table,
+                                                      absl::string_view time_column,
+                                                      absl::Time before, int limit);
 
 // SQL enabling tenant isolation on `table` (which must have a `company_id` column):
 // `SELECT enable_tenant_isolation('<table>');`. Migrate() defines that function in every schema

@@ -7,7 +7,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "libs/common/ids.h"
 #include "libs/common/log.h"
 #include "libs/common/status_macros.h"
@@ -118,23 +117,7 @@ absl::StatusOr<std::unique_ptr<IdempotentConsumer>> IdempotentConsumer::Create(
 }
 
 absl::StatusOr<int64_t> PruneProcessedEvents(db::Pool& pool, absl::Time before, int limit) {
-  if (limit < 1) return absl::InvalidArgumentError("limit must be >= 1");
-  const std::string before_s =
-      absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", before, absl::UTCTimeZone());
-  int64_t total = 0;
-  while (true) {
-    ASSIGN_OR_RETURN(const int64_t n, pool.UnscopedOr<int64_t>(
-        [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
-          pqxx::result r = tx.exec_params(
-              "DELETE FROM processed_events WHERE ctid = ANY(ARRAY("
-              "SELECT ctid FROM processed_events WHERE processed_at < $1::timestamptz "
-              "LIMIT $2))",
-              before_s, limit);
-          return static_cast<int64_t>(r.affected_rows());
-        }));
-    total += n;
-    if (n < limit) return total;
-  }
+  return db::DeleteOlderThan(pool, "processed_events", "processed_at", before, limit);
 }
 
 IdempotentConsumer::IdempotentConsumer(db::Pool& pool, ConsumerOptions options, Handler handler,

@@ -344,24 +344,8 @@ absl::StatusOr<bool> PgCarrierStore::RecordWebhook(absl::string_view company_id,
 }
 
 absl::StatusOr<int64_t> PgCarrierStore::PruneWebhookDeliveries(absl::Time before, int limit) {
-  if (limit < 1) return absl::InvalidArgumentError("limit: must be at least 1");
-  // ctid = ANY(ARRAY(subquery)): DELETE has no LIMIT; the subquery finds a batch through the
-  // BRIN index on received_at (migrations/0004_prune_webhook_deliveries.sql).
-  const int64_t before_us = absl::ToUnixMicros(before);
-  int64_t total = 0;
-  while (true) {
-    ASSIGN_OR_RETURN(const int64_t n, pool_.UnscopedOr<int64_t>(
-        [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
-          pqxx::result r = tx.exec_params(
-              "DELETE FROM webhook_deliveries WHERE ctid = ANY(ARRAY("
-              "SELECT ctid FROM webhook_deliveries WHERE received_at < "
-              "(timestamptz 'epoch' + $1::bigint * interval '1 microsecond') LIMIT $2))",
-              before_us, limit);
-          return static_cast<int64_t>(r.affected_rows());
-        }));
-    total += n;
-    if (n < limit) return total;
-  }
+  // Batches found through the BRIN index on received_at (migrations/0004).
+  return db::DeleteOlderThan(pool_, "webhook_deliveries", "received_at", before, limit);
 }
 
 absl::StatusOr<std::string> PgCarrierStore::GetBridgedLeg(absl::string_view company_id,

@@ -169,20 +169,7 @@ absl::string_view EntityTable(EntityKind kind) {
 }
 
 absl::StatusOr<int64_t> PgStore::PruneEventKeys(absl::Time before, int limit) {
-  int64_t total = 0;
-  while (true) {
-    ASSIGN_OR_RETURN(const int64_t n, pool_.UnscopedOr<int64_t>(
-        [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
-          pqxx::result r = tx.exec_params(
-              absl::StrCat("DELETE FROM call_event_keys WHERE ctid = ANY(ARRAY("
-                           "SELECT ctid FROM call_event_keys WHERE applied_at < ",
-                           Ts(1), " LIMIT $2))"),
-              Us(before), limit);
-          return static_cast<int64_t>(r.affected_rows());
-        }));
-    total += n;
-    if (n < limit) return total;
-  }
+  return db::DeleteOlderThan(pool_, "call_event_keys", "applied_at", before, limit);
 }
 
 absl::Status PgStore::Ping() {

@@ -329,22 +329,9 @@ void CarrierEmulator::PlayTwilioParticipant(const std::string& call_id,
                     {"conference_sid", conf_id}};
     if (c.ended) {
       outcome = c.status;  // canceled through the REST API before it rang
-    } else if (far_end.outcome == "answered" && far_end.answer_after_s < c.ring_timeout_s) {
-      c.sim_time += far_end.answer_after_s;
-      c.answered_at_s = c.sim_time;
-      c.status = "in-progress";
-      if (far_end.talk_s > 0) c.hangup_at_s = c.sim_time + far_end.talk_s;
-      outcome = "answered";
-      answered = true;
-    } else if (far_end.outcome == "busy") {
-      c.sim_time += 2;
-      outcome = c.status = "busy";
-    } else if (far_end.outcome == "failed") {
-      c.sim_time += 1;
-      outcome = c.status = "failed";
     } else {
-      c.sim_time += c.ring_timeout_s;
-      outcome = c.status = "no-answer";
+      outcome = RingCallee(c, far_end);
+      answered = outcome == "answered";
     }
     c.steps.push_back({{"verb", "Call"}, {"details", details}, {"outcome", outcome},
                        {"at_s", c.sim_time}});

@@ -679,6 +679,26 @@ CarrierEmulator::Callee CarrierEmulator::FindCallee(const std::map<std::string, 
   return fallback;
 }
 
+std::string CarrierEmulator::RingCallee(Call& c, const Callee& far_end) {
+  if (far_end.outcome == "answered" && far_end.answer_after_s < c.ring_timeout_s) {
+    c.sim_time += far_end.answer_after_s;
+    c.answered_at_s = c.sim_time;
+    c.status = "in-progress";
+    if (far_end.talk_s > 0) c.hangup_at_s = c.sim_time + far_end.talk_s;
+    return "answered";
+  }
+  if (far_end.outcome == "busy") {
+    c.sim_time += 2;
+    return c.status = "busy";
+  }
+  if (far_end.outcome == "failed") {
+    c.sim_time += 1;
+    return c.status = "failed";
+  }
+  c.sim_time += c.ring_timeout_s;
+  return c.status = "no-answer";
+}
+
 absl::Status CarrierEmulator::SetCallees(const json& config) {
   if (!config.is_object()) return absl::InvalidArgumentError("callees: must be an object");
   std::map<std::string, Callee> parsed;

@@ -313,6 +313,10 @@ class CarrierEmulator {
   // The configured callee for `target` (`sip:<id>@...` also matches `client:<id>`).
   static Callee FindCallee(const std::map<std::string, Callee>& callees, const Callee& fallback,
                            const std::string& target);
+  // A REST-created (or conference-added) call `c` rings `far_end`: advances its simulated time
+  // and status (answered within ring_timeout_s, busy, failed or no-answer) and returns the
+  // outcome ("answered", "busy", "failed", "no-answer").
+  static std::string RingCallee(Call& c, const Callee& far_end);
 
  private:
   CarrierEmulator(EmulatorOptions options, std::unique_ptr<http::HttpClient> client);

@@ -754,25 +754,9 @@ void CarrierEmulator::PlayTwilioRestCall(const std::string& call_id) {
       c.status = "ringing";
       far_end = FindCallee(c.callees, c.default_callee, c.to);
       json details = {{"to", c.to}, {"from", c.from}, {"timeout", c.ring_timeout_s}};
-      std::string outcome;
-      if (far_end.outcome == "answered" && far_end.answer_after_s < c.ring_timeout_s) {
-        c.sim_time += far_end.answer_after_s;
-        c.status = "in-progress";
-        c.answered_at_s = c.sim_time;
-        if (far_end.talk_s > 0) c.hangup_at_s = c.sim_time + far_end.talk_s;
-        c.caller = far_end.actions;  // the callee acts on the call's instructions
-        outcome = "answered";
-        answered = true;
-      } else if (far_end.outcome == "busy") {
-        c.sim_time += 2;
-        outcome = c.status = "busy";
-      } else if (far_end.outcome == "failed") {
-        c.sim_time += 1;
-        outcome = c.status = "failed";
-      } else {
-        c.sim_time += c.ring_timeout_s;
-        outcome = c.status = "no-answer";
-      }
+      const std::string outcome = RingCallee(c, far_end);
+      answered = outcome == "answered";
+      if (answered) c.caller = far_end.actions;  // the callee acts on the call's instructions
       c.steps.push_back({{"verb", "Call"}, {"details", details}, {"outcome", outcome},
                          {"at_s", c.sim_time}});
       if (!answered) {
